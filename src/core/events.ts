@@ -1,0 +1,121 @@
+/**
+ * The one event stream every face consumes (CLI, server, batch, web page).
+ * Plain JSON only and no `node:` imports: the browser page imports this file.
+ */
+import type { ErrorInfo } from '../util/errors.js';
+
+export type { ErrorInfo };
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Which agents stream their tokens as `agent-delta` events. */
+export type StreamMode = 'none' | 'final' | 'all';
+
+export type FinishReason = 'stop' | 'length' | 'content-filter' | 'tool-calls' | 'error' | 'other';
+
+export interface PlannedAgent {
+  model: string;
+  name?: string;
+}
+
+export interface PlannedLayer {
+  agents: PlannedAgent[];
+  /** True for the final layer, whose single agent writes the answer the user sees. */
+  aggregator: boolean;
+  minSuccessful: number;
+  quorum?: number;
+  graceMs?: number;
+}
+
+export type MoAEventBody =
+  | {
+      type: 'run-start';
+      preset?: string;
+      layers: PlannedLayer[];
+      stream: StreamMode;
+      messages: ChatMessage[];
+    }
+  | { type: 'layer-start'; layer: number; references: number }
+  | { type: 'agent-start'; layer: number; agent: number; model: string }
+  | { type: 'agent-delta'; layer: number; agent: number; delta: string }
+  | {
+      type: 'agent-retry';
+      layer: number;
+      agent: number;
+      /** The attempt that failed (1-based) and the model it used. */
+      attempt: number;
+      model: string;
+      error: ErrorInfo;
+      delayMs: number;
+      /** Set when the agent falls back to another model instead of retrying the same one. */
+      nextModel?: string;
+    }
+  | {
+      type: 'agent-end';
+      layer: number;
+      agent: number;
+      model: string;
+      text: string;
+      usage: Usage;
+      finishReason: FinishReason;
+      latencyMs: number;
+      attempts: number;
+    }
+  | {
+      type: 'agent-error';
+      layer: number;
+      agent: number;
+      model: string;
+      error: ErrorInfo;
+      /** Every attempt's error, oldest first. */
+      errors: ErrorInfo[];
+      /** True when the straggler policy cut the agent (not a failure of the provider). */
+      cut: boolean;
+      usage: Usage;
+      latencyMs: number;
+      attempts: number;
+    }
+  | { type: 'layer-end'; layer: number; succeeded: number[]; failed: number[]; cut: number[] }
+  | { type: 'warning'; code: string; message: string; layer?: number; agent?: number }
+  | { type: 'run-end'; text: string; usage: Usage; latencyMs: number }
+  | { type: 'run-error'; error: ErrorInfo; usage: Usage; latencyMs: number };
+
+export interface EventEnvelope {
+  runId: string;
+  /** 0, 1, 2, … with no gaps. */
+  seq: number;
+  /** Milliseconds since the run started, from the run's clock. */
+  t: number;
+}
+
+type WithEnvelope<T> = T extends unknown ? T & EventEnvelope : never;
+export type MoAEvent = WithEnvelope<MoAEventBody>;
+export type MoAEventType = MoAEvent['type'];
+
+export const EVENT_TYPES: readonly MoAEventType[] = [
+  'run-start',
+  'layer-start',
+  'agent-start',
+  'agent-delta',
+  'agent-retry',
+  'agent-end',
+  'agent-error',
+  'layer-end',
+  'warning',
+  'run-end',
+  'run-error',
+];
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+}
+
+export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 });

@@ -1,0 +1,148 @@
+/**
+ * Find, parse and validate the configuration file, merge it over the built-in
+ * presets, and resolve presets by name.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { BUILTIN_PROVIDERS } from '../models/provider-catalog.js';
+import { ConfigError } from '../util/errors.js';
+import { BUILTIN_PRESETS } from './builtin-presets.js';
+import { configFileSchema, type PresetInput, type ProviderSettings } from './config-schema.js';
+import { resolvePreset, type ResolvedPreset } from './resolve-preset.js';
+import { validate } from './validate.js';
+
+export const CONFIG_FILE_NAMES = ['moa.config.yaml', 'moa.config.yml', 'moa.config.json'];
+
+export interface LoadedConfig {
+  /** The file read, or undefined when only the built-in presets are in use. */
+  path?: string;
+  providers: Record<string, ProviderSettings>;
+  presets: Record<string, PresetInput>;
+  /** Names defined by the config file (the rest are built in). */
+  configPresetNames: string[];
+  defaultPreset?: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** Resolve a preset by name (the config's defaultPreset when omitted). */
+  resolve(name?: string): ResolvedPreset;
+}
+
+export interface LoadConfigOptions {
+  configPath?: string;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export function findConfigFile(options: LoadConfigOptions = {}): string | undefined {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const explicit = options.configPath ?? env.MOA_CONFIG;
+  if (explicit) {
+    const file = resolvePath(cwd, explicit);
+    if (!existsSync(file)) {
+      const from = options.configPath ? '--config' : 'MOA_CONFIG';
+      throw new ConfigError(`Config file not found: ${file} (from ${from}). Check the path, or remove ${from} to use ./moa.config.yaml`, {
+        code: 'config_not_found',
+      });
+    }
+    return file;
+  }
+  return CONFIG_FILE_NAMES.map((name) => resolvePath(cwd, name)).find((file) => existsSync(file));
+}
+
+function parseFile(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  if (file.endsWith('.json')) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`, { code: 'config_syntax' });
+    }
+  }
+  try {
+    return parseYaml(text) ?? {};
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line}, column ${error.linePos[0].col})` : '';
+    throw new ConfigError(`${file} is not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`, { code: 'config_syntax' });
+  }
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const file = findConfigFile(options);
+  const raw = file ? parseFile(file) : {};
+  const config = validate(configFileSchema, raw, [], file);
+  const providers = config.providers ?? {};
+  const presets: Record<string, PresetInput> = { ...BUILTIN_PRESETS, ...(config.presets ?? {}) };
+  const baseDir = file ? dirname(file) : (options.cwd ?? process.cwd());
+
+  for (const [name, provider] of Object.entries(providers)) {
+    if (provider.type === 'openai-compatible' && !provider.baseURL && !BUILTIN_PROVIDERS[name]?.baseURL) {
+      throw new ConfigError(
+        `Invalid configuration${file ? ` in ${file}` : ''} at providers.${name}.baseURL: an openai-compatible provider needs a baseURL such as http://127.0.0.1:8000/v1`,
+        { path: `providers.${name}.baseURL` },
+      );
+    }
+  }
+
+  const resolveNamed = (name: string): ResolvedPreset =>
+    resolvePreset(presets[name], {
+      name,
+      path: ['presets', name],
+      baseDir,
+      ...(file && config.presets?.[name] ? { source: file } : {}),
+    });
+
+  // Check every preset the file defines now, so a typo surfaces with its path
+  // even in a preset that is not used today.
+  const known = new Set([...Object.keys(BUILTIN_PROVIDERS), ...Object.keys(providers)]);
+  for (const name of Object.keys(config.presets ?? {})) {
+    const preset = resolveNamed(name);
+    for (const layer of preset.layers) {
+      for (const agent of layer.agents) {
+        for (const [index, model] of [agent.label, ...agent.fallbacks].entries()) {
+          const provider = model.slice(0, model.indexOf(':'));
+          if (!known.has(provider)) {
+            const path = index === 0 ? agent.path : `${agent.path}.fallbacks[${index - 1}]`;
+            throw new ConfigError(
+              `Invalid configuration in ${file} at ${path}: unknown provider "${provider}" in "${model}". ` +
+                `Known providers: ${[...known].sort().join(', ')}; define it under "providers:"`,
+              { path, code: 'unknown_provider' },
+            );
+          }
+        }
+      }
+    }
+  }
+  if (config.defaultPreset !== undefined && !presets[config.defaultPreset]) {
+    throw new ConfigError(
+      `Invalid configuration in ${file} at defaultPreset: no preset named "${config.defaultPreset}" (available: ${Object.keys(presets).join(', ')})`,
+      { path: 'defaultPreset' },
+    );
+  }
+
+  return {
+    ...(file ? { path: file } : {}),
+    providers,
+    presets,
+    configPresetNames: Object.keys(config.presets ?? {}),
+    ...(config.defaultPreset !== undefined ? { defaultPreset: config.defaultPreset } : {}),
+    ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    ...(config.maxRetries !== undefined ? { maxRetries: config.maxRetries } : {}),
+    resolve(name) {
+      const chosen = name ?? config.defaultPreset;
+      if (chosen === undefined) {
+        throw new ConfigError('No preset chosen: pass --preset NAME, or set defaultPreset in moa.config.yaml', {
+          code: 'no_preset',
+        });
+      }
+      if (!presets[chosen]) {
+        throw new ConfigError(`Unknown preset "${chosen}". Available presets: ${Object.keys(presets).join(', ')}`, {
+          code: 'unknown_preset',
+          path: 'preset',
+        });
+      }
+      return resolveNamed(chosen);
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * One agent: its model (then its fallbacks), retries with backoff that honour
+ * Retry-After, a per-call timeout, the provider's concurrency queue, and the
+ * events that tell the world about each step.
+ */
+import type { ResolvedModel } from '../models/registry.js';
+import { callModel } from '../models/call-model.js';
+import { ProviderError, toErrorInfo, type ErrorInfo } from '../util/errors.js';
+import { backoffDelay, sleep } from '../util/sleep.js';
+import type { RunContext } from './run-context.js';
+import type { ResolvedAgent } from './resolve-preset.js';
+import { buildAgentPrompt } from './synthesis-prompt.js';
+import { ZERO_USAGE, type Usage } from './events.js';
+
+export type AgentOutcome =
+  | { ok: true; text: string; usage: Usage }
+  | { ok: false; error: ErrorInfo; cut: boolean; aborted: boolean };
+
+/** The reason a layer gives when its straggler policy cuts an agent. */
+export const CUT_REASON = Symbol('moa.cut');
+
+function linkedController(parent: AbortSignal): { controller: AbortController; release: () => void } {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return { controller, release: () => parent.removeEventListener('abort', onAbort) };
+}
+
+async function attempt(
+  context: RunContext,
+  resolved: ResolvedModel,
+  request: Omit<Parameters<typeof callModel>[1], 'signal'>,
+  signal: AbortSignal,
+): ReturnType<typeof callModel> {
+  const timeoutMs = resolved.timeoutMs ?? context.timeoutMs;
+  return resolved.queue.add(
+    async () => {
+      const { controller, release } = linkedController(signal);
+      const timer = setTimeout(() => {
+        controller.abort(
+          new ProviderError(`${resolved.label}: no complete answer within ${timeoutMs} ms (timeoutMs)`, {
+            provider: resolved.provider,
+            model: resolved.label,
+            isRetryable: true,
+            code: 'timeout',
+          }),
+        );
+      }, timeoutMs);
+      try {
+        return await callModel(resolved, { ...request, signal: controller.signal });
+      } finally {
+        clearTimeout(timer);
+        release();
+      }
+    },
+    { signal },
+  );
+}
+
+export async function runAgent(
+  context: RunContext,
+  layer: number,
+  index: number,
+  agent: ResolvedAgent,
+  references: readonly string[],
+  signal: AbortSignal,
+): Promise<AgentOutcome> {
+  const models = [agent.label, ...agent.fallbacks];
+  const stream = context.stream === 'all' || (context.stream === 'final' && context.isFinalLayer(layer));
+  const prompt = buildAgentPrompt(context.messages, {
+    ...(agent.system !== undefined ? { agentSystem: agent.system } : {}),
+    references,
+    synthesisTemplate: context.synthesisPrompt,
+  });
+  const onDelta = stream ? (delta: string) => void context.emit({ type: 'agent-delta', layer, agent: index, delta }) : undefined;
+  const started = context.now();
+  const errors: ErrorInfo[] = [];
+  let attempts = 0;
+  let model = agent.label;
+
+  const fail = (error: ErrorInfo, cut: boolean, aborted: boolean): AgentOutcome => {
+    context.emit({
+      type: 'agent-error',
+      layer,
+      agent: index,
+      model,
+      error,
+      errors,
+      cut,
+      usage: { ...ZERO_USAGE },
+      latencyMs: context.now() - started,
+      attempts,
+    });
+    return { ok: false, error, cut, aborted };
+  };
+
+  for (let modelIndex = 0; modelIndex < models.length; modelIndex++) {
+    const resolved = context.resolveModel(modelIndex === 0 ? agent.model : models[modelIndex]!);
+    model = resolved.label;
+    const maxRetries = resolved.maxRetries ?? context.maxRetries;
+    for (let retry = 0; ; retry++) {
+      attempts++;
+      context.emit({ type: 'agent-start', layer, agent: index, model });
+      try {
+        const result = await attempt(
+          context,
+          resolved,
+          {
+            prompt,
+            ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
+            ...(agent.maxTokens !== undefined ? { maxTokens: agent.maxTokens } : {}),
+            ...(onDelta ? { onDelta } : {}),
+          },
+          signal,
+        );
+        context.emit({
+          type: 'agent-end',
+          layer,
+          agent: index,
+          model,
+          text: result.text,
+          usage: result.usage,
+          finishReason: result.finishReason,
+          latencyMs: context.now() - started,
+          attempts,
+        });
+        return { ok: true, text: result.text, usage: result.usage };
+      } catch (error) {
+        if (signal.aborted) {
+          const cut = signal.reason === CUT_REASON;
+          const info: ErrorInfo = cut
+            ? { name: 'CutError', code: 'cut', message: `${model}: cut by the straggler policy (quorum reached, grace period over)` }
+            : { name: 'AbortedError', code: 'aborted', message: `${model}: cancelled` };
+          errors.push(info);
+          return fail(info, cut, !cut);
+        }
+        const info = toErrorInfo(error);
+        errors.push(info);
+        const retryable = error instanceof ProviderError && error.isRetryable;
+        if (retryable && retry < maxRetries) {
+          const delayMs = backoffDelay(retry + 1, (error as ProviderError).retryAfterMs, context.backoff);
+          context.emit({ type: 'agent-retry', layer, agent: index, attempt: attempts, model, error: info, delayMs });
+          try {
+            await sleep(delayMs, signal);
+          } catch {
+            const cut = signal.reason === CUT_REASON;
+            return fail(
+              cut
+                ? { name: 'CutError', code: 'cut', message: `${model}: cut by the straggler policy while waiting to retry` }
+                : { name: 'AbortedError', code: 'aborted', message: `${model}: cancelled` },
+              cut,
+              !cut,
+            );
+          }
+          continue;
+        }
+        const nextModel = models[modelIndex + 1];
+        if (nextModel !== undefined) {
+          context.emit({ type: 'agent-retry', layer, agent: index, attempt: attempts, model, error: info, delayMs: 0, nextModel });
+          context.emit({
+            type: 'warning',
+            code: 'fallback',
+            message: `${model} failed (${info.message}); falling back to ${nextModel}`,
+            layer,
+            agent: index,
+          });
+        }
+        break;
+      }
+    }
+  }
+  return fail(errors[errors.length - 1]!, false, false);
+}

@@ -1,0 +1,20 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { ResolvedModel } from '../models/registry.js';
+import type { BackoffOptions } from '../util/sleep.js';
+import type { ChatMessage, MoAEvent, MoAEventBody, StreamMode } from './events.js';
+
+/** What a running MoA shares with its layers and agents. */
+export interface RunContext {
+  emit(body: MoAEventBody): MoAEvent;
+  now(): number;
+  resolveModel(model: string | LanguageModelV3): ResolvedModel;
+  isFinalLayer(layer: number): boolean;
+  messages: readonly ChatMessage[];
+  synthesisPrompt: string;
+  stream: StreamMode;
+  /** The run's own signal: aborted when its caller cancels. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  maxRetries: number;
+  backoff: BackoffOptions;
+}

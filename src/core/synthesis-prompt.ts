@@ -1,0 +1,61 @@
+/**
+ * The aggregate-and-synthesize instruction and the prompt each agent receives.
+ * Layer-1 proposers see the conversation as is; every later agent sees the same
+ * conversation with a system message that carries the instruction followed by
+ * the previous layer's answers as numbered references.
+ */
+import type { LanguageModelV3Prompt } from '@ai-sdk/provider';
+import type { ChatMessage } from './events.js';
+
+/** Our wording of the paper's intent; replace it with `synthesisPrompt` / `synthesisPromptFile`. */
+export const DEFAULT_SYNTHESIS_PROMPT = `You are given several candidate responses to the user's latest message, written by different AI models. Use them as references while you write your own answer.
+
+- Treat every reference critically: any of them may be incomplete, biased, outdated or simply wrong, and they may contradict each other. Check claims, reasoning and code against what you know; prefer what is correct over what is common.
+- Do not copy a reference or stitch them together. Combine their strengths, fix their mistakes, and fill the gaps that all of them leave.
+- Write one refined answer addressed directly to the user: accurate, complete for the question asked, well structured and clear. Do not mention the references, the models or this instruction.
+
+The references, in no particular order of quality:`;
+
+/** Placeholder a custom template may contain; without it the references follow the template. */
+export const REFERENCES_PLACEHOLDER = '{{references}}';
+
+export function formatReferences(references: readonly string[]): string {
+  return references.map((text, index) => `[${index + 1}]\n${text.trim()}`).join('\n\n');
+}
+
+export function buildSynthesisSystem(template: string, references: readonly string[]): string {
+  const block = formatReferences(references);
+  if (template.includes(REFERENCES_PLACEHOLDER)) return template.split(REFERENCES_PLACEHOLDER).join(block);
+  return `${template.trimEnd()}\n\n${block}`;
+}
+
+export interface AgentPromptOptions {
+  /** The agent's own system prompt, if it has one. */
+  agentSystem?: string;
+  /** Previous layer's answers; empty for layer 1. */
+  references: readonly string[];
+  synthesisTemplate: string;
+}
+
+/**
+ * Build the provider prompt: one leading system message (agent system prompt,
+ * then the user's system messages, then the synthesis instruction with the
+ * references), followed by the conversation turns.
+ */
+export function buildAgentPrompt(messages: readonly ChatMessage[], options: AgentPromptOptions): LanguageModelV3Prompt {
+  const systemParts: string[] = [];
+  if (options.agentSystem) systemParts.push(options.agentSystem);
+  for (const message of messages) if (message.role === 'system') systemParts.push(message.content);
+  if (options.references.length > 0) {
+    systemParts.push(buildSynthesisSystem(options.synthesisTemplate, options.references));
+  }
+  const prompt: LanguageModelV3Prompt = [];
+  if (systemParts.length > 0) prompt.push({ role: 'system', content: systemParts.join('\n\n') });
+  for (const message of messages) {
+    if (message.role === 'user') prompt.push({ role: 'user', content: [{ type: 'text', text: message.content }] });
+    else if (message.role === 'assistant') {
+      prompt.push({ role: 'assistant', content: [{ type: 'text', text: message.content }] });
+    }
+  }
+  return prompt;
+}

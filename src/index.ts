@@ -1,0 +1,17 @@
+/** Public library API. */
+export { streamMoA, runMoA, MoARunError, normalizeInput, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from './core/stream-moa.js';
+export type { MoAInput, MoARun, RunOptions } from './core/stream-moa.js';
+export type { ChatMessage, MoAEvent, MoAEventBody, MoAEventType, PlannedLayer, StreamMode, Usage } from './core/events.js';
+export { EVENT_TYPES } from './core/events.js';
+export { applyEvent, initialResult, reduceEvents } from './core/reducer.js';
+export type { AgentResult, AgentStatus, LayerResult, MoAResult, Warning } from './core/reducer.js';
+export { resolvePreset } from './core/resolve-preset.js';
+export type { ResolvedAgent, ResolvedLayer, ResolvedPreset } from './core/resolve-preset.js';
+export type { AgentInput, ConfigFileInput, LayerInput, PresetInput, ProviderInput } from './core/config-schema.js';
+export { BUILTIN_PRESETS } from './core/builtin-presets.js';
+export { DEFAULT_SYNTHESIS_PROMPT, buildAgentPrompt, buildSynthesisSystem } from './core/synthesis-prompt.js';
+export { loadConfig, type LoadedConfig } from './core/load-config.js';
+export { readTrace, writeTrace, createTraceWriter } from './core/trace-file.js';
+export { createModelRegistry, type ModelRegistry, type ResolvedModel } from './models/registry.js';
+export { BUILTIN_PROVIDERS } from './models/provider-catalog.js';
+export { MoAError, ConfigError, ProviderError, AbortedError, RunFailedError, type ErrorInfo } from './util/errors.js';

@@ -1,0 +1,82 @@
+/**
+ * Turn one provider entry into an AI SDK provider. Every vendor client comes
+ * from a maintained package; nothing here speaks HTTP itself.
+ */
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { createOllama } from 'ollama-ai-provider-v2';
+import type { ProviderSettings } from '../core/config-schema.js';
+
+export type FetchFunction = typeof globalThis.fetch;
+
+export interface ProviderConnection {
+  name: string;
+  type: ProviderSettings['type'];
+  baseURL: string | undefined;
+  apiKey: string | undefined;
+  headers: Record<string, string> | undefined;
+  fetch: FetchFunction | undefined;
+}
+
+export type ModelFactory = (modelId: string) => LanguageModelV3;
+
+/** Ollama's native API lives under /api; accept `http://host:11434` as OLLAMA_HOST gives it. */
+function ollamaBaseURL(baseURL: string | undefined): string | undefined {
+  if (!baseURL) return undefined;
+  const withScheme = /^https?:\/\//.test(baseURL) ? baseURL : `http://${baseURL}`;
+  const trimmed = withScheme.replace(/\/+$/, '');
+  return trimmed.endsWith('/api') ? trimmed : `${trimmed}/api`;
+}
+
+export function createModelFactory(connection: ProviderConnection): ModelFactory {
+  const common = {
+    ...(connection.headers ? { headers: connection.headers } : {}),
+    ...(connection.fetch ? { fetch: connection.fetch } : {}),
+  };
+  switch (connection.type) {
+    case 'openai': {
+      const provider = createOpenAI({
+        ...common,
+        ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
+        ...(connection.baseURL ? { baseURL: connection.baseURL } : {}),
+        name: connection.name,
+      });
+      return (modelId) => provider(modelId);
+    }
+    case 'anthropic': {
+      const provider = createAnthropic({
+        ...common,
+        ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
+        ...(connection.baseURL ? { baseURL: connection.baseURL } : {}),
+      });
+      return (modelId) => provider(modelId);
+    }
+    case 'google': {
+      const provider = createGoogleGenerativeAI({
+        ...common,
+        ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
+        ...(connection.baseURL ? { baseURL: connection.baseURL } : {}),
+      });
+      return (modelId) => provider(modelId);
+    }
+    case 'ollama': {
+      const baseURL = ollamaBaseURL(connection.baseURL);
+      const provider = createOllama({ ...common, ...(baseURL ? { baseURL } : {}) });
+      return (modelId) => provider(modelId);
+    }
+    case 'openai-compatible': {
+      if (!connection.baseURL) throw new Error(`provider "${connection.name}" has no baseURL`);
+      const provider = createOpenAICompatible({
+        ...common,
+        name: connection.name,
+        baseURL: connection.baseURL,
+        ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
+        includeUsage: true,
+      });
+      return (modelId) => provider.chatModel(modelId);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Resolve "provider:model-id" names to AI SDK language models, one provider
+ * instance and one concurrency queue per provider name.
+ */
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import PQueue from 'p-queue';
+import type { ProviderSettings } from '../core/config-schema.js';
+import { ConfigError } from '../util/errors.js';
+import { registerSecret } from '../util/redact.js';
+import { createModelFactory, type FetchFunction, type ModelFactory } from './create-provider.js';
+import { BUILTIN_PROVIDERS, type ProviderEntry } from './provider-catalog.js';
+
+export const DEFAULT_MAX_CONCURRENCY = 16;
+
+export interface ResolvedModel {
+  /** "provider:model-id" as written (or derived from a model object). */
+  label: string;
+  provider: string;
+  modelId: string;
+  model: LanguageModelV3;
+  /** Shared by every call to this provider: its concurrency limit. */
+  queue: PQueue;
+  timeoutMs?: number;
+  maxRetries?: number;
+}
+
+export interface ModelRegistry {
+  /** Throws ConfigError (naming `path`) for an unknown provider or a missing API key. */
+  resolve(model: string | LanguageModelV3, path?: string): ResolvedModel;
+  providerNames(): string[];
+}
+
+export interface RegistryOptions {
+  /** Custom providers from the config; a name shared with a built-in overrides it. */
+  providers?: Record<string, ProviderSettings>;
+  env?: Record<string, string | undefined>;
+  fetch?: FetchFunction;
+  defaultMaxConcurrency?: number;
+}
+
+interface ProviderState {
+  factory: ModelFactory;
+  queue: PQueue;
+  settings: ProviderSettings;
+}
+
+export function splitModelName(name: string): { provider: string; modelId: string } {
+  const colon = name.indexOf(':');
+  return { provider: name.slice(0, colon), modelId: name.slice(colon + 1) };
+}
+
+export function createModelRegistry(options: RegistryOptions = {}): ModelRegistry {
+  const env = options.env ?? process.env;
+  const custom = options.providers ?? {};
+  const states = new Map<string, ProviderState>();
+  const objectQueues = new WeakMap<LanguageModelV3, PQueue>();
+  const defaultConcurrency = options.defaultMaxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+
+  function entryFor(name: string): ProviderEntry | undefined {
+    const settings = custom[name];
+    if (settings) {
+      return {
+        ...settings,
+        apiKeyEnvs: settings.apiKeyEnv ? [settings.apiKeyEnv] : [],
+        requiresKey: Boolean(settings.apiKeyEnv),
+      };
+    }
+    return BUILTIN_PROVIDERS[name];
+  }
+
+  function providerState(name: string, path: string | undefined, modelName: string): ProviderState {
+    const existing = states.get(name);
+    if (existing) return existing;
+    const entry = entryFor(name);
+    const where = path ? ` at ${path}` : '';
+    if (!entry) {
+      const known = [...new Set([...Object.keys(BUILTIN_PROVIDERS), ...Object.keys(custom)])].sort();
+      throw new ConfigError(
+        `Unknown provider "${name}" in model "${modelName}"${where}. Known providers: ${known.join(', ')}. ` +
+          `Add it under "providers:" in moa.config.yaml, e.g. ${name}: { type: openai-compatible, baseURL: http://127.0.0.1:8000/v1 }`,
+        { ...(path ? { path } : {}), code: 'unknown_provider' },
+      );
+    }
+    const keyEnv = entry.apiKeyEnvs.find((variable) => env[variable]);
+    const apiKey = keyEnv ? env[keyEnv] : undefined;
+    if (entry.requiresKey && !apiKey) {
+      throw new ConfigError(
+        `Model "${modelName}"${where} needs an API key: set ${entry.apiKeyEnvs.join(' or ')} in the environment` +
+          (entry.signup ? ` (get one at ${entry.signup})` : '') +
+          '.',
+        { ...(path ? { path } : {}), code: 'missing_api_key' },
+      );
+    }
+    registerSecret(apiKey);
+    const baseURL = (entry.baseURLEnv ? env[entry.baseURLEnv] : undefined) || entry.baseURL;
+    const factory = createModelFactory({
+      name,
+      type: entry.type,
+      baseURL,
+      apiKey,
+      headers: entry.headers,
+      fetch: options.fetch,
+    });
+    const state: ProviderState = {
+      factory,
+      queue: new PQueue({ concurrency: entry.maxConcurrency ?? defaultConcurrency }),
+      settings: entry,
+    };
+    states.set(name, state);
+    return state;
+  }
+
+  return {
+    resolve(model, path) {
+      if (typeof model !== 'string') {
+        let queue = objectQueues.get(model);
+        if (!queue) {
+          queue = new PQueue({ concurrency: defaultConcurrency });
+          objectQueues.set(model, queue);
+        }
+        return { label: `${model.provider}:${model.modelId}`, provider: model.provider, modelId: model.modelId, model, queue };
+      }
+      const { provider, modelId } = splitModelName(model);
+      const state = providerState(provider, path, model);
+      return {
+        label: model,
+        provider,
+        modelId,
+        model: state.factory(modelId),
+        queue: state.queue,
+        ...(state.settings.timeoutMs !== undefined ? { timeoutMs: state.settings.timeoutMs } : {}),
+        ...(state.settings.maxRetries !== undefined ? { maxRetries: state.settings.maxRetries } : {}),
+      };
+    },
+    providerNames() {
+      return [...new Set([...Object.keys(BUILTIN_PROVIDERS), ...Object.keys(custom)])];
+    },
+  };
+}

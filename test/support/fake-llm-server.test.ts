@@ -1,0 +1,175 @@
+import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { startFakeLLMServer, type FakeLLMServer } from './fake-llm-server.js';
+
+let server: FakeLLMServer;
+
+beforeAll(async () => { server = await startFakeLLMServer(); });
+afterAll(async () => { await server.close(); });
+beforeEach(() => { server.reset(); });
+
+interface CompletionBody { model: string; messages: Array<{ role: string; content: unknown }>; stream?: boolean; max_tokens?: number; temperature?: number; stream_options?: { include_usage: boolean } }
+
+function post(body: CompletionBody | string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${server.url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer sk-test-123' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...init,
+  });
+}
+
+const userMessages = [{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hello there friend' }] }];
+
+/** Parses an SSE body into its data payloads. */
+function sseEvents(text: string): string[] {
+  return text.split('\n\n').filter((event) => event.length > 0).map((event) => {
+    expect(event.startsWith('data: ')).toBe(true);
+    return event.slice('data: '.length);
+  });
+}
+
+describe('fake LLM server', () => {
+  it('answers a JSON chat completion with deterministic filler and usage', async () => {
+    server.setBehavior('alpha', { tokens: 5 });
+    const response = await post({ model: 'alpha', messages: userMessages, temperature: 0.3 });
+    expect(response.status).toBe(200);
+    const json = await response.json() as Record<string, unknown>;
+    expect(json).toMatchObject({
+      object: 'chat.completion',
+      model: 'alpha',
+      choices: [{ index: 0, message: { role: 'assistant', content: '[alpha] w1 w2 w3 w4' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
+    });
+    expect(server.log).toHaveLength(1);
+    expect(server.log[0]).toMatchObject({ model: 'alpha', stream: false, temperature: 0.3, authorization: 'Bearer sk-test-123', outcome: 'ok', status: 200 });
+  });
+
+  it('uses text functions, default behaviour and truncates at max_tokens', async () => {
+    server.setDefaultBehavior({ text: (request) => `echo ${request.model} one two three` });
+    const response = await post({ model: 'anything', messages: userMessages, max_tokens: 3 });
+    const json = await response.json() as { choices: Array<{ message: { content: string }; finish_reason: string }>; usage: { completion_tokens: number } };
+    expect(json.choices[0]?.message.content).toBe('echo anything one');
+    expect(json.choices[0]?.finish_reason).toBe('length');
+    expect(json.usage.completion_tokens).toBe(3);
+    expect(server.log[0]?.maxTokens).toBe(3);
+  });
+
+  it('streams SSE chunks that reassemble to the same text, then usage and [DONE]', async () => {
+    server.setBehavior('beta', { tokens: 7, chunkTokens: 2, tokenDelayMs: 2 });
+    const plain = await (await post({ model: 'beta', messages: userMessages })).json() as { choices: Array<{ message: { content: string } }> };
+    const response = await post({ model: 'beta', messages: userMessages, stream: true, stream_options: { include_usage: true } });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const events = sseEvents(await response.text());
+    expect(events.at(-1)).toBe('[DONE]');
+    const chunks = events.slice(0, -1).map((event) => JSON.parse(event) as { object: string; choices: Array<{ delta: { role?: string; content?: string }; finish_reason: string | null }>; usage?: Record<string, number> });
+    expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
+    expect(chunks[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: '' });
+    const contentChunks = chunks.filter((chunk) => (chunk.choices[0]?.delta.content ?? '') !== '');
+    expect(contentChunks).toHaveLength(4); // 7 tokens, 2 per chunk
+    const text = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
+    expect(text).toBe(plain.choices[0]?.message.content);
+    expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe('stop');
+    const usageChunk = chunks.at(-1);
+    expect(usageChunk?.choices).toEqual([]);
+    expect(usageChunk?.usage).toEqual({ prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 });
+    const entry = server.log[1];
+    expect(entry?.outcome).toBe('ok');
+    expect((entry?.endedAt ?? 0) - (entry?.firstByteAt ?? 0)).toBeGreaterThanOrEqual(5); // 3 gaps of 2 ms
+  });
+
+  it('omits the usage chunk without stream_options.include_usage', async () => {
+    const events = sseEvents(await (await post({ model: 'gamma', messages: userMessages, stream: true })).text());
+    expect(events.at(-1)).toBe('[DONE]');
+    expect(events.some((event) => event.includes('"usage"'))).toBe(false);
+  });
+
+  it('consumes failures in order with Retry-After, then succeeds', async () => {
+    server.setBehavior('flaky', { failures: [{ status: 429, retryAfter: 2 }, { status: 503, message: 'overloaded' }] });
+    const first = await post({ model: 'flaky', messages: userMessages });
+    expect(first.status).toBe(429);
+    expect(first.headers.get('retry-after')).toBe('2');
+    expect(await first.json()).toEqual({ error: { message: 'fake upstream error 429 for model flaky', type: 'rate_limit_error', code: null } });
+    const second = await post({ model: 'flaky', messages: userMessages, stream: true });
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBeNull();
+    expect(await second.json()).toEqual({ error: { message: 'overloaded', type: 'server_error', code: null } });
+    const third = await post({ model: 'flaky', messages: userMessages });
+    expect(third.status).toBe(200);
+    await third.json();
+    expect(server.log.map((entry) => [entry.outcome, entry.status])).toEqual([['failed', 429], ['failed', 503], ['ok', 200]]);
+  });
+
+  it('fails every request with alwaysFail', async () => {
+    server.setBehavior('broken', { alwaysFail: { status: 500 } });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await post({ model: 'broken', messages: userMessages });
+      expect(response.status).toBe(500);
+      await response.json();
+    }
+    expect(server.log.every((entry) => entry.outcome === 'failed')).toBe(true);
+  });
+
+  it('hangs until the client aborts and logs the request as aborted', async () => {
+    server.setBehavior('stuck', { hangTimes: 1 });
+    const controller = new AbortController();
+    const pending = post({ model: 'stuck', messages: userMessages }, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(server.log[0]?.outcome).toBe('pending');
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    await server.waitForIdle(1_000);
+    expect(server.log[0]?.outcome).toBe('aborted');
+    const retry = await post({ model: 'stuck', messages: userMessages });
+    expect(retry.status).toBe(200);
+    await retry.json();
+    expect(server.log[1]?.outcome).toBe('ok');
+  });
+
+  it('marks a slow stream aborted when the client goes away mid-stream', async () => {
+    server.setBehavior('slow', { tokens: 50, tokenDelayMs: 10 });
+    const controller = new AbortController();
+    const response = await post({ model: 'slow', messages: userMessages, stream: true }, { signal: controller.signal });
+    const reader = response.body?.getReader();
+    await reader?.read();
+    controller.abort();
+    await server.waitForIdle(1_000);
+    expect(server.log[0]?.outcome).toBe('aborted');
+  });
+
+  it('rejects bad JSON with an OpenAI-shaped 400 and unknown routes with 404', async () => {
+    const bad = await post('{not json');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { type: 'invalid_request_error', code: null } });
+    const missing = await fetch(`${server.url}/embeddings`, { method: 'POST', body: '{}' });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { type: 'not_found_error' } });
+  });
+
+  it('lists models that have behaviours', async () => {
+    server.setBehavior('one', {});
+    server.setBehavior('two', {});
+    const json = await (await fetch(`${server.url}/models`)).json() as { data: Array<{ id: string }> };
+    expect(json.data.map((model) => model.id)).toEqual(['one', 'two']);
+  });
+
+  it('serves concurrent requests in overlapping time windows', async () => {
+    server.setDefaultBehavior({ delayMs: 40, tokens: 3 });
+    const responses = await Promise.all(['p1', 'p2', 'p3'].map((model) => post({ model, messages: userMessages }).then((response) => response.json())));
+    expect(responses).toHaveLength(3);
+    const latestStart = Math.max(...server.log.map((entry) => entry.startedAt));
+    const earliestEnd = Math.min(...server.log.map((entry) => entry.endedAt ?? 0));
+    expect(latestStart).toBeLessThan(earliestEnd);
+    for (const entry of server.log) expect((entry.endedAt ?? 0) - entry.startedAt).toBeGreaterThanOrEqual(35);
+  });
+
+  it('handles hundreds of concurrent requests quickly', async () => {
+    server.setDefaultBehavior({ tokens: 10 });
+    const count = 500;
+    const started = performance.now();
+    const results = await Promise.all(Array.from({ length: count }, (_, index) =>
+      post({ model: `m${index % 5}`, messages: userMessages, stream: index % 2 === 0, stream_options: { include_usage: true } }).then((response) => response.text())));
+    expect(results).toHaveLength(count);
+    expect(server.log.filter((entry) => entry.outcome === 'ok')).toHaveLength(count);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});

@@ -1,0 +1,296 @@
+// A fake OpenAI-compatible chat completions server for end-to-end tests and benchmarks.
+// Only node:http; cheap per request so benchmarks can push thousands of requests through it.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export interface FakeFailure { status: number; retryAfter?: number /* seconds, sent as Retry-After header */; message?: string }
+export interface FakeBehavior {
+  delayMs?: number;        // wait before the response starts (headers/first byte); default 0
+  tokenDelayMs?: number;   // for streams: wait between content chunks; default 0 (chunks are still separate events)
+  tokens?: number;         // number of output tokens (words) in the answer; default 20
+  text?: string | ((request: FakeRequest) => string); // full answer text; overrides tokens-based filler
+  failures?: FakeFailure[]; // consumed one per request to this model, in order, before answering normally
+  alwaysFail?: FakeFailure; // every request fails with this
+  hang?: boolean;          // accept the request and never answer (until the client aborts/closes)
+  hangTimes?: number;      // hang only for the first N requests to this model, then answer normally
+  chunkTokens?: number;    // tokens per SSE chunk (default 1)
+}
+export interface FakeRequest { model: string; messages: Array<{ role: string; content: unknown }>; stream: boolean; temperature?: number; max_tokens?: number; body: Record<string, unknown>; headers: Record<string, string | string[] | undefined> }
+export interface FakeLogEntry {
+  id: number; model: string; stream: boolean; messages: FakeRequest['messages']; temperature?: number; maxTokens?: number;
+  authorization?: string;  // the Authorization header as received
+  startedAt: number;       // performance.now() when the request arrived
+  firstByteAt?: number; endedAt?: number;
+  outcome: 'pending' | 'ok' | 'failed' | 'aborted';  // aborted = client closed before we finished
+  status?: number;
+}
+export interface FakeLLMServer {
+  url: string;                 // base URL ending in /v1, e.g. http://127.0.0.1:PORT/v1
+  port: number;
+  log: FakeLogEntry[];
+  setBehavior(model: string, behavior: FakeBehavior): void;
+  setDefaultBehavior(behavior: FakeBehavior): void;
+  reset(): void;               // clears log, behaviours, failure counters
+  waitForIdle(timeoutMs?: number): Promise<void>; // resolves when no request is pending
+  close(): Promise<void>;      // closes server and destroys open sockets
+}
+
+/** One in-flight chat completion: its log entry and the timer currently scheduled for it. */
+interface Exchange { entry: FakeLogEntry; res: ServerResponse; timer?: NodeJS.Timeout; done: boolean }
+
+const errorTypes: Record<number, string> = {
+  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error', 429: 'rate_limit_error',
+};
+
+function errorBody(status: number, message: string): string {
+  const type = errorTypes[status] ?? (status >= 500 ? 'server_error' : 'api_error');
+  return JSON.stringify({ error: { message, type, code: null } });
+}
+
+function sendJson(res: ServerResponse, status: number, body: string, extraHeaders: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...extraHeaders });
+  res.end(body);
+}
+
+function countWords(text: string): number {
+  const matches = text.match(/\S+/g);
+  return matches === null ? 0 : matches.length;
+}
+
+/** Text of a message content: a string, or the text parts of an array of parts joined by spaces. */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  const texts: string[] = [];
+  for (const part of content as unknown[]) {
+    if (typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string') texts.push((part as { text: string }).text);
+  }
+  return texts.join(' ');
+}
+
+/** Splits text into tokens: each token is a word plus its following whitespace, so joining the tokens gives back the text. */
+function tokenize(text: string): string[] {
+  const tokens = text.match(/\S+\s*/g) ?? [];
+  const leading = /^\s+/.exec(text);
+  if (leading !== null && tokens.length > 0) tokens[0] = leading[0] + tokens[0];
+  return tokens;
+}
+
+function fillerText(model: string, tokens: number): string {
+  const words: string[] = [];
+  if (tokens > 0) words.push(`[${model}]`);
+  for (let index = 1; index < tokens; index++) words.push(`w${index}`);
+  return words.join(' ');
+}
+
+export async function startFakeLLMServer(options: { port?: number; host?: string; behaviors?: Record<string, FakeBehavior>; defaultBehavior?: FakeBehavior } = {}): Promise<FakeLLMServer> {
+  const behaviors = new Map<string, FakeBehavior>(Object.entries(options.behaviors ?? {}));
+  let defaultBehavior: FakeBehavior = options.defaultBehavior ?? {};
+  const requestCounts = new Map<string, number>(); // requests per model since its behaviour was set (for hangTimes)
+  const failureCounts = new Map<string, number>(); // failures consumed per model
+  const log: FakeLogEntry[] = [];
+  const inFlight = new Set<Exchange>();
+  let idleWaiters: Array<() => void> = [];
+  let nextId = 1;
+
+  function finish(exchange: Exchange, outcome: FakeLogEntry['outcome']): void {
+    if (exchange.done) return;
+    exchange.done = true;
+    if (exchange.timer !== undefined) clearTimeout(exchange.timer);
+    exchange.timer = undefined;
+    exchange.entry.outcome = outcome;
+    exchange.entry.endedAt = performance.now();
+    inFlight.delete(exchange);
+    if (inFlight.size === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  function later(exchange: Exchange, delayMs: number, action: () => void): void {
+    if (delayMs <= 0) { action(); return; }
+    exchange.timer = setTimeout(() => { exchange.timer = undefined; if (!exchange.done) action(); }, delayMs);
+  }
+
+  function fail(exchange: Exchange, failure: FakeFailure): void {
+    const { entry, res } = exchange;
+    const headers: Record<string, string> = failure.retryAfter === undefined ? {} : { 'Retry-After': String(failure.retryAfter) };
+    entry.status = failure.status;
+    entry.firstByteAt = performance.now();
+    sendJson(res, failure.status, errorBody(failure.status, failure.message ?? `fake upstream error ${failure.status} for model ${entry.model}`), headers);
+    finish(exchange, 'failed');
+  }
+
+  function answer(exchange: Exchange, behavior: FakeBehavior, request: FakeRequest): void {
+    const { entry, res } = exchange;
+    let text: string;
+    try {
+      text = typeof behavior.text === 'function' ? behavior.text(request) : behavior.text ?? fillerText(request.model, behavior.tokens ?? 20);
+    } catch (error) {
+      fail(exchange, { status: 500, message: `fake text function threw: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    let tokens = tokenize(text);
+    let finishReason = 'stop';
+    if (request.max_tokens !== undefined && request.max_tokens < tokens.length) {
+      tokens = tokens.slice(0, Math.max(0, request.max_tokens));
+      const lastIndex = tokens.length - 1;
+      if (lastIndex >= 0) tokens[lastIndex] = (tokens[lastIndex] ?? '').trimEnd();
+      finishReason = 'length';
+    }
+    const promptTokens = request.messages.reduce((sum, message) => sum + countWords(contentText(message.content)), 0);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length };
+    const id = `chatcmpl-fake-${entry.id}`;
+    const created = Math.floor(Date.now() / 1000);
+    entry.status = 200;
+    entry.firstByteAt = performance.now();
+
+    if (!request.stream) {
+      sendJson(res, 200, JSON.stringify({
+        id, object: 'chat.completion', created, model: request.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, finish_reason: finishReason }],
+        usage,
+      }));
+      finish(exchange, 'ok');
+      return;
+    }
+
+    const chunk = (delta: Record<string, unknown>, reason: string | null): string =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [{ index: 0, delta, finish_reason: reason }] })}\n\n`;
+    const chunkTokens = Math.max(1, behavior.chunkTokens ?? 1);
+    const contentChunks: string[] = [];
+    for (let index = 0; index < tokens.length; index += chunkTokens) contentChunks.push(chunk({ content: tokens.slice(index, index + chunkTokens).join('') }, null));
+    const streamOptions = request.body['stream_options'] as { include_usage?: unknown } | undefined;
+    let tail = chunk({}, finishReason);
+    if (streamOptions?.include_usage === true) {
+      tail += `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage })}\n\n`;
+    }
+    tail += 'data: [DONE]\n\n';
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    const head = chunk({ role: 'assistant', content: '' }, null);
+    const tokenDelayMs = behavior.tokenDelayMs ?? 0;
+    if (tokenDelayMs <= 0) {
+      res.end(head + contentChunks.join('') + tail);
+      finish(exchange, 'ok');
+      return;
+    }
+    res.write(head + (contentChunks[0] ?? ''));
+    let next = 1;
+    const writeNext = (): void => {
+      if (exchange.done) return;
+      if (next >= contentChunks.length) { res.end(tail); finish(exchange, 'ok'); return; }
+      res.write(contentChunks[next++] ?? '');
+      later(exchange, tokenDelayMs, writeNext);
+    };
+    later(exchange, next >= contentChunks.length ? 0 : tokenDelayMs, writeNext);
+  }
+
+  function handleCompletion(req: IncomingMessage, res: ServerResponse, rawBody: string, startedAt: number): void {
+    let body: unknown;
+    try { body = JSON.parse(rawBody); } catch {
+      sendJson(res, 400, errorBody(400, 'fake server: request body is not valid JSON'));
+      return;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) { sendJson(res, 400, errorBody(400, 'fake server: request body must be a JSON object')); return; }
+    const record = body as Record<string, unknown>;
+    const model = record['model'];
+    const messages = record['messages'];
+    if (typeof model !== 'string' || !Array.isArray(messages)) { sendJson(res, 400, errorBody(400, 'fake server: "model" (string) and "messages" (array) are required')); return; }
+    const temperature = typeof record['temperature'] === 'number' ? record['temperature'] : undefined;
+    const maxTokensValue = record['max_tokens'] ?? record['max_completion_tokens'];
+    const maxTokens = typeof maxTokensValue === 'number' ? maxTokensValue : undefined;
+    const request: FakeRequest = { model, messages: messages as FakeRequest['messages'], stream: record['stream'] === true, temperature, max_tokens: maxTokens, body: record, headers: req.headers };
+    const authorization = req.headers.authorization;
+    const entry: FakeLogEntry = { id: nextId++, model, stream: request.stream, messages: request.messages, temperature, maxTokens, authorization, startedAt, outcome: 'pending' };
+    log.push(entry);
+    const exchange: Exchange = { entry, res, done: false };
+    inFlight.add(exchange);
+    res.on('close', () => finish(exchange, 'aborted')); // no-op when already finished
+
+    const behavior = behaviors.get(model) ?? defaultBehavior;
+    const requestIndex = requestCounts.get(model) ?? 0;
+    requestCounts.set(model, requestIndex + 1);
+    const hangs = behavior.hangTimes !== undefined ? requestIndex < behavior.hangTimes : behavior.hang === true;
+    if (hangs) return; // never answer; 'close' marks it aborted
+    let failure = behavior.alwaysFail;
+    if (failure === undefined && behavior.failures !== undefined) {
+      const consumed = failureCounts.get(model) ?? 0;
+      failure = behavior.failures[consumed];
+      if (failure !== undefined) failureCounts.set(model, consumed + 1);
+    }
+    const chosenFailure = failure;
+    later(exchange, behavior.delayMs ?? 0, () => {
+      if (chosenFailure !== undefined) fail(exchange, chosenFailure);
+      else answer(exchange, behavior, request);
+    });
+  }
+
+  const server = createServer((req, res) => {
+    const startedAt = performance.now();
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      const chunks: Buffer[] = [];
+      req.on('data', (data: Buffer) => chunks.push(data));
+      req.on('end', () => handleCompletion(req, res, Buffer.concat(chunks).toString('utf8'), startedAt));
+      return;
+    }
+    req.resume();
+    if (req.method === 'GET' && path === '/v1/models') {
+      const created = Math.floor(Date.now() / 1000);
+      sendJson(res, 200, JSON.stringify({ object: 'list', data: [...behaviors.keys()].map((id) => ({ id, object: 'model', created, owned_by: 'fake' })) }));
+      return;
+    }
+    sendJson(res, 404, errorBody(404, `fake server: no route for ${req.method ?? '?'} ${path ?? ''}`));
+  });
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: 4096 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}/v1`,
+    port: address.port,
+    log,
+    setBehavior(model, behavior) {
+      behaviors.set(model, behavior);
+      requestCounts.delete(model);
+      failureCounts.delete(model);
+    },
+    setDefaultBehavior(behavior) { defaultBehavior = behavior; },
+    reset() {
+      log.length = 0;
+      behaviors.clear();
+      defaultBehavior = {};
+      requestCounts.clear();
+      failureCounts.clear();
+    },
+    waitForIdle(timeoutMs = 5_000) {
+      if (inFlight.size === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          idleWaiters = idleWaiters.filter((waiter) => waiter !== done);
+          const pending = [...inFlight].map((exchange) => `#${exchange.entry.id} ${exchange.entry.model}`).join(', ');
+          reject(new Error(`fake LLM server not idle after ${timeoutMs} ms; pending: ${pending}`));
+        }, timeoutMs);
+        const done = (): void => { clearTimeout(timer); resolve(); };
+        idleWaiters.push(done);
+      });
+    },
+    close() {
+      return new Promise<void>((resolve, reject) => {
+        for (const exchange of inFlight) finish(exchange, 'aborted');
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
