@@ -161,7 +161,7 @@ export async function runAgent(
           context.emit({
             type: 'warning',
             code: 'fallback',
-            message: `${model} failed (${info.message}); falling back to ${nextModel}`,
+            message: `${info.message}; falling back to ${nextModel}`,
             layer,
             agent: index,
           });

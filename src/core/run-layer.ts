@@ -56,7 +56,7 @@ export async function runLayer(
         context.emit({
           type: 'warning',
           code: 'agent-failed',
-          message: `layer ${layerIndex + 1}: ${agent.label} failed and is left out: ${outcome.error.message}`,
+          message: `layer ${layerIndex + 1}: a proposer failed and is left out: ${outcome.error.message}`,
           layer: layerIndex,
           agent: index,
         });

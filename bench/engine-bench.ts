@@ -1,0 +1,450 @@
+/**
+ * Engine benchmark: `npm run bench` (or `npx tsx bench/engine-bench.ts [--json]`).
+ *
+ * The fake OpenAI-compatible server runs in a CHILD process, so its CPU is not
+ * counted; the engine runs in this process against it over real HTTP. Prints
+ * one measure per line with its target and PASS/FAIL (INFO lines have no
+ * target), then, with --json, every number as JSON. Always exits 0 once the
+ * measures ran: a missed target is reported, not an error.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { streamText } from 'ai';
+import {
+  DEFAULT_SYNTHESIS_PROMPT,
+  buildSynthesisSystem,
+  streamMoA,
+  type MoAEvent,
+  type MoAResult,
+  type PresetInput,
+  type StreamMode,
+} from '../src/index.js';
+
+// ---------------------------------------------------------------- configuration
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SERVER_MAIN = resolve(ROOT, 'test/support/fake-llm-server-main.ts');
+const JSON_OUTPUT = process.argv.includes('--json');
+const PROMPT = 'Explain, in a few paragraphs, why the sky is blue and why sunsets are red.';
+
+/** Critical path: proposers with different service times, and the aggregator's. */
+const CP_PROPOSER_DELAYS = [40, 80, 120, 160, 200, 240];
+const CP_AGGREGATOR_DELAY = 150;
+const CP_TOKENS = 50;
+const CP_LAYERS = 3; // 2 proposer layers + the aggregator
+const CP_WARMUP = 1;
+const CP_RUNS = 5;
+const SEQ_RUNS = 2;
+
+/** CPU per query: the same 13-call shape with no delay and long answers. */
+const CPU_PROPOSERS = 6;
+const CPU_TOKENS = 400;
+const CPU_WARMUP = 5;
+const CPU_RUNS = 30;
+const SDK_WARMUP = 3;
+const SDK_RUNS = 12;
+
+/** CPU per streamed token: one long streamed answer. */
+const LONG_TOKENS = 4000;
+const LONG_WARMUP = 2;
+const LONG_RUNS = 12;
+
+const TARGETS = {
+  criticalPathRatio: 1.05,
+  cpuPerQueryMs: 25,
+  cpuPer100TokensMs: 3,
+} as const;
+
+const cpModel = (delay: number): string => `cp-${delay}`;
+const cpuModel = (index: number): string => `cpu-${index}`;
+
+const behaviors: Record<string, { delayMs?: number; tokens?: number; chunkTokens?: number }> = {
+  'cp-agg': { delayMs: CP_AGGREGATOR_DELAY, tokens: CP_TOKENS },
+  'cpu-agg': { delayMs: 0, tokens: CPU_TOKENS },
+  long: { delayMs: 0, tokens: LONG_TOKENS, chunkTokens: 1 },
+};
+for (const delay of CP_PROPOSER_DELAYS) behaviors[cpModel(delay)] = { delayMs: delay, tokens: CP_TOKENS };
+for (let index = 0; index < CPU_PROPOSERS; index++) behaviors[cpuModel(index)] = { delayMs: 0, tokens: CPU_TOKENS };
+
+// ---------------------------------------------------------------- fake server (child process)
+
+async function startServerChild(): Promise<{ child: ChildProcess; url: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FAKE_LLM_CONFIG: JSON.stringify({ behaviors, defaultBehavior: { tokens: 20 } }) };
+  delete env['NODE_OPTIONS']; // a --cpu-prof meant for the bench should not profile the server too
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error('the fake LLM server did not print FAKE_LLM_URL within 20 s')), 20_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the fake LLM server exited early (code ${code}, signal ${signal})`));
+    });
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (data: string) => {
+      buffered += data;
+      const match = /FAKE_LLM_URL=(\S+)/.exec(buffered);
+      if (match) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolveUrl(match[1]!);
+      }
+    });
+  });
+  return { child, url };
+}
+
+function stopServerChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolveStop();
+    }, 3_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+// ---------------------------------------------------------------- helpers
+
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+interface Line {
+  status: 'PASS' | 'FAIL' | 'INFO';
+  text: string;
+}
+const lines: Line[] = [];
+const misses: string[] = [];
+
+function report(name: string, value: number, unit: string, target: number | undefined, detail: string): void {
+  const pass = target === undefined ? undefined : value <= target;
+  const status: Line['status'] = pass === undefined ? 'INFO' : pass ? 'PASS' : 'FAIL';
+  const shown = `${round(value, unit === '×' ? 3 : 2)}${unit === '×' ? '' : ` ${unit}`}`;
+  const targetText = target === undefined ? '' : `  (target ≤ ${target}${unit === '×' ? '' : ` ${unit}`})`;
+  const text = `${name}: ${shown}${targetText}  ${detail}`;
+  lines.push({ status, text });
+  if (pass === false) misses.push(`${name}: ${shown}, target ≤ ${target}${unit === '×' ? '' : ` ${unit}`}`);
+  process.stdout.write(`${status.padEnd(4)}  ${text}\n`);
+}
+
+// ---------------------------------------------------------------- engine runs
+
+let baseURL = '';
+
+function providers(maxConcurrency?: number) {
+  return {
+    fake: {
+      type: 'openai-compatible' as const,
+      baseURL,
+      apiKeyEnv: 'FAKE_KEY',
+      ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+    },
+  };
+}
+
+interface RunStats {
+  result: MoAResult;
+  events: number;
+  deltas: number;
+  wallMs: number;
+  layerMs: number[];
+}
+
+/** One query through streamMoA, consuming every event like a UI would. */
+async function runEngine(preset: PresetInput, stream: StreamMode = 'final', maxConcurrency?: number): Promise<RunStats> {
+  const started = performance.now();
+  const run = streamMoA(preset, PROMPT, { providers: providers(maxConcurrency), env: { FAKE_KEY: 'bench-key' }, stream, maxRetries: 0 });
+  let events = 0;
+  let deltas = 0;
+  const layerStart: number[] = [];
+  const layerMs: number[] = [];
+  for await (const event of run as AsyncIterable<MoAEvent>) {
+    events++;
+    if (event.type === 'agent-delta') deltas++;
+    else if (event.type === 'layer-start') layerStart[event.layer] = event.t;
+    else if (event.type === 'layer-end') layerMs[event.layer] = event.t - (layerStart[event.layer] ?? 0);
+  }
+  const result = await run.result;
+  const wallMs = performance.now() - started;
+  if (result.status !== 'done' || !result.text) throw new Error(`bench run failed: ${result.error?.message ?? 'empty answer'}`);
+  return { result, events, deltas, wallMs, layerMs };
+}
+
+function checkAllAnswered(stats: RunStats, expectedCalls: number): void {
+  const answered = stats.result.layers.flatMap((layer) => layer.agents).filter((agent) => agent.status === 'done').length;
+  if (answered !== expectedCalls) throw new Error(`expected ${expectedCalls} answers, got ${answered}`);
+}
+
+// ---------------------------------------------------------------- 1. critical path
+
+const cpPreset: PresetInput = {
+  layers: CP_LAYERS,
+  proposers: CP_PROPOSER_DELAYS.map((delay) => `fake:${cpModel(delay)}`),
+  aggregator: 'fake:cp-agg',
+};
+const proposerLayers = CP_LAYERS - 1;
+const cpBound = proposerLayers * Math.max(...CP_PROPOSER_DELAYS) + CP_AGGREGATOR_DELAY;
+const seqBound = proposerLayers * CP_PROPOSER_DELAYS.reduce((sum, delay) => sum + delay, 0) + CP_AGGREGATOR_DELAY;
+
+async function benchCriticalPath(numbers: Record<string, unknown>): Promise<void> {
+  const calls = proposerLayers * CP_PROPOSER_DELAYS.length + 1;
+  for (let index = 0; index < CP_WARMUP; index++) checkAllAnswered(await runEngine(cpPreset), calls);
+  const walls: number[] = [];
+  const layerOverheads: number[][] = [];
+  const layerBounds = [...Array.from({ length: proposerLayers }, () => Math.max(...CP_PROPOSER_DELAYS)), CP_AGGREGATOR_DELAY];
+  for (let index = 0; index < CP_RUNS; index++) {
+    const stats = await runEngine(cpPreset);
+    checkAllAnswered(stats, calls);
+    walls.push(stats.wallMs);
+    layerOverheads.push(stats.layerMs.map((ms, layer) => ms - layerBounds[layer]!));
+  }
+  const wall = median(walls);
+  const ratio = wall / cpBound;
+  const perLayer = layerBounds.map((_, layer) => median(layerOverheads.map((row) => row[layer] ?? 0)));
+  report(
+    'critical-path ratio, parallel (wall ÷ Σ slowest per layer)',
+    ratio,
+    '×',
+    TARGETS.criticalPathRatio,
+    `wall ${round(wall, 1)} ms ÷ bound ${cpBound} ms (${proposerLayers}×${Math.max(...CP_PROPOSER_DELAYS)} + ${CP_AGGREGATOR_DELAY}); median of ${CP_RUNS} after ${CP_WARMUP} warm-up; runs ${walls.map((w) => Math.round(w)).join('/')} ms; per-layer overhead ${perLayer.map((ms) => `${round(ms, 1)}`).join('/')} ms`,
+  );
+
+  // The same 13 calls one after another (provider maxConcurrency: 1): what a sequential engine would cost.
+  const seqWalls: number[] = [];
+  for (let index = 0; index < SEQ_RUNS; index++) {
+    const stats = await runEngine(cpPreset, 'final', 1);
+    checkAllAnswered(stats, calls);
+    seqWalls.push(stats.wallMs);
+  }
+  const seqWall = median(seqWalls);
+  report(
+    'sequential proposers, for comparison (wall ÷ parallel bound)',
+    seqWall / cpBound,
+    '×',
+    undefined,
+    `wall ${round(seqWall, 1)} ms with maxConcurrency 1 (bound Σ all delays = ${seqBound} ms, ${round(seqBound / cpBound, 2)}× the parallel bound); median of ${SEQ_RUNS}`,
+  );
+  Object.assign(numbers, {
+    criticalPath: {
+      proposerDelaysMs: CP_PROPOSER_DELAYS,
+      aggregatorDelayMs: CP_AGGREGATOR_DELAY,
+      layers: CP_LAYERS,
+      lowerBoundMs: cpBound,
+      wallMsRuns: walls.map((w) => round(w)),
+      wallMsMedian: round(wall),
+      ratio: round(ratio, 4),
+      perLayerOverheadMsMedian: perLayer.map((ms) => round(ms)),
+      target: TARGETS.criticalPathRatio,
+      pass: ratio <= TARGETS.criticalPathRatio,
+    },
+    sequential: {
+      lowerBoundMs: seqBound,
+      wallMsRuns: seqWalls.map((w) => round(w)),
+      wallMsMedian: round(seqWall),
+      ratioToParallelBound: round(seqWall / cpBound, 4),
+      ratioToSequentialBound: round(seqWall / seqBound, 4),
+    },
+  });
+}
+
+// ---------------------------------------------------------------- 2. CPU per query
+
+const cpuPreset: PresetInput = {
+  layers: CP_LAYERS,
+  proposers: Array.from({ length: CPU_PROPOSERS }, (_, index) => `fake:${cpuModel(index)}`),
+  aggregator: 'fake:cpu-agg',
+};
+const cpuCalls = proposerLayers * CPU_PROPOSERS + 1;
+
+async function measureCpu(runs: number, warmup: number, once: () => Promise<unknown>): Promise<{ cpuMs: number; wallMs: number }> {
+  for (let index = 0; index < warmup; index++) await once();
+  const wallStart = performance.now();
+  const cpuStart = cpuMs();
+  for (let index = 0; index < runs; index++) await once();
+  return { cpuMs: (cpuMs() - cpuStart) / runs, wallMs: (performance.now() - wallStart) / runs };
+}
+
+/** The same query with the AI SDK's streamText helper for every call, in the same layer structure. */
+async function runWithStreamText(): Promise<string> {
+  const provider = createOpenAICompatible({ name: 'fake', baseURL, apiKey: 'bench-key', includeUsage: true });
+  const callOne = async (modelId: string, references: readonly string[]): Promise<string> => {
+    const result = streamText({
+      model: provider.chatModel(modelId),
+      ...(references.length > 0 ? { system: buildSynthesisSystem(DEFAULT_SYNTHESIS_PROMPT, references) } : {}),
+      messages: [{ role: 'user', content: PROMPT }],
+      temperature: 0.7,
+      maxRetries: 0,
+    });
+    let text = '';
+    for await (const delta of result.textStream) text += delta;
+    return text;
+  };
+  let references: string[] = [];
+  for (let layer = 0; layer < proposerLayers; layer++) {
+    references = await Promise.all(Array.from({ length: CPU_PROPOSERS }, (_, index) => callOne(cpuModel(index), references)));
+  }
+  const answer = await callOne('cpu-agg', references);
+  if (!answer) throw new Error('streamText comparison produced an empty answer');
+  return answer;
+}
+
+async function benchCpuPerQuery(numbers: Record<string, unknown>): Promise<void> {
+  let deltas = 0;
+  let events = 0;
+  const engine = await measureCpu(CPU_RUNS, CPU_WARMUP, async () => {
+    const stats = await runEngine(cpuPreset, 'final');
+    checkAllAnswered(stats, cpuCalls);
+    deltas = stats.deltas;
+    events = stats.events;
+  });
+  report(
+    `CPU per query (streamMoA, ${CPU_PROPOSERS}+${CPU_PROPOSERS}+1 calls, ${CPU_TOKENS} tokens each, stream 'final')`,
+    engine.cpuMs,
+    'ms',
+    TARGETS.cpuPerQueryMs,
+    `mean of ${CPU_RUNS} after ${CPU_WARMUP} warm-up; ${events} events incl. ${deltas} deltas per query; wall ${round(engine.wallMs, 1)} ms/query`,
+  );
+
+  const allStreamed = await measureCpu(CPU_RUNS, 2, async () => checkAllAnswered(await runEngine(cpuPreset, 'all'), cpuCalls));
+  report(
+    "CPU per query, engine with stream 'all' (all 13 calls streamed, doStream)",
+    allStreamed.cpuMs,
+    'ms',
+    undefined,
+    `mean of ${CPU_RUNS}; wall ${round(allStreamed.wallMs, 1)} ms/query`,
+  );
+
+  const sdk = await measureCpu(SDK_RUNS, SDK_WARMUP, runWithStreamText);
+  report(
+    'CPU per query, every call via AI SDK streamText (comparison)',
+    sdk.cpuMs,
+    'ms',
+    undefined,
+    `mean of ${SDK_RUNS} after ${SDK_WARMUP} warm-up; wall ${round(sdk.wallMs, 1)} ms/query; ${round(sdk.cpuMs / engine.cpuMs, 1)}× the engine's stream 'final', ${round(sdk.cpuMs / allStreamed.cpuMs, 1)}× its stream 'all'`,
+  );
+  Object.assign(numbers, {
+    cpuPerQuery: {
+      calls: cpuCalls,
+      tokensPerAnswer: CPU_TOKENS,
+      runs: CPU_RUNS,
+      engineFinalStreamCpuMs: round(engine.cpuMs),
+      engineFinalStreamWallMs: round(engine.wallMs),
+      engineAllStreamCpuMs: round(allStreamed.cpuMs),
+      engineAllStreamWallMs: round(allStreamed.wallMs),
+      streamTextCpuMs: round(sdk.cpuMs),
+      streamTextWallMs: round(sdk.wallMs),
+      streamTextRuns: SDK_RUNS,
+      streamTextToEngineRatio: round(sdk.cpuMs / engine.cpuMs),
+      streamTextToEngineAllStreamRatio: round(sdk.cpuMs / allStreamed.cpuMs),
+      target: TARGETS.cpuPerQueryMs,
+      pass: engine.cpuMs <= TARGETS.cpuPerQueryMs,
+    },
+  });
+}
+
+// ---------------------------------------------------------------- 3. CPU per 100 streamed tokens
+
+async function benchStreamedTokens(numbers: Record<string, unknown>): Promise<void> {
+  const preset: PresetInput = { layers: 1, aggregator: 'fake:long' };
+  let deltas = 0;
+  const streamed = await measureCpu(LONG_RUNS, LONG_WARMUP, async () => {
+    const stats = await runEngine(preset, 'final');
+    deltas = stats.deltas;
+    if (stats.result.usage.outputTokens !== LONG_TOKENS) throw new Error(`expected ${LONG_TOKENS} output tokens, got ${stats.result.usage.outputTokens}`);
+  });
+  const per100 = streamed.cpuMs / (LONG_TOKENS / 100);
+  report(
+    `CPU per 100 streamed tokens (one ${LONG_TOKENS}-token answer, 1 token per SSE chunk)`,
+    per100,
+    'ms',
+    TARGETS.cpuPer100TokensMs,
+    `${round(streamed.cpuMs, 1)} ms CPU per answer (${deltas} deltas), mean of ${LONG_RUNS} after ${LONG_WARMUP} warm-up; wall ${round(streamed.wallMs, 1)} ms/answer`,
+  );
+
+  const plain = await measureCpu(LONG_RUNS, 1, async () => runEngine(preset, 'none'));
+  const increment = (streamed.cpuMs - plain.cpuMs) / (LONG_TOKENS / 100);
+  report(
+    'same answer not streamed (stream none, doGenerate), for comparison',
+    plain.cpuMs,
+    'ms',
+    undefined,
+    `CPU per answer; streaming adds ${round(increment, 2)} ms per 100 tokens`,
+  );
+  Object.assign(numbers, {
+    streamedTokens: {
+      tokens: LONG_TOKENS,
+      runs: LONG_RUNS,
+      cpuMsPerAnswer: round(streamed.cpuMs),
+      wallMsPerAnswer: round(streamed.wallMs),
+      cpuMsPer100Tokens: round(per100, 3),
+      notStreamedCpuMsPerAnswer: round(plain.cpuMs),
+      streamingIncrementMsPer100Tokens: round(increment, 3),
+      target: TARGETS.cpuPer100TokensMs,
+      pass: per100 <= TARGETS.cpuPer100TokensMs,
+    },
+  });
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const benchStart = performance.now();
+  const { child, url } = await startServerChild();
+  baseURL = url;
+  const stop = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', stop);
+  const numbers: Record<string, unknown> = {};
+  try {
+    process.stdout.write(
+      `MoA engine bench — node ${process.version}, ${cpus().length} CPU(s), fake server pid ${child.pid} at ${url} (child process, not counted)\n\n`,
+    );
+    await benchCriticalPath(numbers);
+    await benchCpuPerQuery(numbers);
+    await benchStreamedTokens(numbers);
+    const maxRssMb = process.resourceUsage().maxRSS / 1024;
+    report('peak RSS of the bench process', maxRssMb, 'MB', undefined, 'process.resourceUsage().maxRSS at the end');
+    Object.assign(numbers, { peakRssMb: round(maxRssMb, 1) });
+  } finally {
+    await stopServerChild(child);
+  }
+  const totalSeconds = (performance.now() - benchStart) / 1000;
+  Object.assign(numbers, { node: process.version, cpus: cpus().length, totalSeconds: round(totalSeconds, 1), misses });
+
+  process.stdout.write(`\n${lines.filter((line) => line.status !== 'INFO').length - misses.length} passed, ${misses.length} missed (${round(totalSeconds, 1)} s)\n`);
+  if (misses.length > 0) {
+    process.stdout.write('\nMISSED TARGETS:\n');
+    for (const miss of misses) process.stdout.write(`  ✗ ${miss}\n`);
+  }
+  if (JSON_OUTPUT) process.stdout.write(`\n${JSON.stringify(numbers, null, 2)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

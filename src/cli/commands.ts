@@ -1,0 +1,220 @@
+/** The `moa` commands: thin edges that parse, call the library, render and return an exit code. */
+import { createInterface } from 'node:readline';
+import type { ChatMessage } from '../core/events.js';
+import { loadConfig } from '../core/load-config.js';
+import { reduceEvents, type MoAResult } from '../core/reducer.js';
+import { resolvePreset } from '../core/resolve-preset.js';
+import { readTrace } from '../core/trace-file.js';
+import { ConfigError } from '../util/errors.js';
+import { choosePreset, type PresetFlags } from './choose-preset.js';
+import { EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { summaryLine } from './progress-view.js';
+import { runForCli, type CliStreams } from './run-for-cli.js';
+import { colorsFor, formatCount, formatDuration, readStdin } from './terminal.js';
+
+export interface AskOptions extends PresetFlags {
+  json?: boolean;
+  trace?: string;
+  quiet?: boolean;
+}
+
+export async function askCommand(promptWords: string[], options: AskOptions, io: CliStreams): Promise<number> {
+  let prompt = promptWords.join(' ');
+  if (!prompt.trim() && !process.stdin.isTTY) prompt = await readStdin();
+  if (!prompt.trim()) {
+    throw new ConfigError('No prompt: pass it as an argument (moa ask "...") or on standard input (echo "..." | moa ask)', {
+      code: 'usage',
+    });
+  }
+  const chosen = choosePreset(options, io.env);
+  const messages: ChatMessage[] = [];
+  if (options.system) messages.push({ role: 'system', content: options.system });
+  messages.push({ role: 'user', content: prompt.trim() });
+  const { exitCode } = await runForCli(
+    {
+      chosen,
+      messages,
+      ...(options.json ? { json: true } : {}),
+      ...(options.quiet ? { quiet: true } : {}),
+      ...(options.trace ? { tracePath: options.trace } : {}),
+    },
+    io,
+  );
+  return exitCode;
+}
+
+export interface ChatOptions extends PresetFlags {
+  trace?: string;
+  quiet?: boolean;
+}
+
+const CHAT_HELP = 'Commands: /reset forgets the conversation, /exit (or Ctrl-D) leaves.';
+
+function answeredBy(result: MoAResult): string {
+  return result.layers
+    .map((layer) => {
+      const names = layer.agents.map((agent) => `${agent.status === 'done' ? '✓' : '✗'} ${agent.model}`);
+      return `${layer.aggregator ? 'aggregator' : `layer ${layer.index + 1}`}: ${names.join(', ')}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Multi-turn chat. On a terminal: a prompt, live progress, the answer streamed.
+ * With piped stdin: one user turn per line, each answer printed after it.
+ */
+export async function chatCommand(options: ChatOptions, io: CliStreams): Promise<number> {
+  const chosen = choosePreset(options, io.env);
+  const colors = colorsFor(io.stderr, io.env);
+  const interactive = Boolean(process.stdin.isTTY && io.stdout.isTTY);
+  const history: ChatMessage[] = options.system ? [{ role: 'system', content: options.system }] : [];
+  const layerCount = chosen.preset.layers.length;
+  const proposerCount = chosen.preset.layers[0]?.agents.length ?? 0;
+  if (interactive) {
+    io.stderr.write(
+      colors.bold(`MoA chat · preset ${chosen.preset.name ?? 'custom'} · ${layerCount} layer(s), ${layerCount > 1 ? `${proposerCount} proposers` : 'aggregator only'}\n`) +
+        colors.dim(`${CHAT_HELP}\n\n`),
+    );
+  }
+  const lines = createInterface({ input: process.stdin, ...(interactive ? { output: io.stderr, prompt: colors.cyan('you › ') } : {}), terminal: interactive });
+  let failures = 0;
+  let turn = 0;
+  if (interactive) lines.prompt();
+  for await (const line of lines) {
+    const text = line.trim();
+    if (!text) {
+      if (interactive) lines.prompt();
+      continue;
+    }
+    if (text === '/exit' || text === '/quit') break;
+    if (text === '/reset') {
+      history.splice(options.system ? 1 : 0);
+      io.stderr.write(colors.dim('(conversation cleared)\n'));
+      if (interactive) lines.prompt();
+      continue;
+    }
+    if (text === '/help') {
+      io.stderr.write(`${CHAT_HELP}\n`);
+      if (interactive) lines.prompt();
+      continue;
+    }
+    turn++;
+    const messages: ChatMessage[] = [...history, { role: 'user', content: text }];
+    if (interactive) lines.pause();
+    const { exitCode, result } = await runForCli(
+      {
+        chosen,
+        messages,
+        quiet: Boolean(options.quiet) || !interactive,
+        ...(options.trace ? { tracePath: options.trace.replace(/(\.jsonl)?$/, `.turn${turn}$1`) } : {}),
+      },
+      io,
+    );
+    if (exitCode === EXIT_OK) {
+      history.push({ role: 'user', content: text }, { role: 'assistant', content: result.text });
+      if (interactive) io.stderr.write(colors.dim(`${answeredBy(result)}\n\n`));
+      else io.stdout.write('\n');
+    } else {
+      failures++;
+      if (interactive) io.stderr.write(colors.dim('(this turn was not added to the conversation)\n\n'));
+    }
+    if (interactive) {
+      lines.resume();
+      lines.prompt();
+    }
+  }
+  lines.close();
+  return failures > 0 && !interactive ? EXIT_RUN_FAILED : EXIT_OK;
+}
+
+export async function presetsCommand(options: { config?: string; json?: boolean }, io: CliStreams): Promise<number> {
+  const config = loadConfig({ ...(options.config !== undefined ? { configPath: options.config } : {}), env: io.env });
+  const colors = colorsFor(io.stdout, io.env);
+  const rows = Object.entries(config.presets).map(([name, input]) => {
+    const preset = resolvePreset(input, { name, path: ['presets', name] });
+    return {
+      name,
+      source: config.configPresetNames.includes(name) ? 'config' : 'built-in',
+      default: config.defaultPreset === name,
+      description: input.description,
+      layers: preset.layers.map((layer) => ({
+        aggregator: layer.aggregator,
+        models: layer.agents.map((agent) => agent.label),
+        fallbacks: layer.aggregator ? layer.agents[0]!.fallbacks : [],
+        minSuccessful: layer.minSuccessful,
+        ...(layer.quorum !== undefined ? { quorum: layer.quorum, graceMs: layer.graceMs } : {}),
+      })),
+    };
+  });
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  for (const row of rows) {
+    io.stdout.write(
+      `${colors.bold(row.name)}${row.default ? colors.green(' (default)') : ''} ${colors.dim(`[${row.source}] ${row.layers.length} layer(s)`)}\n`,
+    );
+    if (row.description) io.stdout.write(`  ${colors.dim(row.description)}\n`);
+    row.layers.forEach((layer, index) => {
+      const label = layer.aggregator ? 'aggregator' : `layer ${index + 1}  `;
+      const extra = layer.fallbacks.length ? colors.dim(` (fallbacks: ${layer.fallbacks.join(', ')})`) : '';
+      io.stdout.write(`  ${label}  ${layer.models.join(', ')}${extra}\n`);
+    });
+    io.stdout.write('\n');
+  }
+  if (config.path) io.stdout.write(colors.dim(`config: ${config.path}\n`));
+  return EXIT_OK;
+}
+
+function indent(text: string, prefix = '    '): string {
+  return text
+    .split('\n')
+    .map((line) => `${prefix}${line}`)
+    .join('\n');
+}
+
+function clip(text: string, maxLines: number): string {
+  const lines = text.split('\n');
+  return lines.length <= maxLines ? text : `${lines.slice(0, maxLines).join('\n')}\n… (${lines.length - maxLines} more lines; --full shows all)`;
+}
+
+export async function replayCommand(file: string, options: { json?: boolean; full?: boolean }, io: CliStreams): Promise<number> {
+  const { events, warnings } = readTrace(file);
+  const result = reduceEvents(events);
+  const colors = colorsFor(io.stdout, io.env);
+  for (const warning of warnings) io.stderr.write(colorsFor(io.stderr, io.env).yellow(`moa: warning: ${warning}\n`));
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return result.status === 'failed' ? EXIT_RUN_FAILED : EXIT_OK;
+  }
+  const out: string[] = [];
+  out.push(colors.bold(`Run ${result.runId}`) + colors.dim(`${result.preset ? ` · preset ${result.preset}` : ''} · ${result.layers.length} layer(s) · ${events.length} events`));
+  const lastUser = [...result.messages].reverse().find((message) => message.role === 'user');
+  if (lastUser) out.push('', colors.bold('Prompt'), indent(clip(lastUser.content, options.full ? Infinity : 12), '  '));
+  for (const layer of result.layers) {
+    out.push('', colors.bold(layer.aggregator ? 'Aggregator' : `Layer ${layer.index + 1}`));
+    for (const agent of layer.agents) {
+      const mark =
+        agent.status === 'done' ? colors.green('✓') : agent.status === 'cut' ? colors.yellow('✂') : agent.status === 'failed' ? colors.red('✗') : colors.dim('…');
+      const stats =
+        agent.status === 'done'
+          ? `${formatDuration(agent.latencyMs ?? 0)} · ${formatCount(agent.usage.inputTokens)} in / ${formatCount(agent.usage.outputTokens)} out${agent.attempts > 1 ? ` · ${agent.attempts} attempts` : ''}`
+          : (agent.error?.message ?? agent.status);
+      out.push(`  ${mark} ${agent.model} ${colors.dim(stats)}`);
+      if (agent.text && !layer.aggregator) out.push(colors.dim(indent(clip(agent.text, options.full ? Infinity : 6))));
+    }
+  }
+  for (const warning of result.warnings) out.push(colors.yellow(`warning: ${warning.message}`));
+  out.push('');
+  if (result.status === 'done') {
+    out.push(colors.bold('Answer'), result.text, '', summaryLine(result, colors));
+  } else if (result.status === 'failed') {
+    out.push(colors.red(`The run failed: ${result.error?.message ?? 'unknown error'}`), summaryLine(result, colors));
+  } else {
+    out.push(colors.yellow('The run did not finish.'));
+  }
+  io.stdout.write(`${out.join('\n')}\n`);
+  return result.status === 'failed' ? EXIT_RUN_FAILED : EXIT_OK;
+}
+
+export { EXIT_USAGE };

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+/** `moa`: Mixture-of-Agents from the command line. */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { MoAError } from '../util/errors.js';
+import { askCommand, chatCommand, presetsCommand, replayCommand } from './commands.js';
+import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import type { CliStreams } from './run-for-cli.js';
+import { colorsFor } from './terminal.js';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''} (got "${value}")`);
+    }
+    return number;
+  };
+}
+
+function decimal(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!Number.isFinite(number) || number < min || number > max || value.trim() === '') {
+      throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max} (got "${value}")`);
+    }
+    return number;
+  };
+}
+
+function modelList(value: string): string[] {
+  const models = value.split(',').map((model) => model.trim()).filter(Boolean);
+  if (models.length === 0) throw new InvalidArgumentError('give at least one model, e.g. openai:gpt-4o-mini,groq:llama-3.3-70b-versatile');
+  return models;
+}
+
+function addPresetOptions(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'config file (default: ./moa.config.yaml, or $MOA_CONFIG)')
+    .option('-p, --preset <name>', 'preset to run (see "moa presets")')
+    .option('--proposers <models>', 'comma-separated proposer models, e.g. together:Qwen/Qwen2.5-72B-Instruct-Turbo,groq:llama-3.3-70b-versatile', modelList)
+    .option('--aggregator <model>', 'the model that writes the final answer')
+    .option('--layers <n>', 'layers including the aggregator (3 = the paper, 2 = MoA-Lite, 1 = aggregator alone)', integer('--layers', 1, 10))
+    .option('--temperature <t>', 'sampling temperature for every agent', decimal('--temperature', 0, 2))
+    .option('--max-tokens <n>', 'maximum output tokens for every agent', integer('--max-tokens', 1))
+    .option('--system <text>', 'a system message for the conversation')
+    .option('--synthesis-prompt <file>', 'replace the aggregate-and-synthesize instruction with this file ({{references}} marks where references go)')
+    .option('--timeout <ms>', 'per-call timeout in milliseconds', integer('--timeout', 1))
+    .option('--max-retries <n>', 'retries per call on 408/409/429/5xx/network errors', integer('--max-retries', 0, 20));
+}
+
+export function buildProgram(io: CliStreams): { program: Command; exitCode: () => number } {
+  let code = 0;
+  const program = new Command('moa')
+    .description('Mixture-of-Agents: one better answer from several LLMs')
+    .version(packageJson.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+
+  addPresetOptions(
+    program
+      .command('ask')
+      .description('answer one prompt (argument or stdin); the final answer streams to stdout')
+      .argument('[prompt...]', 'the prompt (read from stdin when omitted)'),
+  )
+    .option('--json', 'print the result object (answer, every layer and agent, usage, timing) as JSON')
+    .option('--trace <file>', 'write the run\'s event stream as JSONL (replay it with "moa replay")')
+    .option('-q, --quiet', 'no progress or summary on stderr')
+    .action(async (prompt: string[], options) => {
+      code = await askCommand(prompt, options, io);
+    });
+
+  addPresetOptions(program.command('chat').description('interactive multi-turn chat (or one turn per line of piped stdin)'))
+    .option('--trace <file>', 'write each turn\'s event stream as <file>.turnN.jsonl')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (options) => {
+      code = await chatCommand(options, io);
+    });
+
+  program
+    .command('presets')
+    .description('list the presets (built-in and from the config) with their layers and models')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'machine-readable output')
+    .action(async (options) => {
+      code = await presetsCommand(options, io);
+    });
+
+  program
+    .command('replay')
+    .description('render a saved trace (JSONL event stream) as the run happened')
+    .argument('<trace>', 'trace file written by --trace')
+    .addOption(new Option('--json', 'print the result reduced from the trace'))
+    .option('--full', 'show every proposer answer in full')
+    .action(async (file: string, options) => {
+      code = await replayCommand(file, options, io);
+    });
+
+  return { program, exitCode: () => code };
+}
+
+export async function main(argv: string[], io: CliStreams): Promise<number> {
+  const { program, exitCode } = buildProgram(io);
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return EXIT_USAGE;
+  }
+  try {
+    await program.parseAsync(argv);
+    return exitCode();
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : EXIT_USAGE;
+    }
+    const colors = colorsFor(io.stderr, io.env);
+    const message = error instanceof MoAError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.stderr.write(colors.red(`moa: ${message}\n`));
+    return exitCodeFor(error);
+  }
+}
+
+// A closed pipe (`moa presets | head`) is a normal way for output to end.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+const io: CliStreams = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+main(process.argv, io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`moa: unexpected error: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
