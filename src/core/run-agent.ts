@@ -14,7 +14,7 @@ import { ZERO_USAGE, type Usage } from './events.js';
 
 export type AgentOutcome =
   | { ok: true; text: string; usage: Usage }
-  | { ok: false; error: ErrorInfo; cut: boolean; aborted: boolean };
+  | { ok: false; error: ErrorInfo; errors: ErrorInfo[]; cut: boolean; aborted: boolean };
 
 /** The reason a layer gives when its straggler policy cuts an agent. */
 export const CUT_REASON = Symbol('moa.cut');
@@ -92,7 +92,7 @@ export async function runAgent(
       latencyMs: context.now() - started,
       attempts,
     });
-    return { ok: false, error, cut, aborted };
+    return { ok: false, error, errors, cut, aborted };
   };
 
   for (let modelIndex = 0; modelIndex < models.length; modelIndex++) {

@@ -79,13 +79,14 @@ export async function runLayer(
 
   if (context.signal.aborted) throw new AbortedError();
   if (succeeded < layer.minSuccessful) {
-    const errors = outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.error]));
+    // An aggregator's own error is only its last model's: report every model it tried.
+    const errors = outcomes.flatMap((outcome) => (outcome.ok ? [] : layer.aggregator ? outcome.errors : [outcome.error]));
     const what = layer.aggregator
       ? `the aggregator failed${layer.agents[0]!.fallbacks.length ? ' (and every fallback)' : ''}`
       : `only ${succeeded} of ${layer.agents.length} agents succeeded in layer ${layerIndex + 1} (minSuccessful: ${layer.minSuccessful})`;
     throw new RunFailedError(
       layer.aggregator ? 'aggregator_failed' : 'layer_failed',
-      `MoA run failed: ${what}. ${errors.map((error) => error.message).join('; ')}`,
+      `MoA run failed: ${what}. ${[...new Set(errors.map((error) => error.message))].join('; ')}`,
       errors,
     );
   }
