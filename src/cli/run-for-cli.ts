@@ -47,9 +47,14 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
 
   const onEvent = (event: MoAEvent): void => {
     trace?.write(event);
+    if (!options.json) writeAnswer(event);
     progress?.onEvent(event);
-    if (options.json) return;
-    if (event.type === 'agent-delta' && event.layer === finalLayer) {
+  };
+  const writeAnswer = (event: MoAEvent): void => {
+    if (event.type === 'agent-end' && event.layer === finalLayer && answerStarted && !answerEndsWithNewline) {
+      io.stdout.write('\n');
+      answerEndsWithNewline = true;
+    } else if (event.type === 'agent-delta' && event.layer === finalLayer) {
       if (!answerStarted) {
         progress?.finish();
         answerStarted = true;

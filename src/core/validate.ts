@@ -25,7 +25,14 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 export function validate<T extends z.ZodType>(schema: T, value: unknown, prefix: ReadonlyArray<PropertyKey> = [], source?: string): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  let issue = parsed.error.issues[0]!;
+  // A union only says "no shape matched". When exactly one shape got past its
+  // type check (its problem lies deeper), report that problem at its own path.
+  while (issue.code === 'invalid_union') {
+    const deeper = issue.errors.flatMap((branch) => (branch[0] && branch[0].path.length > 0 ? [branch[0]] : []));
+    if (deeper.length !== 1) break;
+    issue = { ...deeper[0]!, path: [...issue.path, ...deeper[0]!.path] };
+  }
   let issuePath = issue.path;
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
