@@ -41,9 +41,9 @@ export const BUILTIN_PRESETS: Record<string, PresetInput> = {
     layers: 3,
     proposers: [
       'together:deepseek-ai/DeepSeek-V3',
-      'together:Qwen/Qwen2.5-72B-Instruct-Turbo',
-      'together:meta-llama/Llama-3.3-70B-Instruct-Turbo',
       'together:Qwen/Qwen3-235B-A22B-Instruct-2507-tput',
+      'together:moonshotai/Kimi-K2-Instruct-0905',
+      'together:meta-llama/Llama-3.3-70B-Instruct-Turbo',
     ],
     aggregator: 'together:deepseek-ai/DeepSeek-V3',
     temperature: 0.7,

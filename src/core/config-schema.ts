@@ -3,6 +3,9 @@
  * Names here are relied on by other tools: keep them.
  */
 import { z } from 'zod';
+import { providerSchema } from '../models/provider-schema.js';
+
+export { PROVIDER_TYPES, providerSchema, type ProviderInput, type ProviderSettings } from '../models/provider-schema.js';
 
 const MODEL_NAME = /^[A-Za-z0-9_.-]+:\S.*$/;
 const modelName = z
@@ -68,21 +71,6 @@ export const presetSchema = z.strictObject({
   maxRetries: z.number().int().min(0).max(20).optional(),
 });
 
-export const PROVIDER_TYPES = ['openai-compatible', 'openai', 'anthropic', 'google', 'ollama'] as const;
-
-export const providerSchema = z.strictObject({
-  type: z.enum(PROVIDER_TYPES, { error: `expected one of: ${PROVIDER_TYPES.join(', ')}` }).default('openai-compatible'),
-  baseURL: z.url({ error: 'expected a URL such as http://127.0.0.1:8000/v1' }).optional(),
-  apiKeyEnv: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable, not the key itself' })
-    .optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  maxConcurrency: z.number().int().positive().optional(),
-  timeoutMs: z.number().int().positive().optional(),
-  maxRetries: z.number().int().min(0).max(20).optional(),
-});
-
 export const configFileSchema = z.strictObject({
   providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), providerSchema).optional(),
   presets: z.record(z.string().min(1), presetSchema).optional(),
@@ -94,8 +82,6 @@ export const configFileSchema = z.strictObject({
 export type AgentInput = z.input<typeof agentSchema>;
 export type LayerInput = z.input<typeof layerSchema>;
 export type PresetInput = z.input<typeof presetSchema>;
-export type ProviderInput = z.input<typeof providerSchema>;
-export type ProviderSettings = z.output<typeof providerSchema>;
 export type ConfigFileInput = z.input<typeof configFileSchema>;
 export type ConfigFile = z.output<typeof configFileSchema>;
 export type PresetSettings = z.output<typeof presetSchema>;

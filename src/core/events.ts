@@ -2,14 +2,10 @@
  * The one event stream every face consumes (CLI, server, batch, web page).
  * Plain JSON only and no `node:` imports: the browser page imports this file.
  */
+import type { FinishReason, Usage } from '../models/usage.js';
 import type { ErrorInfo } from '../util/errors.js';
 
-export type { ErrorInfo };
-
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-}
+export type { ErrorInfo, FinishReason, Usage };
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -19,7 +15,6 @@ export interface ChatMessage {
 /** Which agents stream their tokens as `agent-delta` events. */
 export type StreamMode = 'none' | 'final' | 'all';
 
-export type FinishReason = 'stop' | 'length' | 'content-filter' | 'tool-calls' | 'error' | 'other';
 
 export interface PlannedAgent {
   model: string;

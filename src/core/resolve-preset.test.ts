@@ -127,6 +127,13 @@ describe('resolvePreset: errors name the exact path', () => {
     expect(resolveError({ aggregator: 'ok:b', temperature: 3 }, quick).path).toBe('presets.quick.temperature');
     expect(resolveError({ aggregator: 'ok:b', layers: 0 }, quick).path).toBe('presets.quick.layers');
     expect(resolveError({ aggregator: { model: 'ok:b', maxTokens: 1.5 } }).path).toBe('aggregator.maxTokens');
+    expect(resolveError({ aggregator: { model: 42 } }).path).toBe('aggregator.model');
+  });
+
+  it('points inside a per-agent object rather than at the list that holds it', () => {
+    const error = resolveError({ layers: [{ proposers: ['ok:a', { model: 'ok:c', temperature: '0.5' }] }], aggregator: 'ok:b' }, quick);
+    expect(error.path).toBe('presets.quick.layers[0].proposers[1].temperature');
+    expect(error.message).toContain('expected a number between 0 and 2 (found "0.5")');
   });
 
   it('rejects layers that need proposers but have none', () => {

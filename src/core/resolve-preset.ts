@@ -66,7 +66,7 @@ function resolveAgent(setting: AgentSetting, preset: PresetSettings, path: strin
   const spec = typeof setting === 'string' || isModelObject(setting) ? { model: setting } : setting;
   const temperature = ('temperature' in spec ? spec.temperature : undefined) ?? preset.temperature ?? DEFAULT_TEMPERATURE;
   const maxTokens = ('maxTokens' in spec ? spec.maxTokens : undefined) ?? preset.maxTokens;
-  const system = 'system' in spec ? spec.system : undefined;
+  const system = ('system' in spec ? spec.system : undefined) ?? preset.system;
   const name = 'name' in spec ? spec.name : undefined;
   const fallbacks = 'fallbacks' in spec ? (spec.fallbacks ?? []) : [];
   return {
@@ -86,20 +86,21 @@ function checkPolicy(
   path: string,
 ): void {
   const count = layer.agents.length;
+  const at = (field: string): string => (path ? `${path}.${field}` : field);
   if (layer.minSuccessful > count) {
     throw new ConfigError(
-      `Invalid configuration at ${path}.minSuccessful: ${layer.minSuccessful} is more than the layer's ${count} agent(s)`,
-      { path: `${path}.minSuccessful` },
+      `Invalid configuration at ${at('minSuccessful')}: ${layer.minSuccessful} is more than the layer's ${count} agent(s)`,
+      { path: at('minSuccessful') },
     );
   }
   if (layer.quorum !== undefined && layer.quorum > count) {
-    throw new ConfigError(`Invalid configuration at ${path}.quorum: ${layer.quorum} is more than the layer's ${count} agent(s)`, {
-      path: `${path}.quorum`,
+    throw new ConfigError(`Invalid configuration at ${at('quorum')}: ${layer.quorum} is more than the layer's ${count} agent(s)`, {
+      path: at('quorum'),
     });
   }
   if (layer.graceMs !== undefined && layer.quorum === undefined) {
-    throw new ConfigError(`Invalid configuration at ${path}.graceMs: graceMs needs a quorum (how many answers to wait for first)`, {
-      path: `${path}.graceMs`,
+    throw new ConfigError(`Invalid configuration at ${at('graceMs')}: graceMs needs a quorum (how many answers to wait for first)`, {
+      path: at('graceMs'),
     });
   }
 }

@@ -50,6 +50,14 @@ describe('streamMoA: prompts each layer receives', () => {
     expect(result.text).toBe('agg answer #1');
   });
 
+  it("puts an agent's own system prompt before the user's, and the preset's applies to every agent", async () => {
+    const [a, b, agg] = [numbered('a'), numbered('b'), numbered('agg')];
+    await runMoA({ layers: 2, system: 'Answer in French.', proposers: [a, { model: b, system: 'Be a critic.' }], aggregator: agg }, conversation);
+    expect(systemText(a.calls[0]!.options)).toBe('Answer in French.\n\nYou are terse.');
+    expect(systemText(b.calls[0]!.options)).toBe('Be a critic.\n\nYou are terse.');
+    expect(systemText(agg.calls[0]!.options).startsWith(`Answer in French.\n\nYou are terse.\n\n${DEFAULT_SYNTHESIS_PROMPT}`)).toBe(true);
+  });
+
   it('runs the aggregator alone for layers: 1, and one proposer layer for layers: 2', async () => {
     const solo = numbered('solo');
     const one = await runMoA({ layers: 1, aggregator: solo }, 'Hi');

@@ -4,7 +4,7 @@
  * call whose tokens someone watches streams; every other call is a plain generate.
  */
 import { APICallError, type LanguageModelV3CallOptions, type LanguageModelV3Usage } from '@ai-sdk/provider';
-import type { FinishReason, Usage } from '../core/events.js';
+import type { FinishReason, Usage } from './usage.js';
 import { ProviderError } from '../util/errors.js';
 import type { ResolvedModel } from './registry.js';
 

@@ -8,7 +8,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { createOllama } from 'ollama-ai-provider-v2';
-import type { ProviderSettings } from '../core/config-schema.js';
+import type { ProviderSettings } from './provider-schema.js';
 
 export type FetchFunction = typeof globalThis.fetch;
 
@@ -44,7 +44,8 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
         ...(connection.baseURL ? { baseURL: connection.baseURL } : {}),
         name: connection.name,
       });
-      return (modelId) => provider(modelId);
+      // Chat Completions: what OpenAI and every OpenAI-style gateway behind OPENAI_BASE_URL speak.
+      return (modelId) => provider.chat(modelId);
     }
     case 'anthropic': {
       const provider = createAnthropic({

@@ -2,7 +2,7 @@
  * Built-in providers: where each one lives and which environment variables
  * carry its key and base URL. Custom providers from the config use the same shape.
  */
-import type { ProviderSettings } from '../core/config-schema.js';
+import type { ProviderSettings } from './provider-schema.js';
 
 export interface ProviderEntry extends ProviderSettings {
   /** Environment variables tried in order for the key (the first set one wins). */

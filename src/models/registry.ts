@@ -4,7 +4,7 @@
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import PQueue from 'p-queue';
-import type { ProviderSettings } from '../core/config-schema.js';
+import type { ProviderSettings } from './provider-schema.js';
 import { ConfigError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
 import { createModelFactory, type FetchFunction, type ModelFactory } from './create-provider.js';

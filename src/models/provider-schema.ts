@@ -1,0 +1,20 @@
+/** How a provider is described in the config: the `providers.<name>` entries. */
+import { z } from 'zod';
+
+export const PROVIDER_TYPES = ['openai-compatible', 'openai', 'anthropic', 'google', 'ollama'] as const;
+
+export const providerSchema = z.strictObject({
+  type: z.enum(PROVIDER_TYPES, { error: `expected one of: ${PROVIDER_TYPES.join(', ')}` }).default('openai-compatible'),
+  baseURL: z.url({ error: 'expected a URL such as http://127.0.0.1:8000/v1' }).optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable, not the key itself' })
+    .optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  maxConcurrency: z.number().int().positive().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  maxRetries: z.number().int().min(0).max(20).optional(),
+});
+
+export type ProviderInput = z.input<typeof providerSchema>;
+export type ProviderSettings = z.output<typeof providerSchema>;

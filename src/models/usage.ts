@@ -1,0 +1,7 @@
+/** What one model call reports back. No `node:` imports: the web page shares these types. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content-filter' | 'tool-calls' | 'error' | 'other';
