@@ -17,6 +17,7 @@ export interface PresetFlags {
   layers?: number;
   temperature?: number;
   maxTokens?: number;
+  /** A system message for the conversation (added by the command, not the preset). */
   system?: string;
   synthesisPrompt?: string;
   timeout?: number;
@@ -79,7 +80,6 @@ export function choosePreset(flags: PresetFlags, env: Record<string, string | un
     quick ||
     flags.temperature !== undefined ||
     flags.maxTokens !== undefined ||
-    flags.system !== undefined ||
     flags.synthesisPrompt !== undefined ||
     flags.timeout !== undefined ||
     flags.maxRetries !== undefined;
@@ -98,7 +98,6 @@ export function choosePreset(flags: PresetFlags, env: Record<string, string | un
     ...(flags.layers !== undefined ? { layers: flags.layers } : {}),
     ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
     ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
-    ...(flags.system !== undefined ? { system: flags.system } : {}),
     ...(flags.synthesisPrompt !== undefined ? { synthesisPromptFile: flags.synthesisPrompt } : {}),
     ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
     ...(flags.maxRetries !== undefined ? { maxRetries: flags.maxRetries } : {}),

@@ -156,7 +156,7 @@ export async function presetsCommand(options: { config?: string; json?: boolean 
     );
     if (row.description) io.stdout.write(`  ${colors.dim(row.description)}\n`);
     row.layers.forEach((layer, index) => {
-      const label = layer.aggregator ? 'aggregator' : `layer ${index + 1}  `;
+      const label = (layer.aggregator ? 'aggregator' : `layer ${index + 1}`).padEnd(10);
       const extra = layer.fallbacks.length ? colors.dim(` (fallbacks: ${layer.fallbacks.join(', ')})`) : '';
       io.stdout.write(`  ${label}  ${layer.models.join(', ')}${extra}\n`);
     });

@@ -47,8 +47,18 @@ async function attempt(
           }),
         );
       }, timeoutMs);
+      // Race the call against its own signal too, so a provider that ignores
+      // the abort signal cannot hold the agent past its timeout.
+      const aborted = new Promise<never>((_, reject) => {
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+      });
+      aborted.catch(() => undefined);
       try {
-        return await callModel(resolved, { ...request, signal: controller.signal });
+        const onDelta = request.onDelta;
+        const guarded = onDelta
+          ? { ...request, onDelta: (delta: string) => void (controller.signal.aborted || onDelta(delta)) }
+          : request;
+        return await Promise.race([callModel(resolved, { ...guarded, signal: controller.signal }), aborted]);
       } finally {
         clearTimeout(timer);
         release();
@@ -145,13 +155,11 @@ export async function runAgent(
             await sleep(delayMs, signal);
           } catch {
             const cut = signal.reason === CUT_REASON;
-            return fail(
-              cut
-                ? { name: 'CutError', code: 'cut', message: `${model}: cut by the straggler policy while waiting to retry` }
-                : { name: 'AbortedError', code: 'aborted', message: `${model}: cancelled` },
-              cut,
-              !cut,
-            );
+            const stopped: ErrorInfo = cut
+              ? { name: 'CutError', code: 'cut', message: `${model}: cut by the straggler policy while waiting to retry` }
+              : { name: 'AbortedError', code: 'aborted', message: `${model}: cancelled` };
+            errors.push(stopped);
+            return fail(stopped, cut, !cut);
           }
           continue;
         }

@@ -187,6 +187,6 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
 }
 
 /** Run MoA and return the result (rejects with MoARunError, which carries the partial result). */
-export function runMoA(preset: PresetInput | ResolvedPreset, input: MoAInput, options: RunOptions = {}): Promise<MoAResult> {
+export async function runMoA(preset: PresetInput | ResolvedPreset, input: MoAInput, options: RunOptions = {}): Promise<MoAResult> {
   return streamMoA(preset, input, { stream: 'none', ...options }).result;
 }

@@ -47,9 +47,11 @@ export function parseTrace(text: string, source = 'trace'): ParsedTrace {
   const lines = text.split('\n');
   const events: MoAEvent[] = [];
   const warnings: string[] = [];
+  let lastLine = lines.length - 1;
+  while (lastLine >= 0 && !lines[lastLine]!.trim()) lastLine--;
   lines.forEach((line, index) => {
     if (!line.trim()) return;
-    const isLast = lines.slice(index + 1).every((rest) => !rest.trim());
+    const isLast = index === lastLine;
     let event: unknown;
     try {
       event = JSON.parse(line);

@@ -42,7 +42,10 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, prefix:
   }
   const fullPath = [...prefix, ...issuePath];
   const path = formatPath(fullPath);
-  const found = issue.code === 'unrecognized_keys' ? '' : ` (found ${describe(valueAt(value, issuePath))})`;
+  // A key pasted where its variable's name belongs (apiKeyEnv), or an auth header, must not be echoed.
+  const secret = fullPath.some((key) => key === 'apiKeyEnv' || key === 'headers');
+  const found =
+    issue.code === 'unrecognized_keys' ? '' : secret ? ' (the value is not shown: it may be a secret)' : ` (found ${describe(valueAt(value, issuePath))})`;
   const where = source ? ` in ${source}` : '';
   const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
   throw new ConfigError(`Invalid configuration${where} at ${path || '(top level)'}: ${message}${found}${more}`, {

@@ -128,7 +128,9 @@ export function toProviderError(error: unknown, resolved: Pick<ResolvedModel, 'p
   }
   const message = error instanceof Error ? error.message : String(error);
   const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
-  const network = error instanceof TypeError || Boolean(cause?.code && /^E[A-Z]+/.test(cause.code));
+  const network =
+    (error instanceof TypeError && /fetch failed|network|socket/i.test(message)) ||
+    Boolean(cause?.code && /^(E[A-Z]+|UND_ERR)/.test(cause.code));
   return new ProviderError(`${resolved.label}: ${message}${cause?.code ? ` (${cause.code})` : ''}`, {
     ...base,
     isRetryable: network,

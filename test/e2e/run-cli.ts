@@ -1,7 +1,7 @@
 // Helpers for end-to-end tests of the built `moa` CLI: spawn `node dist/cli/main.js` in a temp
 // workspace, feed stdin, collect stdout/stderr with timestamps, and kill it on a timeout.
 // Timestamps are performance.now() in the test process, the same clock as the fake server's log.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,8 @@ export interface RunCliOptions {
   stdin?: string;
   /** Kill the CLI (SIGKILL) after this long; default 20 s. */
   timeoutMs?: number;
+  /** Called once the child is spawned, e.g. to send it a signal later. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export function runCli(args: string[], options: RunCliOptions): Promise<CliResult> {
@@ -115,6 +117,7 @@ export function runCli(args: string[], options: RunCliOptions): Promise<CliResul
     child.stderr.on('data', (text: string) => stderrChunks.push(text));
     child.stdin.on('error', () => undefined); // the CLI may exit without reading stdin
     child.stdin.end(options.stdin ?? '');
+    options.onSpawn?.(child);
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
