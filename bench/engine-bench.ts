@@ -8,7 +8,7 @@
  * measures ran: a missed target is reported, not an error.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
@@ -16,10 +16,13 @@ import { streamText } from 'ai';
 import {
   DEFAULT_SYNTHESIS_PROMPT,
   buildSynthesisSystem,
+  createModelRegistry,
   streamMoA,
+  type ModelRegistry,
   type MoAEvent,
   type MoAResult,
   type PresetInput,
+  type ResolvedModel,
   type StreamMode,
 } from '../src/index.js';
 
@@ -35,14 +38,15 @@ const CP_PROPOSER_DELAYS = [40, 80, 120, 160, 200, 240];
 const CP_AGGREGATOR_DELAY = 150;
 const CP_TOKENS = 50;
 const CP_LAYERS = 3; // 2 proposer layers + the aggregator
-const CP_WARMUP = 1;
-const CP_RUNS = 5;
+const CP_WARMUP = 3;
+const CP_RUNS = 7;
+const FLOOR_RUNS = 5;
 const SEQ_RUNS = 2;
 
 /** CPU per query: the same 13-call shape with no delay and long answers. */
 const CPU_PROPOSERS = 6;
 const CPU_TOKENS = 400;
-const CPU_WARMUP = 5;
+const CPU_WARMUP = 20; // V8 needs a few dozen queries before the numbers settle
 const CPU_RUNS = 30;
 const SDK_WARMUP = 3;
 const SDK_RUNS = 12;
@@ -117,6 +121,8 @@ function stopServerChild(child: ChildProcess): Promise<void> {
 
 // ---------------------------------------------------------------- helpers
 
+const loadText = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
+
 function cpuMs(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
@@ -168,13 +174,42 @@ interface RunStats {
   events: number;
   deltas: number;
   wallMs: number;
+  /** Time spent inside the synchronous streamMoA() call (preset, registry, model objects). */
+  setupMs: number;
   layerMs: number[];
 }
 
+/**
+ * A registry that builds each model object once and reuses it across queries:
+ * what the engine would cost if src/models cached them (see the report).
+ */
+function reusingRegistry(): ModelRegistry {
+  const base = createModelRegistry({ providers: providers(), env: { FAKE_KEY: 'bench-key' } });
+  const models = new Map<unknown, ResolvedModel>();
+  return {
+    resolve(model, path) {
+      let resolved = models.get(model);
+      if (!resolved) {
+        resolved = base.resolve(model, path);
+        models.set(model, resolved);
+      }
+      return resolved;
+    },
+    providerNames: () => base.providerNames(),
+  };
+}
+
 /** One query through streamMoA, consuming every event like a UI would. */
-async function runEngine(preset: PresetInput, stream: StreamMode = 'final', maxConcurrency?: number): Promise<RunStats> {
+async function runEngine(
+  preset: PresetInput,
+  stream: StreamMode = 'final',
+  maxConcurrency?: number,
+  registry?: ModelRegistry,
+): Promise<RunStats> {
   const started = performance.now();
-  const run = streamMoA(preset, PROMPT, { providers: providers(maxConcurrency), env: { FAKE_KEY: 'bench-key' }, stream, maxRetries: 0 });
+  const where = registry ? { registry } : { providers: providers(maxConcurrency), env: { FAKE_KEY: 'bench-key' } };
+  const run = streamMoA(preset, PROMPT, { ...where, stream, maxRetries: 0 });
+  const setupMs = performance.now() - started;
   let events = 0;
   let deltas = 0;
   const layerStart: number[] = [];
@@ -188,7 +223,7 @@ async function runEngine(preset: PresetInput, stream: StreamMode = 'final', maxC
   const result = await run.result;
   const wallMs = performance.now() - started;
   if (result.status !== 'done' || !result.text) throw new Error(`bench run failed: ${result.error?.message ?? 'empty answer'}`);
-  return { result, events, deltas, wallMs, layerMs };
+  return { result, events, deltas, wallMs, setupMs, layerMs };
 }
 
 function checkAllAnswered(stats: RunStats, expectedCalls: number): void {
@@ -245,6 +280,38 @@ async function benchCriticalPath(numbers: Record<string, unknown>): Promise<void
     undefined,
     `wall ${round(seqWall, 1)} ms with maxConcurrency 1 (bound Σ all delays = ${seqBound} ms, ${round(seqBound / cpBound, 2)}× the parallel bound); median of ${SEQ_RUNS}`,
   );
+  // The HTTP floor: a bare fetch to the fake server (same delays) costs this much over the configured delay.
+  const post = async (model: string, stream: boolean): Promise<void> => {
+    const response = await fetch(`${baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer bench-key' },
+      body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: PROMPT }] }),
+    });
+    await response.text();
+  };
+  const floorOf = async (model: string, delay: number, stream: boolean, parallel: boolean): Promise<number> => {
+    const once = (): Promise<unknown> =>
+      parallel ? Promise.all(CP_PROPOSER_DELAYS.map((d) => post(cpModel(d), stream))) : post(model, stream);
+    await once();
+    const extra: number[] = [];
+    for (let index = 0; index < FLOOR_RUNS; index++) {
+      const started = performance.now();
+      await once();
+      extra.push(performance.now() - started - delay);
+    }
+    return median(extra);
+  };
+  const proposerFloor = await floorOf(cpModel(Math.max(...CP_PROPOSER_DELAYS)), Math.max(...CP_PROPOSER_DELAYS), false, true);
+  const aggregatorFloor = await floorOf('cp-agg', CP_AGGREGATOR_DELAY, true, false);
+  const floorBound = cpBound + proposerLayers * proposerFloor + aggregatorFloor;
+  report(
+    'critical-path floor of a bare fetch client (floor ÷ bound)',
+    floorBound / cpBound,
+    '×',
+    undefined,
+    `bare fetch costs +${round(proposerFloor, 1)} ms per proposer layer (6 parallel POSTs) and +${round(aggregatorFloor, 1)} ms for the streamed aggregator over the configured delays; the engine adds ${round(wall - floorBound, 1)} ms per query beyond that floor`,
+  );
+
   Object.assign(numbers, {
     criticalPath: {
       proposerDelaysMs: CP_PROPOSER_DELAYS,
@@ -255,6 +322,10 @@ async function benchCriticalPath(numbers: Record<string, unknown>): Promise<void
       wallMsMedian: round(wall),
       ratio: round(ratio, 4),
       perLayerOverheadMsMedian: perLayer.map((ms) => round(ms)),
+      bareFetchExtraMsPerProposerLayer: round(proposerFloor),
+      bareFetchExtraMsAggregator: round(aggregatorFloor),
+      bareFetchFloorRatio: round(floorBound / cpBound, 4),
+      engineMsBeyondFloor: round(wall - floorBound),
       target: TARGETS.criticalPathRatio,
       pass: ratio <= TARGETS.criticalPathRatio,
     },
@@ -285,6 +356,26 @@ async function measureCpu(runs: number, warmup: number, once: () => Promise<unkn
   return { cpuMs: (cpuMs() - cpuStart) / runs, wallMs: (performance.now() - wallStart) / runs };
 }
 
+/** Like measureCpu for several variants, run alternately so JIT warm-up and GC favour none of them. */
+async function measureCpuInterleaved(
+  runs: number,
+  warmup: number,
+  variants: ReadonlyArray<() => Promise<unknown>>,
+): Promise<Array<{ cpuMs: number; wallMs: number }>> {
+  for (let index = 0; index < warmup; index++) for (const once of variants) await once();
+  const totals = variants.map(() => ({ cpuMs: 0, wallMs: 0 }));
+  for (let index = 0; index < runs; index++) {
+    for (const [variant, once] of variants.entries()) {
+      const wallStart = performance.now();
+      const cpuStart = cpuMs();
+      await once();
+      totals[variant]!.cpuMs += cpuMs() - cpuStart;
+      totals[variant]!.wallMs += performance.now() - wallStart;
+    }
+  }
+  return totals.map((total) => ({ cpuMs: total.cpuMs / runs, wallMs: total.wallMs / runs }));
+}
+
 /** The same query with the AI SDK's streamText helper for every call, in the same layer structure. */
 async function runWithStreamText(): Promise<string> {
   const provider = createOpenAICompatible({ name: 'fake', baseURL, apiKey: 'bench-key', includeUsage: true });
@@ -312,18 +403,45 @@ async function runWithStreamText(): Promise<string> {
 async function benchCpuPerQuery(numbers: Record<string, unknown>): Promise<void> {
   let deltas = 0;
   let events = 0;
-  const engine = await measureCpu(CPU_RUNS, CPU_WARMUP, async () => {
-    const stats = await runEngine(cpuPreset, 'final');
-    checkAllAnswered(stats, cpuCalls);
-    deltas = stats.deltas;
-    events = stats.events;
-  });
+  const setup = { perQuery: [] as number[], reused: [] as number[] };
+  const registry = reusingRegistry();
+  const [engine, reused] = (await measureCpuInterleaved(CPU_RUNS, CPU_WARMUP, [
+    async () => {
+      const stats = await runEngine(cpuPreset, 'final');
+      checkAllAnswered(stats, cpuCalls);
+      deltas = stats.deltas;
+      events = stats.events;
+      setup.perQuery.push(stats.setupMs);
+    },
+    async () => {
+      const stats = await runEngine(cpuPreset, 'final', undefined, registry);
+      checkAllAnswered(stats, cpuCalls);
+      setup.reused.push(stats.setupMs);
+    },
+  ])) as [{ cpuMs: number; wallMs: number }, { cpuMs: number; wallMs: number }];
   report(
     `CPU per query (streamMoA, ${CPU_PROPOSERS}+${CPU_PROPOSERS}+1 calls, ${CPU_TOKENS} tokens each, stream 'final')`,
     engine.cpuMs,
     'ms',
     TARGETS.cpuPerQueryMs,
     `mean of ${CPU_RUNS} after ${CPU_WARMUP} warm-up; ${events} events incl. ${deltas} deltas per query; wall ${round(engine.wallMs, 1)} ms/query`,
+  );
+
+  report(
+    'CPU per query, same but model objects reused across queries (caching registry)',
+    reused.cpuMs,
+    'ms',
+    undefined,
+    `mean of ${CPU_RUNS} (interleaved with the line above, so each also pays for GC of the other's garbage); difference ${round(engine.cpuMs - reused.cpuMs, 1)} ms/query`,
+  );
+  const setupPerQuery = median(setup.perQuery);
+  const setupReused = median(setup.reused);
+  report(
+    'time blocked inside the synchronous streamMoA() call, per query',
+    setupPerQuery,
+    'ms',
+    undefined,
+    `median; ${round(setupReused, 2)} ms when the model objects are reused (the difference is building the provider and ${CPU_PROPOSERS + 1} AI SDK model objects, each building its own zod chunk schema)`,
   );
 
   const allStreamed = await measureCpu(CPU_RUNS, 2, async () => checkAllAnswered(await runEngine(cpuPreset, 'all'), cpuCalls));
@@ -350,6 +468,9 @@ async function benchCpuPerQuery(numbers: Record<string, unknown>): Promise<void>
       runs: CPU_RUNS,
       engineFinalStreamCpuMs: round(engine.cpuMs),
       engineFinalStreamWallMs: round(engine.wallMs),
+      engineModelsReusedCpuMs: round(reused.cpuMs),
+      streamMoASetupMsMedian: round(setupPerQuery, 3),
+      streamMoASetupMsMedianModelsReused: round(setupReused, 3),
       engineAllStreamCpuMs: round(allStreamed.cpuMs),
       engineAllStreamWallMs: round(allStreamed.wallMs),
       streamTextCpuMs: round(sdk.cpuMs),
@@ -410,6 +531,7 @@ async function benchStreamedTokens(numbers: Record<string, unknown>): Promise<vo
 
 async function main(): Promise<void> {
   const benchStart = performance.now();
+  const startLoad = loadavg()[0]!;
   const { child, url } = await startServerChild();
   baseURL = url;
   const stop = (): void => {
@@ -419,19 +541,42 @@ async function main(): Promise<void> {
   const numbers: Record<string, unknown> = {};
   try {
     process.stdout.write(
-      `MoA engine bench — node ${process.version}, ${cpus().length} CPU(s), fake server pid ${child.pid} at ${url} (child process, not counted)\n\n`,
+      `MoA engine bench — node ${process.version}, ${cpus().length} CPU(s), load average ${loadText()}, fake server pid ${child.pid} at ${url} (child process, not counted)\n\n`,
     );
+    const memory: Record<string, { rssMb: number; heapUsedMb: number; maxRssMb: number }> = {};
+    const snapshot = (phase: string): void => {
+      const usage = process.memoryUsage();
+      memory[phase] = { rssMb: round(usage.rss / 2 ** 20, 1), heapUsedMb: round(usage.heapUsed / 2 ** 20, 1), maxRssMb: round(process.resourceUsage().maxRSS / 1024, 1) };
+    };
+    snapshot('start');
     await benchCriticalPath(numbers);
+    snapshot('afterCriticalPath');
     await benchCpuPerQuery(numbers);
+    snapshot('afterCpuPerQuery');
     await benchStreamedTokens(numbers);
+    snapshot('afterStreamedTokens');
+    Object.assign(numbers, { memory });
     const maxRssMb = process.resourceUsage().maxRSS / 1024;
-    report('peak RSS of the bench process', maxRssMb, 'MB', undefined, 'process.resourceUsage().maxRSS at the end');
+    const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+    report(
+      'peak RSS of the bench process',
+      maxRssMb,
+      'MB',
+      undefined,
+      `process.resourceUsage().maxRSS at the end (RSS at start ${memory['start']!.rssMb} MB with tsx and the AI SDK loaded; heap in use now ${round(heapMb, 1)} MB)`,
+    );
     Object.assign(numbers, { peakRssMb: round(maxRssMb, 1) });
   } finally {
     await stopServerChild(child);
   }
   const totalSeconds = (performance.now() - benchStart) / 1000;
-  Object.assign(numbers, { node: process.version, cpus: cpus().length, totalSeconds: round(totalSeconds, 1), misses });
+  Object.assign(numbers, { node: process.version, cpus: cpus().length, loadAverageAtStart: round(startLoad), loadAverageAtEnd: loadavg().map((value) => round(value)), totalSeconds: round(totalSeconds, 1), misses });
+  // The bench itself keeps about 1.3 CPUs busy; more than that means other work shared the machine.
+  if (startLoad > 1 || loadavg()[0]! > cpus().length) {
+    process.stdout.write(
+      `\nnote: the machine looked busy (1-min load ${round(startLoad)} at start, ${loadText()} at the end, ${cpus().length} CPUs): CPU and latency numbers may be inflated; rerun when it is quiet\n`,
+    );
+  }
 
   process.stdout.write(`\n${lines.filter((line) => line.status !== 'INFO').length - misses.length} passed, ${misses.length} missed (${round(totalSeconds, 1)} s)\n`);
   if (misses.length > 0) {

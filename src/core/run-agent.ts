@@ -49,10 +49,13 @@ async function attempt(
       }, timeoutMs);
       // Race the call against its own signal too, so a provider that ignores
       // the abort signal cannot hold the agent past its timeout.
+      let rejectAborted: (reason: unknown) => void = () => undefined;
       const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+        rejectAborted = reject;
       });
       aborted.catch(() => undefined);
+      const onAbort = (): void => rejectAborted(controller.signal.reason);
+      controller.signal.addEventListener('abort', onAbort, { once: true });
       try {
         const onDelta = request.onDelta;
         const guarded = onDelta
@@ -61,6 +64,9 @@ async function attempt(
         return await Promise.race([callModel(resolved, { ...guarded, signal: controller.signal }), aborted]);
       } finally {
         clearTimeout(timer);
+        // The HTTP client may keep the signal alive: drop the listener, or it
+        // would keep this call's prompt and answer in memory.
+        controller.signal.removeEventListener('abort', onAbort);
         release();
       }
     },

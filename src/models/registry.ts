@@ -38,8 +38,30 @@ export interface RegistryOptions {
   defaultMaxConcurrency?: number;
 }
 
+/**
+ * AI SDK model objects hold no per-call state but cost a few milliseconds to
+ * build (each compiles its response schemas), so models are shared across
+ * registries with the same connection. Queues stay per registry.
+ */
+const MODEL_CACHE_LIMIT = 64;
+const modelCache = new Map<string, Map<string, LanguageModelV3>>();
+
+function cachedModels(key: string | undefined): Map<string, LanguageModelV3> {
+  if (key === undefined) return new Map();
+  let models = modelCache.get(key);
+  if (models) {
+    modelCache.delete(key); // keep the most recently used last
+  } else {
+    models = new Map();
+    if (modelCache.size >= MODEL_CACHE_LIMIT) modelCache.delete(modelCache.keys().next().value!);
+  }
+  modelCache.set(key, models);
+  return models;
+}
+
 interface ProviderState {
   factory: ModelFactory;
+  models: Map<string, LanguageModelV3>;
   queue: PQueue;
   settings: ProviderSettings;
 }
@@ -47,6 +69,15 @@ interface ProviderState {
 export function splitModelName(name: string): { provider: string; modelId: string } {
   const colon = name.indexOf(':');
   return { provider: name.slice(0, colon), modelId: name.slice(colon + 1) };
+}
+
+function modelFor(state: ProviderState, modelId: string): LanguageModelV3 {
+  let model = state.models.get(modelId);
+  if (!model) {
+    model = state.factory(modelId);
+    state.models.set(modelId, model);
+  }
+  return model;
 }
 
 export function createModelRegistry(options: RegistryOptions = {}): ModelRegistry {
@@ -101,8 +132,12 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
       headers: entry.headers,
       fetch: options.fetch,
     });
+    const cacheKey = options.fetch
+      ? undefined
+      : JSON.stringify([name, entry.type, baseURL, apiKey, entry.headers ?? null]);
     const state: ProviderState = {
       factory,
+      models: cachedModels(cacheKey),
       queue: new PQueue({ concurrency: entry.maxConcurrency ?? defaultConcurrency }),
       settings: entry,
     };
@@ -126,7 +161,7 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
         label: model,
         provider,
         modelId,
-        model: state.factory(modelId),
+        model: modelFor(state, modelId),
         queue: state.queue,
         ...(state.settings.timeoutMs !== undefined ? { timeoutMs: state.settings.timeoutMs } : {}),
         ...(state.settings.maxRetries !== undefined ? { maxRetries: state.settings.maxRetries } : {}),
