@@ -105,7 +105,7 @@ export async function chatCommand(options: ChatOptions, io: CliStreams): Promise
       {
         chosen,
         messages,
-        quiet: Boolean(options.quiet) || !interactive,
+        quiet: Boolean(options.quiet),
         ...(options.trace ? { tracePath: options.trace.replace(/(\.jsonl)?$/, `.turn${turn}$1`) } : {}),
       },
       io,

@@ -47,8 +47,11 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
 
   const onEvent = (event: MoAEvent): void => {
     trace?.write(event);
+    // The progress view sees a delta before the answer starts printing (so its last frame
+    // shows the aggregator streaming), and sees the end of the answer after it is printed.
+    if (event.type === 'agent-delta') progress?.onEvent(event);
     if (!options.json) writeAnswer(event);
-    progress?.onEvent(event);
+    if (event.type !== 'agent-delta') progress?.onEvent(event);
   };
   const writeAnswer = (event: MoAEvent): void => {
     if (event.type === 'agent-end' && event.layer === finalLayer && answerStarted && !answerEndsWithNewline) {
