@@ -117,14 +117,20 @@ export function toProviderError(error: unknown, resolved: Pick<ResolvedModel, 'p
     const headers = error.responseHeaders;
     const requestId = headers?.['x-request-id'] ?? headers?.['request-id'];
     const retryAfterMs = parseRetryAfter(headers);
-    return new ProviderError(`${resolved.label}: ${status ? `HTTP ${status}: ` : ''}${upstreamMessage(error)}`, {
-      ...base,
-      ...(status !== undefined ? { status } : {}),
-      ...(requestId ? { requestId } : {}),
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      isRetryable: status !== undefined ? isRetryableStatus(status) : error.isRetryable,
-      code: status === 429 ? 'rate_limited' : 'provider_error',
-    });
+    // No status: the request never got an answer (connection refused, reset, DNS).
+    const causeCode = status === undefined ? (error.cause as { cause?: { code?: string }; code?: string } | undefined) : undefined;
+    const networkCode = causeCode?.code ?? causeCode?.cause?.code;
+    return new ProviderError(
+      `${resolved.label}: ${status ? `HTTP ${status}: ` : ''}${upstreamMessage(error)}${networkCode ? ` (${networkCode})` : ''}`,
+      {
+        ...base,
+        ...(status !== undefined ? { status } : {}),
+        ...(requestId ? { requestId } : {}),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        isRetryable: status !== undefined ? isRetryableStatus(status) : error.isRetryable,
+        code: status === 429 ? 'rate_limited' : status === undefined ? 'network_error' : 'provider_error',
+      },
+    );
   }
   const message = error instanceof Error ? error.message : String(error);
   const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
