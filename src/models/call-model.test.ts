@@ -110,6 +110,21 @@ describe('callModel', () => {
   });
 });
 
+describe('an empty answer', () => {
+  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, queue: undefined as never });
+  const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
+
+  it('fails the call as a retryable empty_answer, generated or streamed', async () => {
+    const model = mockModel('mock:m', { text: '  ' });
+    const signal = new AbortController().signal;
+    for (const onDelta of [undefined, () => undefined]) {
+      const error = await callModel(resolved(model), { prompt, signal, ...(onDelta ? { onDelta } : {}) }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ name: 'ProviderError', code: 'empty_answer', isRetryable: true });
+      expect((error as Error).message).toContain('mock:m: returned an empty answer');
+    }
+  });
+});
+
 describe('createModelRegistry', () => {
   it('rejects an unknown provider, naming it and the path', () => {
     const registry = createModelRegistry({ env: {} });

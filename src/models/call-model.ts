@@ -39,7 +39,7 @@ export async function callModel(resolved: ResolvedModel, request: CallRequest): 
       const result = await resolved.model.doGenerate(options);
       let text = '';
       for (const part of result.content) if (part.type === 'text') text += part.text;
-      return { text, usage: toUsage(result.usage), finishReason: result.finishReason.unified };
+      return nonEmpty(resolved, { text, usage: toUsage(result.usage), finishReason: result.finishReason.unified });
     }
     const { stream } = await resolved.model.doStream(options);
     const reader = stream.getReader();
@@ -66,11 +66,26 @@ export async function callModel(resolved: ResolvedModel, request: CallRequest): 
       }
     }
     if (finishReason === 'error') throw new Error('the provider ended the stream with an error');
-    return { text, usage, finishReason };
+    return nonEmpty(resolved, { text, usage, finishReason });
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason ?? error;
     throw toProviderError(error, resolved);
   }
+}
+
+/**
+ * An answer with no text (a content filter, or a reasoning model that spent
+ * every token thinking) is useless as a reference or as the final answer:
+ * it fails the attempt, so the agent retries or falls back.
+ */
+function nonEmpty(resolved: Pick<ResolvedModel, 'provider' | 'label'>, result: CallResult): CallResult {
+  if (result.text.trim()) return result;
+  throw new ProviderError(`${resolved.label}: returned an empty answer (finish reason: ${result.finishReason})`, {
+    provider: resolved.provider,
+    model: resolved.label,
+    isRetryable: true,
+    code: 'empty_answer',
+  });
 }
 
 const RETRYABLE_STATUS = new Set([408, 409, 429]);
