@@ -35,37 +35,45 @@ export async function runLayer(
     for (const index of running) controllers[index]!.abort(CUT_REASON);
   };
 
-  const outcomes = await Promise.all(
-    layer.agents.map(async (agent, index) => {
-      const outcome = await runAgent(context, layerIndex, index, agent, references, controllers[index]!.signal);
-      running.delete(index);
-      if (outcome.ok) {
-        succeeded++;
-        if (layer.quorum !== undefined && succeeded >= layer.quorum && graceTimer === undefined && running.size > 0) {
-          graceTimer = setTimeout(cutStragglers, layer.graceMs ?? 0);
+  let outcomes: AgentOutcome[];
+  try {
+    outcomes = await Promise.all(
+      layer.agents.map(async (agent, index) => {
+        const outcome = await runAgent(context, layerIndex, index, agent, references, controllers[index]!.signal);
+        running.delete(index);
+        if (outcome.ok) {
+          succeeded++;
+          if (layer.quorum !== undefined && succeeded >= layer.quorum && graceTimer === undefined && running.size > 0) {
+            graceTimer = setTimeout(cutStragglers, layer.graceMs ?? 0);
+          }
+        } else if (outcome.cut) {
+          context.emit({
+            type: 'warning',
+            code: 'agent-cut',
+            message: `layer ${layerIndex + 1}: ${agent.label} was cut after ${layer.graceMs ?? 0} ms of grace (quorum of ${layer.quorum} reached)`,
+            layer: layerIndex,
+            agent: index,
+          });
+        } else if (!outcome.aborted && !layer.aggregator) {
+          context.emit({
+            type: 'warning',
+            code: 'agent-failed',
+            message: `layer ${layerIndex + 1}: a proposer failed and is left out: ${outcome.error.message}`,
+            layer: layerIndex,
+            agent: index,
+          });
         }
-      } else if (outcome.cut) {
-        context.emit({
-          type: 'warning',
-          code: 'agent-cut',
-          message: `layer ${layerIndex + 1}: ${agent.label} was cut after ${layer.graceMs ?? 0} ms of grace (quorum of ${layer.quorum} reached)`,
-          layer: layerIndex,
-          agent: index,
-        });
-      } else if (!outcome.aborted && !layer.aggregator) {
-        context.emit({
-          type: 'warning',
-          code: 'agent-failed',
-          message: `layer ${layerIndex + 1}: a proposer failed and is left out: ${outcome.error.message}`,
-          layer: layerIndex,
-          agent: index,
-        });
-      }
-      return outcome;
-    }),
-  );
-  if (graceTimer !== undefined) clearTimeout(graceTimer);
-  context.signal.removeEventListener('abort', onRunAbort);
+        return outcome;
+      }),
+    );
+  } catch (error) {
+    // An unexpected error in one agent must not leave the others' calls running.
+    for (const controller of controllers) controller.abort(error);
+    throw error;
+  } finally {
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    context.signal.removeEventListener('abort', onRunAbort);
+  }
 
   const indexes = (test: (outcome: AgentOutcome) => boolean): number[] =>
     outcomes.flatMap((outcome, index) => (test(outcome) ? [index] : []));
