@@ -1,40 +1,16 @@
 // `moa ask` end to end: the built CLI against the fake OpenAI-compatible server.
 // Layer concurrency, layer ordering, references and streaming are checked from the server's own log.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeLLMServer, type FakeLLMServer, type FakeLogEntry } from '../support/fake-llm-server.js';
-import {
-  assertCliBuilt,
-  conversation,
-  describeRun,
-  fakeProvider,
-  hasReferences,
-  makeWorkspace,
-  runCli,
-  systemText,
-  words,
-  type CliResult,
-  type Workspace,
-} from './run-cli.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeLogEntry } from '../support/fake-llm-server.js';
+import { conversation, describeRun, hasReferences, runCli, systemText, useCliSuite, words, type CliResult } from './run-cli.js';
 
-let server: FakeLLMServer;
-let workspace: Workspace;
-
-beforeAll(async () => {
-  assertCliBuilt();
-  server = await startFakeLLMServer();
-  workspace = makeWorkspace({
-    providers: fakeProvider(server.url),
-    presets: {
-      deep: { layers: 3, proposers: ['fake:a', 'fake:b', 'fake:c'], aggregator: 'fake:agg' },
-      lite: { layers: 2, proposers: ['fake:a', 'fake:b'], aggregator: 'fake:agg', maxRetries: 0 },
-    },
-  });
+const suite = useCliSuite({
+  presets: {
+    deep: { layers: 3, proposers: ['fake:a', 'fake:b', 'fake:c'], aggregator: 'fake:agg' },
+    lite: { layers: 2, proposers: ['fake:a', 'fake:b'], aggregator: 'fake:agg', maxRetries: 0 },
+  },
 });
-afterAll(async () => {
-  await server?.close();
-  workspace?.remove();
-});
-beforeEach(() => server.reset());
+beforeEach(() => suite.server.reset());
 
 const maxOf = (values: number[]): number => Math.max(...values);
 const minOf = (values: number[]): number => Math.min(...values);
@@ -54,12 +30,12 @@ describe('a 3-layer run (3 proposers per layer, streamed aggregator)', () => {
   let aggregator: FakeLogEntry;
 
   beforeAll(async () => {
-    server.reset();
-    for (const name of ['a', 'b', 'c']) server.setBehavior(name, drafter(name.toUpperCase()));
-    server.setBehavior('agg', { text: finalText, tokenDelayMs: 40 });
-    run = await runCli(['ask', '--preset', 'deep', 'Why is the sky blue?'], { cwd: workspace.dir });
-    await server.waitForIdle();
-    log = [...server.log];
+    suite.server.reset();
+    for (const name of ['a', 'b', 'c']) suite.server.setBehavior(name, drafter(name.toUpperCase()));
+    suite.server.setBehavior('agg', { text: finalText, tokenDelayMs: 40 });
+    run = await runCli(['ask', '--preset', 'deep', 'Why is the sky blue?'], { cwd: suite.workspace.dir });
+    await suite.server.waitForIdle();
+    log = [...suite.server.log];
     layer1 = log.filter((entry) => !hasReferences(entry));
     layer2 = log.filter((entry) => hasReferences(entry) && entry.model !== 'agg');
     aggregator = log.find((entry) => entry.model === 'agg')!;
@@ -118,10 +94,10 @@ describe('a 3-layer run (3 proposers per layer, streamed aggregator)', () => {
 
 describe('moa ask', () => {
   it('--json prints the whole result object', async () => {
-    server.setBehavior('a', { text: 'alpha answer' });
-    server.setBehavior('b', { alwaysFail: { status: 400, message: 'model b rejects this request' } });
-    server.setBehavior('agg', { text: 'the combined answer' });
-    const run = await runCli(['ask', '--preset', 'lite', '--json', 'hello'], { cwd: workspace.dir });
+    suite.server.setBehavior('a', { text: 'alpha answer' });
+    suite.server.setBehavior('b', { alwaysFail: { status: 400, message: 'model b rejects this request' } });
+    suite.server.setBehavior('agg', { text: 'the combined answer' });
+    const run = await runCli(['ask', '--preset', 'lite', '--json', 'hello'], { cwd: suite.workspace.dir });
     expect(run.code, describeRun(run)).toBe(0);
     const result = JSON.parse(run.stdout) as {
       text: string;
@@ -148,32 +124,32 @@ describe('moa ask', () => {
     expect(result.warnings).toHaveLength(1);
     expect(result.warnings[0]!.message).toContain('model b rejects this request');
     // --json waits for the whole answer: nothing streams
-    expect(server.log.find((entry) => entry.model === 'agg')?.stream).toBe(false);
+    expect(suite.server.log.find((entry) => entry.model === 'agg')?.stream).toBe(false);
   });
 
   it('reads the prompt from stdin when none is given', async () => {
-    server.setBehavior('agg', { text: 'stdin answer' });
-    const run = await runCli(['ask', '--preset', 'lite'], { cwd: workspace.dir, stdin: 'what is on stdin?\n' });
+    suite.server.setBehavior('agg', { text: 'stdin answer' });
+    const run = await runCli(['ask', '--preset', 'lite'], { cwd: suite.workspace.dir, stdin: 'what is on stdin?\n' });
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout.trim()).toBe('stdin answer');
-    expect(server.log).toHaveLength(3);
-    for (const entry of server.log) expect(conversation(entry)).toEqual([{ role: 'user', text: 'what is on stdin?' }]);
+    expect(suite.server.log).toHaveLength(3);
+    for (const entry of suite.server.log) expect(conversation(entry)).toEqual([{ role: 'user', text: 'what is on stdin?' }]);
   });
 
   it('runs the quick flags --proposers/--aggregator/--layers without a preset', async () => {
-    server.setBehavior('a', { text: 'quick A' });
-    server.setBehavior('b', { text: 'quick B' });
-    server.setBehavior('c', { text: 'quick final from c' });
+    suite.server.setBehavior('a', { text: 'quick A' });
+    suite.server.setBehavior('b', { text: 'quick B' });
+    suite.server.setBehavior('c', { text: 'quick final from c' });
     const run = await runCli(['ask', '--proposers', 'fake:a,fake:b', '--aggregator', 'fake:c', '--layers', '2', 'quick question'], {
-      cwd: workspace.dir,
+      cwd: suite.workspace.dir,
     });
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout.trim()).toBe('quick final from c');
-    expect(server.log.map((entry) => entry.model).slice(0, 2).sort()).toEqual(['a', 'b']);
-    const final = server.log[2]!;
+    expect(suite.server.log.map((entry) => entry.model).slice(0, 2).sort()).toEqual(['a', 'b']);
+    const final = suite.server.log[2]!;
     expect(final).toMatchObject({ model: 'c', stream: true });
     expect(systemText(final)).toContain('quick A');
     expect(systemText(final)).toContain('quick B');
-    expect(server.log).toHaveLength(3);
+    expect(suite.server.log).toHaveLength(3);
   });
 });

@@ -1,23 +1,11 @@
 // `moa chat` with piped stdin (history kept across turns, /reset) and `moa replay` of a `--trace` file.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeLLMServer, type FakeLLMServer, type FakeLogEntry } from '../support/fake-llm-server.js';
-import { assertCliBuilt, conversation, describeRun, fakeProvider, makeWorkspace, runCli, type Workspace } from './run-cli.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FakeLogEntry } from '../support/fake-llm-server.js';
+import { conversation, describeRun, runCli, useCliSuite } from './run-cli.js';
 
-let server: FakeLLMServer;
-let workspace: Workspace;
-
-beforeAll(async () => {
-  assertCliBuilt();
-  server = await startFakeLLMServer();
-  workspace = makeWorkspace({
-    providers: fakeProvider(server.url),
-    presets: { lite: { layers: 2, proposers: ['fake:a', 'fake:b'], aggregator: 'fake:agg', maxRetries: 0 } },
-    defaultPreset: 'lite',
-  });
-});
-afterAll(async () => {
-  await server?.close();
-  workspace?.remove();
+const suite = useCliSuite({
+  presets: { lite: { layers: 2, proposers: ['fake:a', 'fake:b'], aggregator: 'fake:agg', maxRetries: 0 } },
+  defaultPreset: 'lite',
 });
 
 /** The last user message of a request. */
@@ -26,20 +14,20 @@ function lastUser(request: { messages: FakeLogEntry['messages'] }): string {
 }
 
 beforeEach(() => {
-  server.reset();
-  server.setBehavior('a', { text: (request) => `proposal A for ${lastUser(request)}` });
-  server.setBehavior('b', { text: (request) => `proposal B for ${lastUser(request)}` });
-  server.setBehavior('agg', { text: (request) => `ANSWER-TO(${lastUser(request)})`, tokenDelayMs: 2 });
+  suite.server.reset();
+  suite.server.setBehavior('a', { text: (request) => `proposal A for ${lastUser(request)}` });
+  suite.server.setBehavior('b', { text: (request) => `proposal B for ${lastUser(request)}` });
+  suite.server.setBehavior('agg', { text: (request) => `ANSWER-TO(${lastUser(request)})`, tokenDelayMs: 2 });
 });
 
 describe('moa chat (piped stdin: one turn per line)', () => {
   it('answers each line and keeps the conversation history', async () => {
-    const run = await runCli(['chat'], { cwd: workspace.dir, stdin: 'first question\nsecond question\n' });
+    const run = await runCli(['chat'], { cwd: suite.workspace.dir, stdin: 'first question\nsecond question\n' });
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout.split('\n').filter(Boolean)).toEqual(['ANSWER-TO(first question)', 'ANSWER-TO(second question)']);
-    expect(server.log).toHaveLength(6);
-    const turn1 = server.log.filter((entry) => lastUser(entry) === 'first question');
-    const turn2 = server.log.filter((entry) => lastUser(entry) === 'second question');
+    expect(suite.server.log).toHaveLength(6);
+    const turn1 = suite.server.log.filter((entry) => lastUser(entry) === 'first question');
+    const turn2 = suite.server.log.filter((entry) => lastUser(entry) === 'second question');
     expect(turn1).toHaveLength(3);
     expect(turn2).toHaveLength(3);
     for (const entry of turn1) expect(conversation(entry)).toEqual([{ role: 'user', text: 'first question' }]);
@@ -55,40 +43,40 @@ describe('moa chat (piped stdin: one turn per line)', () => {
   });
 
   it('/reset forgets the conversation', async () => {
-    const run = await runCli(['chat'], { cwd: workspace.dir, stdin: 'first question\n/reset\nsecond question\n' });
+    const run = await runCli(['chat'], { cwd: suite.workspace.dir, stdin: 'first question\n/reset\nsecond question\n' });
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stderr).toContain('(conversation cleared)');
     expect(run.stdout.split('\n').filter(Boolean)).toEqual(['ANSWER-TO(first question)', 'ANSWER-TO(second question)']);
-    const turn2 = server.log.filter((entry) => lastUser(entry) === 'second question');
+    const turn2 = suite.server.log.filter((entry) => lastUser(entry) === 'second question');
     expect(turn2).toHaveLength(3);
     for (const entry of turn2) expect(conversation(entry)).toEqual([{ role: 'user', text: 'second question' }]);
   });
 
   it('exits 1 when a turn fails, and leaves the failed turn out of the history', async () => {
-    server.setBehavior('agg', { failures: [{ status: 400, message: 'aggregator refuses turn one' }], text: (request) => `ANSWER-TO(${lastUser(request)})` });
-    const run = await runCli(['chat'], { cwd: workspace.dir, stdin: 'first question\nsecond question\n' });
+    suite.server.setBehavior('agg', { failures: [{ status: 400, message: 'aggregator refuses turn one' }], text: (request) => `ANSWER-TO(${lastUser(request)})` });
+    const run = await runCli(['chat'], { cwd: suite.workspace.dir, stdin: 'first question\nsecond question\n' });
     expect(run.code, describeRun(run)).toBe(1);
     expect(run.stderr).toContain('aggregator refuses turn one');
     expect(run.stdout.split('\n').filter(Boolean)).toEqual(['ANSWER-TO(second question)']);
-    const turn2 = server.log.filter((entry) => lastUser(entry) === 'second question');
+    const turn2 = suite.server.log.filter((entry) => lastUser(entry) === 'second question');
     for (const entry of turn2) expect(conversation(entry)).toEqual([{ role: 'user', text: 'second question' }]);
   });
 });
 
 describe('moa replay', () => {
   it('replays a --trace file to the same result object that --json printed', async () => {
-    const trace = workspace.path('json-run.jsonl');
-    server.setBehavior('b', { alwaysFail: { status: 400, message: 'b is unavailable' } });
-    const run = await runCli(['ask', '--json', '--trace', trace, 'trace me'], { cwd: workspace.dir });
+    const trace = suite.workspace.path('json-run.jsonl');
+    suite.server.setBehavior('b', { alwaysFail: { status: 400, message: 'b is unavailable' } });
+    const run = await runCli(['ask', '--json', '--trace', trace, 'trace me'], { cwd: suite.workspace.dir });
     expect(run.code, describeRun(run)).toBe(0);
     const printed: unknown = JSON.parse(run.stdout);
     expect(printed).toMatchObject({ text: 'ANSWER-TO(trace me)', status: 'done' });
 
-    const replayed = await runCli(['replay', trace, '--json'], { cwd: workspace.dir });
+    const replayed = await runCli(['replay', trace, '--json'], { cwd: suite.workspace.dir });
     expect(replayed.code, describeRun(replayed)).toBe(0);
     expect(JSON.parse(replayed.stdout)).toEqual(JSON.parse(JSON.stringify(printed)));
 
-    const rendered = await runCli(['replay', trace], { cwd: workspace.dir });
+    const rendered = await runCli(['replay', trace], { cwd: suite.workspace.dir });
     expect(rendered.code, describeRun(rendered)).toBe(0);
     expect(rendered.stdout).toMatch(/Answer\nANSWER-TO\(trace me\)\n/);
     expect(rendered.stdout).toContain('trace me'); // the prompt
@@ -96,30 +84,30 @@ describe('moa replay', () => {
     expect(rendered.stdout).toContain('proposal A for trace me');
     expect(rendered.stdout).toMatch(/fake:b .*b is unavailable/);
     expect(rendered.stdout).toContain('warning:');
-    expect(server.log).toHaveLength(3); // replay makes no calls
+    expect(suite.server.log).toHaveLength(3); // replay makes no calls
   });
 
   it('replays a streamed run (the answer arrived as deltas) to the streamed answer', async () => {
-    const trace = workspace.path('streamed-run.jsonl');
-    const run = await runCli(['ask', '--trace', trace, 'stream me'], { cwd: workspace.dir });
+    const trace = suite.workspace.path('streamed-run.jsonl');
+    const run = await runCli(['ask', '--trace', trace, 'stream me'], { cwd: suite.workspace.dir });
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout.trim()).toBe('ANSWER-TO(stream me)');
-    const events = workspace.read('streamed-run.jsonl').trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    const events = suite.workspace.read('streamed-run.jsonl').trim().split('\n').map((line) => JSON.parse(line) as { type: string });
     expect(events[0]!.type).toBe('run-start');
     expect(events.at(-1)!.type).toBe('run-end');
     expect(events.filter((event) => event.type === 'agent-delta').length).toBeGreaterThan(1);
-    const replayed = await runCli(['replay', trace, '--json'], { cwd: workspace.dir });
+    const replayed = await runCli(['replay', trace, '--json'], { cwd: suite.workspace.dir });
     expect(replayed.code, describeRun(replayed)).toBe(0);
     expect(JSON.parse(replayed.stdout)).toMatchObject({ status: 'done', text: 'ANSWER-TO(stream me)', stream: 'final' });
   });
 
   it('replays a failed run with exit 1', async () => {
-    const trace = workspace.path('failed-run.jsonl');
-    server.setBehavior('agg', { alwaysFail: { status: 400, message: 'aggregator is down' } });
-    const run = await runCli(['ask', '--trace', trace, 'fail me'], { cwd: workspace.dir });
+    const trace = suite.workspace.path('failed-run.jsonl');
+    suite.server.setBehavior('agg', { alwaysFail: { status: 400, message: 'aggregator is down' } });
+    const run = await runCli(['ask', '--trace', trace, 'fail me'], { cwd: suite.workspace.dir });
     expect(run.code, describeRun(run)).toBe(1);
     expect(run.stderr).toContain(`the trace of what was produced is in ${trace}`);
-    const rendered = await runCli(['replay', trace], { cwd: workspace.dir });
+    const rendered = await runCli(['replay', trace], { cwd: suite.workspace.dir });
     expect(rendered.code, describeRun(rendered)).toBe(1);
     expect(rendered.stdout).toMatch(/The run failed: .*aggregator is down/);
   });

@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { PROVIDER_KEY_ENVS } from '../../src/models/provider-catalog.js';
-import type { FakeLogEntry } from '../support/fake-llm-server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startFakeLLMServer, type FakeLLMServer, type FakeLogEntry } from '../support/fake-llm-server.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -176,4 +177,22 @@ export function conversation(entry: Pick<FakeLogEntry, 'messages'>): Array<{ rol
 /** `n` words: the first is `head`, the rest w1 w2 … (the fake server streams one word per chunk). */
 export function words(head: string, n: number): string {
   return [head, ...Array.from({ length: n - 1 }, (_, index) => `w${index + 1}`)].join(' ');
+}
+
+/**
+ * One test file's fixtures: a fake server, and a workspace whose moa.config.yaml
+ * adds the `fake` provider (pointing at that server) to `config`.
+ */
+export function useCliSuite(config: Record<string, unknown>): { readonly server: FakeLLMServer; readonly workspace: Workspace } {
+  const suite = {} as { server: FakeLLMServer; workspace: Workspace };
+  beforeAll(async () => {
+    assertCliBuilt();
+    suite.server = await startFakeLLMServer();
+    suite.workspace = makeWorkspace({ providers: fakeProvider(suite.server.url), ...config });
+  });
+  afterAll(async () => {
+    await suite.server?.close();
+    suite.workspace?.remove();
+  });
+  return suite;
 }
