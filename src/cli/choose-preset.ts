@@ -3,6 +3,7 @@
  * runs: `--preset` (or the config's defaultPreset), reshaped by the quick flags
  * (`--proposers`, `--aggregator`, `--layers`, `--temperature`, `--max-tokens`, …).
  */
+import { resolve as resolvePath } from 'node:path';
 import type { PresetInput } from '../core/config-schema.js';
 import { loadConfig, type LoadedConfig } from '../core/load-config.js';
 import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
@@ -66,16 +67,7 @@ export function choosePreset(flags: PresetFlags, env: Record<string, string | un
     }
   }
 
-  let base: PresetInput | undefined;
-  if (name !== undefined) {
-    if (!config.presets[name]) {
-      throw new ConfigError(`Unknown preset "${name}". Available presets: ${Object.keys(config.presets).join(', ')}`, {
-        code: 'unknown_preset',
-        path: '--preset',
-      });
-    }
-    base = config.presets[name];
-  }
+  const base: PresetInput | undefined = name !== undefined ? config.presetInput(name) : undefined;
   const hasOverrides =
     quick ||
     flags.temperature !== undefined ||
@@ -98,7 +90,8 @@ export function choosePreset(flags: PresetFlags, env: Record<string, string | un
     ...(flags.layers !== undefined ? { layers: flags.layers } : {}),
     ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
     ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
-    ...(flags.synthesisPrompt !== undefined ? { synthesisPromptFile: flags.synthesisPrompt } : {}),
+    // A file named on the command line is relative to the working directory; the preset's own to its config.
+    ...(flags.synthesisPrompt !== undefined ? { synthesisPromptFile: resolvePath(flags.synthesisPrompt) } : {}),
     ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
     ...(flags.maxRetries !== undefined ? { maxRetries: flags.maxRetries } : {}),
   };
@@ -108,6 +101,7 @@ export function choosePreset(flags: PresetFlags, env: Record<string, string | un
   // Flags override every agent's own setting, not only the preset default.
   const preset = resolvePreset(input, {
     ...(name !== undefined ? { name } : { name: 'custom' }),
+    baseDir: config.baseDir,
     source: 'the command-line flags',
   });
   for (const layer of preset.layers) {

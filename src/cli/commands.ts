@@ -3,7 +3,6 @@ import { createInterface } from 'node:readline';
 import type { ChatMessage } from '../core/events.js';
 import { loadConfig } from '../core/load-config.js';
 import { reduceEvents, type MoAResult } from '../core/reducer.js';
-import { resolvePreset } from '../core/resolve-preset.js';
 import { readTrace } from '../core/trace-file.js';
 import { ConfigError } from '../util/errors.js';
 import { choosePreset, type PresetFlags } from './choose-preset.js';
@@ -131,7 +130,7 @@ export async function presetsCommand(options: { config?: string; json?: boolean 
   const config = loadConfig({ ...(options.config !== undefined ? { configPath: options.config } : {}), env: io.env });
   const colors = colorsFor(io.stdout, io.env);
   const rows = Object.entries(config.presets).map(([name, input]) => {
-    const preset = resolvePreset(input, { name, path: ['presets', name] });
+    const preset = config.resolve(name);
     return {
       name,
       source: config.configPresetNames.includes(name) ? 'config' : 'built-in',

@@ -24,6 +24,10 @@ export interface LoadedConfig {
   defaultPreset?: string;
   timeoutMs?: number;
   maxRetries?: number;
+  /** The config file's folder (the working directory without one): relative paths resolve here. */
+  baseDir: string;
+  /** A preset as written; throws ConfigError naming the available presets when there is none by that name. */
+  presetInput(name: string): PresetInput;
   /** Resolve a preset by name (the config's defaultPreset when omitted). */
   resolve(name?: string): ResolvedPreset;
 }
@@ -85,8 +89,18 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     }
   }
 
+  const presetInput = (name: string): PresetInput => {
+    const input = presets[name];
+    if (!input) {
+      throw new ConfigError(`Unknown preset "${name}". Available presets: ${Object.keys(presets).join(', ')}`, {
+        code: 'unknown_preset',
+        path: 'preset',
+      });
+    }
+    return input;
+  };
   const resolveNamed = (name: string): ResolvedPreset =>
-    resolvePreset(presets[name], {
+    resolvePreset(presetInput(name), {
       name,
       path: ['presets', name],
       baseDir,
@@ -129,17 +143,13 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     ...(config.defaultPreset !== undefined ? { defaultPreset: config.defaultPreset } : {}),
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
     ...(config.maxRetries !== undefined ? { maxRetries: config.maxRetries } : {}),
+    baseDir,
+    presetInput,
     resolve(name) {
       const chosen = name ?? config.defaultPreset;
       if (chosen === undefined) {
         throw new ConfigError('No preset chosen: pass --preset NAME, or set defaultPreset in moa.config.yaml', {
           code: 'no_preset',
-        });
-      }
-      if (!presets[chosen]) {
-        throw new ConfigError(`Unknown preset "${chosen}". Available presets: ${Object.keys(presets).join(', ')}`, {
-          code: 'unknown_preset',
-          path: 'preset',
         });
       }
       return resolveNamed(chosen);
