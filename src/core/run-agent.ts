@@ -74,6 +74,19 @@ async function attempt(
   );
 }
 
+/** Why an agent stopped when its signal aborted: cut by its layer's straggler policy, or cancelled. */
+function stoppedError(model: string, signal: AbortSignal, waitingToRetry: boolean): { info: ErrorInfo; cut: boolean } {
+  const cut = signal.reason === CUT_REASON;
+  const info: ErrorInfo = cut
+    ? {
+        name: 'CutError',
+        code: 'cut',
+        message: `${model}: cut by the straggler policy ${waitingToRetry ? 'while waiting to retry' : '(quorum reached, grace period over)'}`,
+      }
+    : { name: 'AbortedError', code: 'aborted', message: `${model}: cancelled` };
+  return { info, cut };
+}
+
 export async function runAgent(
   context: RunContext,
   layer: number,
@@ -144,10 +157,7 @@ export async function runAgent(
         return { ok: true, text: result.text, usage: result.usage };
       } catch (error) {
         if (signal.aborted) {
-          const cut = signal.reason === CUT_REASON;
-          const info: ErrorInfo = cut
-            ? { name: 'CutError', code: 'cut', message: `${model}: cut by the straggler policy (quorum reached, grace period over)` }
-            : { name: 'AbortedError', code: 'aborted', message: `${model}: cancelled` };
+          const { info, cut } = stoppedError(model, signal, false);
           errors.push(info);
           return fail(info, cut, !cut);
         }
@@ -160,10 +170,7 @@ export async function runAgent(
           try {
             await sleep(delayMs, signal);
           } catch {
-            const cut = signal.reason === CUT_REASON;
-            const stopped: ErrorInfo = cut
-              ? { name: 'CutError', code: 'cut', message: `${model}: cut by the straggler policy while waiting to retry` }
-              : { name: 'AbortedError', code: 'aborted', message: `${model}: cancelled` };
+            const { info: stopped, cut } = stoppedError(model, signal, true);
             errors.push(stopped);
             return fail(stopped, cut, !cut);
           }
