@@ -88,8 +88,6 @@ export function choosePreset(flags: PresetFlags, env: Record<string, string | un
     ...(flags.proposers !== undefined ? { proposers: flags.proposers } : {}),
     ...(flags.aggregator !== undefined ? { aggregator: flags.aggregator } : {}),
     ...(flags.layers !== undefined ? { layers: flags.layers } : {}),
-    ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
-    ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
     // A file named on the command line is relative to the working directory; the preset's own to its config.
     ...(flags.synthesisPrompt !== undefined ? { synthesisPromptFile: resolvePath(flags.synthesisPrompt) } : {}),
     ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
