@@ -196,6 +196,7 @@ function reusingRegistry(): ModelRegistry {
       return resolved;
     },
     providerNames: () => base.providerNames(),
+    close: () => base.close(),
   };
 }
 

@@ -3,7 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MoAError } from '../util/errors.js';
+import { registerBatchCommand } from './batch-command.js';
 import { askCommand, chatCommand, presetsCommand, replayCommand } from './commands.js';
+import type { CommandRegistration } from './command-registration.js';
+import { registerEvalCommands } from './eval-command.js';
+import { registerPullCommand } from './pull-command.js';
+import { registerServeCommand } from './serve-command.js';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
 import { colorsFor } from './terminal.js';
@@ -98,6 +103,12 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
     .action(async (file: string, options) => {
       code = await replayCommand(file, options, io);
     });
+
+  const registration: CommandRegistration = { program, io, setExitCode: (exitCode) => void (code = exitCode) };
+  registerServeCommand(registration);
+  registerBatchCommand(registration);
+  registerEvalCommands(registration);
+  registerPullCommand(registration);
 
   return { program, exitCode: () => code };
 }

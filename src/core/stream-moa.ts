@@ -99,6 +99,7 @@ export function normalizeInput(input: MoAInput): ChatMessage[] {
 export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput, options: RunOptions = {}): MoARun {
   const resolved = isResolvedPreset(preset) ? preset : resolvePreset(preset);
   const messages = normalizeInput(input);
+  const ownsRegistry = options.registry === undefined;
   const registry = options.registry ?? createModelRegistry({ providers: options.providers, env: options.env, fetch: options.fetch });
 
   // Resolve every model up front: an unknown provider or a missing key is a
@@ -168,6 +169,8 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
       channel.emit({ type: 'run-error', error: info, usage: state.usage, latencyMs: now() });
     } finally {
       options.signal?.removeEventListener('abort', onCallerAbort);
+      // A registry this run made is this run's to release (local models unload here).
+      if (ownsRegistry) await registry.close().catch(() => undefined);
       channel.close();
     }
     if (state.status === 'failed') throw new MoARunError(state);

@@ -8,6 +8,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { createOllama } from 'ollama-ai-provider-v2';
+import { createLocalModelFactory } from './local/local-provider.js';
 import type { ProviderSettings } from './provider-schema.js';
 
 export type FetchFunction = typeof globalThis.fetch;
@@ -19,9 +20,12 @@ export interface ProviderConnection {
   apiKey: string | undefined;
   headers: Record<string, string> | undefined;
   fetch: FetchFunction | undefined;
+  /** The environment the registry reads (local models use MOA_MODELS_DIR from it). */
+  env?: Record<string, string | undefined>;
 }
 
-export type ModelFactory = (modelId: string) => LanguageModelV3;
+/** Builds a provider's models; `close` releases what they hold (local models unload). */
+export type ModelFactory = ((modelId: string) => LanguageModelV3) & { close?: () => Promise<void> };
 
 /** Ollama's native API lives under /api; accept `http://host:11434` as OLLAMA_HOST gives it. */
 function ollamaBaseURL(baseURL: string | undefined): string | undefined {
@@ -68,6 +72,8 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
       const provider = createOllama({ ...common, ...(baseURL ? { baseURL } : {}) });
       return (modelId) => provider(modelId);
     }
+    case 'local':
+      return createLocalModelFactory({ env: connection.env ?? process.env });
     case 'openai-compatible': {
       if (!connection.baseURL) throw new Error(`provider "${connection.name}" has no baseURL`);
       const provider = createOpenAICompatible({

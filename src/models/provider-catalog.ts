@@ -67,6 +67,12 @@ export const BUILTIN_PROVIDERS: Record<string, ProviderEntry> = {
     baseURLEnv: 'OLLAMA_HOST',
     requiresKey: false,
   },
+  /** GGUF files run in-process: `local:<file.gguf>` (a bare name is looked up in $MOA_MODELS_DIR). */
+  local: {
+    type: 'local',
+    apiKeyEnvs: [],
+    requiresKey: false,
+  },
 };
 
 /** Every environment variable that may hold a built-in provider's key. */

@@ -1,7 +1,7 @@
 /** How a provider is described in the config: the `providers.<name>` entries. */
 import { z } from 'zod';
 
-export const PROVIDER_TYPES = ['openai-compatible', 'openai', 'anthropic', 'google', 'ollama'] as const;
+export const PROVIDER_TYPES = ['openai-compatible', 'openai', 'anthropic', 'google', 'ollama', 'local'] as const;
 
 export const providerSchema = z.strictObject({
   type: z.enum(PROVIDER_TYPES, { error: `expected one of: ${PROVIDER_TYPES.join(', ')}` }).default('openai-compatible'),

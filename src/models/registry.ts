@@ -28,6 +28,8 @@ export interface ModelRegistry {
   /** Throws ConfigError (naming `path`) for an unknown provider or a missing API key. */
   resolve(model: string | LanguageModelV3, path?: string): ResolvedModel;
   providerNames(): string[];
+  /** Releases what the providers hold (local models are unloaded). Safe to call twice. */
+  close(): Promise<void>;
 }
 
 export interface RegistryOptions {
@@ -131,8 +133,10 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
       apiKey,
       headers: entry.headers,
       fetch: options.fetch,
+      env,
     });
-    const cacheKey = options.fetch
+    // Local models hold memory and are unloaded by close(): never shared across registries.
+    const cacheKey = options.fetch || entry.type === 'local'
       ? undefined
       : JSON.stringify([name, entry.type, baseURL, apiKey, entry.headers ?? null]);
     const state: ProviderState = {
@@ -169,6 +173,11 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
     },
     providerNames() {
       return [...new Set([...Object.keys(BUILTIN_PROVIDERS), ...Object.keys(custom)])];
+    },
+    async close() {
+      const open = [...states.values()];
+      states.clear();
+      await Promise.all(open.map((state) => state.factory.close?.()));
     },
   };
 }

@@ -164,6 +164,7 @@ export function mockRegistry(named: Record<string, LanguageModelV3>): ModelRegis
     providerNames() {
       return [];
     },
+    async close() {},
   };
 }
 
