@@ -1,13 +1,15 @@
 /**
  * From CLI flags, the config file and the environment to the preset a command
- * runs: `--preset` (or the config's defaultPreset), reshaped by the quick flags
- * (`--proposers`, `--aggregator`, `--layers`, `--temperature`, `--max-tokens`, …).
+ * runs: `--preset` (or the config's defaultPreset, or the machine's zero-key
+ * default), reshaped by the quick flags (`--proposers`, `--aggregator`,
+ * `--layers`, `--temperature`, `--max-tokens`, …).
  */
 import { resolve as resolvePath } from 'node:path';
 import type { PresetInput } from '../core/config-schema.js';
 import { loadConfig, type LoadedConfig } from '../core/load-config.js';
+import { selfMoAPreset, type DefaultChoice } from '../core/machine-default.js';
+import { choosePresetInput, type PresetChoiceOptions } from '../core/preset-choice.js';
 import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
-import { PROVIDER_KEY_ENVS } from '../models/provider-catalog.js';
 import { ConfigError } from '../util/errors.js';
 
 export interface PresetFlags {
@@ -28,46 +30,42 @@ export interface PresetFlags {
 export interface ChosenPreset {
   preset: ResolvedPreset;
   config: LoadedConfig;
+  /** Set when no preset was named and the machine's default was picked (say so on stderr). */
+  detected?: DefaultChoice;
 }
 
-/** The few lines a new user needs when nothing is configured. */
-export const SETUP_HELP = `No provider is configured, so there is no model to ask.
-
-Set up one of these, then run the command again:
-  • an API key, e.g.  export TOGETHER_API_KEY=...   (or OPENAI_API_KEY, ANTHROPIC_API_KEY,
-    GOOGLE_GENERATIVE_AI_API_KEY, GROQ_API_KEY, OPENROUTER_API_KEY) and pick models:
-      moa ask --proposers openai:gpt-4o-mini,anthropic:claude-3-5-haiku-latest --aggregator openai:gpt-4o "..."
-  • an OpenAI-compatible server you run (vLLM, llama.cpp, LM Studio, Ollama): describe it in
-    ./moa.config.yaml, e.g.
-      providers:
-        mylab: { type: openai-compatible, baseURL: http://127.0.0.1:8000/v1 }
-      presets:
-        quick: { layers: 2, proposers: [mylab:model-a, mylab:model-b], aggregator: mylab:model-a }
-      defaultPreset: quick
-See "moa presets" for the built-in presets and the README for every setting.`;
-
-function hasAnyKey(env: Record<string, string | undefined>): boolean {
-  return PROVIDER_KEY_ENVS.some((name) => Boolean(env[name]));
+function hasQuickModels(flags: PresetFlags): boolean {
+  return flags.proposers !== undefined || flags.aggregator !== undefined || flags.layers !== undefined;
 }
 
-export function choosePreset(flags: PresetFlags, env: Record<string, string | undefined> = process.env): ChosenPreset {
+export interface ChooseOptions {
+  /** Lists an Ollama server's models for the zero-key default (tests inject a fake). */
+  listOllama?: PresetChoiceOptions['listOllama'];
+}
+
+export async function choosePreset(
+  flags: PresetFlags,
+  env: Record<string, string | undefined> = process.env,
+  options: ChooseOptions = {},
+): Promise<ChosenPreset> {
   const config = loadConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env });
-  const quick = flags.proposers !== undefined || flags.aggregator !== undefined || flags.layers !== undefined;
+  const quick = hasQuickModels(flags);
   let name = flags.preset ?? config.defaultPreset;
-
-  if (name === undefined && !quick) {
-    if (!config.path && !hasAnyKey(env)) throw new ConfigError(SETUP_HELP, { code: 'no_provider' });
-    if (env.TOGETHER_API_KEY) name = 'moa-open';
-    else {
-      throw new ConfigError(
-        'No preset chosen. Pass --preset NAME (see "moa presets"), set defaultPreset in moa.config.yaml, ' +
-          'or name models: --proposers provider:model-a,provider:model-b --aggregator provider:model-c',
-        { code: 'no_preset' },
-      );
+  let base: PresetInput | undefined;
+  let detected: DefaultChoice | undefined;
+  if (name !== undefined || !quick) {
+    const choice = await choosePresetInput(config, name, { env, ...(options.listOllama ? { listOllama: options.listOllama } : {}) });
+    name = choice.name;
+    base = choice.input;
+    detected = choice.detected;
+    // `--preset self-moa --aggregator M`: Self-MoA over M.
+    if (name === 'self-moa' && flags.aggregator !== undefined && flags.proposers === undefined) {
+      base = selfMoAPreset(flags.aggregator, (base.proposers ?? []).length || undefined);
     }
   }
+  const withDetected = (chosen: { preset: ResolvedPreset; config: LoadedConfig }): ChosenPreset =>
+    detected ? { ...chosen, detected } : chosen;
 
-  const base: PresetInput | undefined = name !== undefined ? config.presetInput(name) : undefined;
   const hasOverrides =
     quick ||
     flags.temperature !== undefined ||
@@ -75,7 +73,10 @@ export function choosePreset(flags: PresetFlags, env: Record<string, string | un
     flags.synthesisPrompt !== undefined ||
     flags.timeout !== undefined ||
     flags.maxRetries !== undefined;
-  if (!hasOverrides && name !== undefined) return { preset: config.resolve(name), config };
+  if (!hasOverrides && name !== undefined && base !== undefined) {
+    const preset = config.presets[name] === base ? config.resolve(name) : resolvePreset(base, { name, baseDir: config.baseDir });
+    return withDetected({ preset, config });
+  }
 
   if (!base && flags.aggregator === undefined) {
     throw new ConfigError('--aggregator is required with --proposers/--layers when no --preset is given', {
@@ -108,5 +109,5 @@ export function choosePreset(flags: PresetFlags, env: Record<string, string | un
       if (flags.maxTokens !== undefined) agent.maxTokens = flags.maxTokens;
     }
   }
-  return { preset, config };
+  return withDetected({ preset, config });
 }

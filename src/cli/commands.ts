@@ -1,17 +1,21 @@
 /** The `moa` commands: thin edges that parse, call the library, render and return an exit code. */
 import { createInterface } from 'node:readline';
 import type { ChatMessage } from '../core/events.js';
+import type { PresetInput } from '../core/config-schema.js';
 import { loadConfig } from '../core/load-config.js';
+import { selfMoAPreset } from '../core/machine-default.js';
+import { detectDefault } from '../core/preset-choice.js';
+import { resolvePreset } from '../core/resolve-preset.js';
 import { reduceEvents, type MoAResult } from '../core/reducer.js';
 import { readTrace } from '../core/trace-file.js';
 import { ConfigError } from '../util/errors.js';
-import { choosePreset, type PresetFlags } from './choose-preset.js';
+import { preparePreset, type PrepareFlags } from './prepare-preset.js';
 import { EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { summaryLine } from './progress-view.js';
 import { runForCli, type CliStreams } from './run-for-cli.js';
 import { colorsFor, formatCount, formatDuration, readStdin } from './terminal.js';
 
-export interface AskOptions extends PresetFlags {
+export interface AskOptions extends PrepareFlags {
   json?: boolean;
   trace?: string;
   quiet?: boolean;
@@ -25,7 +29,7 @@ export async function askCommand(promptWords: string[], options: AskOptions, io:
       code: 'usage',
     });
   }
-  const chosen = choosePreset(options, io.env);
+  const chosen = await preparePreset(options, io);
   const messages: ChatMessage[] = [];
   if (options.system) messages.push({ role: 'system', content: options.system });
   messages.push({ role: 'user', content: prompt.trim() });
@@ -42,7 +46,7 @@ export async function askCommand(promptWords: string[], options: AskOptions, io:
   return exitCode;
 }
 
-export interface ChatOptions extends PresetFlags {
+export interface ChatOptions extends PrepareFlags {
   trace?: string;
   quiet?: boolean;
 }
@@ -63,7 +67,7 @@ function answeredBy(result: MoAResult): string {
  * With piped stdin: one user turn per line, each answer printed after it.
  */
 export async function chatCommand(options: ChatOptions, io: CliStreams): Promise<number> {
-  const chosen = choosePreset(options, io.env);
+  const chosen = await preparePreset(options, io);
   const colors = colorsFor(io.stderr, io.env);
   const interactive = Boolean(process.stdin.isTTY && io.stdout.isTTY);
   const history: ChatMessage[] = options.system ? [{ role: 'system', content: options.system }] : [];
@@ -129,12 +133,20 @@ export async function chatCommand(options: ChatOptions, io: CliStreams): Promise
 export async function presetsCommand(options: { config?: string; json?: boolean }, io: CliStreams): Promise<number> {
   const config = loadConfig({ ...(options.config !== undefined ? { configPath: options.config } : {}), env: io.env });
   const colors = colorsFor(io.stdout, io.env);
-  const rows = Object.entries(config.presets).map(([name, input]) => {
-    const preset = config.resolve(name);
+  // With no defaultPreset, show what a run without --preset would use on this machine.
+  const machineDefault = config.defaultPreset === undefined && config.configPresetNames.length === 0 ? await detectDefault({ env: io.env }) : undefined;
+  const entries: Array<[string, PresetInput, string]> = Object.entries(config.presets).map(([name, input]) => [
+    name,
+    name === 'self-moa' && machineDefault && !config.configPresetNames.includes(name) ? selfMoAPreset(machineDefault.primaryModel) : input,
+    config.configPresetNames.includes(name) ? 'config' : 'built-in',
+  ]);
+  if (machineDefault) entries.unshift([machineDefault.name, machineDefault.preset, `detected: ${machineDefault.source}`]);
+  const rows = entries.map(([name, input, source]) => {
+    const preset = config.presets[name] === input ? config.resolve(name) : resolvePreset(input, { name, baseDir: config.baseDir });
     return {
       name,
-      source: config.configPresetNames.includes(name) ? 'config' : 'built-in',
-      default: config.defaultPreset === name,
+      source,
+      default: config.defaultPreset === name || machineDefault?.name === name,
       description: input.description,
       layers: preset.layers.map((layer) => ({
         aggregator: layer.aggregator,

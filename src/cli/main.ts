@@ -74,6 +74,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
     .option('--json', 'print the result object (answer, every layer and agent, usage, timing) as JSON')
     .option('--trace <file>', 'write the run\'s event stream as JSONL (replay it with "moa replay")')
     .option('-q, --quiet', 'no progress or summary on stderr')
+    .option('-y, --yes', 'download the default local model without asking when it is needed (also MOA_YES=1)')
     .action(async (prompt: string[], options) => {
       code = await askCommand(prompt, options, io);
     });
@@ -81,6 +82,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
   addPresetOptions(program.command('chat').description('interactive multi-turn chat (or one turn per line of piped stdin)'))
     .option('--trace <file>', 'write each turn\'s event stream as <file>.turnN.jsonl')
     .option('-q, --quiet', 'no progress on stderr')
+    .option('-y, --yes', 'download the default local model without asking when it is needed (also MOA_YES=1)')
     .action(async (options) => {
       code = await chatCommand(options, io);
     });

@@ -1,5 +1,6 @@
 /** Presets that ship with the engine; a config file may add more or override these names. */
 import type { PresetInput } from './config-schema.js';
+import { DEFAULT_LOCAL_MODEL, selfMoAPreset } from './machine-default.js';
 
 /** The paper's six open proposers (Wang et al., 2024), served by Together. */
 const PAPER_PROPOSERS = [
@@ -49,4 +50,10 @@ export const BUILTIN_PRESETS: Record<string, PresetInput> = {
     temperature: 0.7,
     maxTokens: 2048,
   },
+  /**
+   * Self-MoA (Li et al., 2025). Shown here over the local default model; the
+   * CLI and server run it over the machine's default model (the first keyed
+   * provider's best model, else Ollama's largest), or over `--aggregator MODEL`.
+   */
+  'self-moa': selfMoAPreset(`local:${DEFAULT_LOCAL_MODEL.file}`),
 };

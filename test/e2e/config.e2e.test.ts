@@ -81,17 +81,6 @@ describe('configuration errors exit 2 and name the problem', () => {
     expect(run.stderr).toContain('--config');
   });
 
-  it('with no config and no API key, `moa ask` explains the setup', async () => {
-    const ws = workspace(null);
-    const run = await runCli(['ask', 'hello?'], { cwd: ws.dir, env: cliEnv({ FAKE_KEY: undefined }) });
-    expect(run.code, describeRun(run)).toBe(2);
-    expect(run.stderr).toContain('No provider is configured');
-    expect(run.stderr).toMatch(/API key/);
-    expect(run.stderr).toMatch(/export TOGETHER_API_KEY=|OPENAI_API_KEY/);
-    expect(run.stderr).toContain('moa.config.yaml');
-    expect(run.stdout).toBe('');
-  });
-
   it('an invalid option value is a usage error', async () => {
     const ws = workspace(null);
     const run = await runCli(['ask', '--layers', 'many', 'hi'], { cwd: ws.dir });

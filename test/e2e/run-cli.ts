@@ -24,6 +24,13 @@ export function assertCliBuilt(): void {
   }
 }
 
+let modelsDir: string | undefined;
+/** One empty models folder per test process, so no real download counts as present. */
+function emptyModelsDir(): string {
+  modelsDir ??= mkdtempSync(join(tmpdir(), 'moa-e2e-models-'));
+  return modelsDir;
+}
+
 /** A minimal environment: no provider keys or MOA_* settings, no colours, the fake key set. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -33,6 +40,9 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): Record<s
   }
   for (const name of PROVIDER_KEY_ENVS) delete env[name];
   env.NO_COLOR = '1';
+  // The zero-key default probes Ollama and the models folder: neither may depend on this machine.
+  env.OLLAMA_HOST = 'http://127.0.0.1:9';
+  env.MOA_MODELS_DIR = emptyModelsDir();
   env.FAKE_KEY = SECRET;
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
