@@ -1,0 +1,14 @@
+/**
+ * Benchmark support for `moa eval` and `moa judge` (AlpacaEval 2.0, MT-Bench, FLASK): loaders with
+ * precise errors, the official output formats, judge prompts and parsers, and the metrics. No
+ * model calls here: the batch runner drives the models and calls these functions.
+ */
+export * from './eval-data-error.js';
+export * from './alpaca-eval-data.js';
+export * from './alpaca-eval-judge.js';
+export * from './alpaca-eval-metrics.js';
+export * from './logistic-regression.js';
+export * from './mt-bench-judge.js';
+export * from './flask-data.js';
+export { shortUuid, SHORTUUID_ALPHABET } from './short-id.js';
+export { PythonRandom } from './python-random.js';
