@@ -73,7 +73,7 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
       return (modelId) => provider(modelId);
     }
     case 'local':
-      return createLocalModelFactory({ env: connection.env ?? process.env });
+      return createLocalModelFactory({ env: connection.env ?? process.env, providerName: connection.name });
     case 'openai-compatible': {
       if (!connection.baseURL) throw new Error(`provider "${connection.name}" has no baseURL`);
       const provider = createOpenAICompatible({

@@ -1,0 +1,16 @@
+/** Local GGUF models: the `local:` provider, the models folder and `moa pull`. */
+export { modelsDir, resolveLocalModelPath, isModelPath } from './models-dir.js';
+export { checkGgufFile, hasGgufMagic, GGUF_MAGIC } from './gguf-file.js';
+export { parseModelRef, pullModel, modelFileName, PullError, DEFAULT_HF_ENDPOINT, type ModelRef, type PullOptions, type PullResult } from './pull.js';
+export { createLocalModelFactory, type LocalModelFactory, type LocalProviderOptions } from './local-provider.js';
+export { LocalLanguageModel } from './local-language-model.js';
+export {
+  localModelStats,
+  runtimeSettings,
+  setLocalWarningSink,
+  DEFAULT_SEQUENCES,
+  DEFAULT_MAX_CONTEXT_SIZE,
+  type LocalModelStats,
+  type RuntimeSettings,
+  type WarningSink,
+} from './llama-runtime.js';
