@@ -9,6 +9,8 @@ import { resolvePreset } from '../core/resolve-preset.js';
 import { reduceEvents, type MoAResult } from '../core/reducer.js';
 import { readTrace } from '../core/trace-file.js';
 import { ConfigError } from '../util/errors.js';
+import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
+import type { ChosenPreset } from './choose-preset.js';
 import { preparePreset, type PrepareFlags } from './prepare-preset.js';
 import { EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { summaryLine } from './progress-view.js';
@@ -68,6 +70,16 @@ function answeredBy(result: MoAResult): string {
  */
 export async function chatCommand(options: ChatOptions, io: CliStreams): Promise<number> {
   const chosen = await preparePreset(options, io);
+  // One registry for the whole chat: local models stay loaded between turns.
+  const registry = createModelRegistry({ providers: chosen.config.providers, env: io.env });
+  try {
+    return await chatTurns(chosen, registry, options, io);
+  } finally {
+    await registry.close();
+  }
+}
+
+async function chatTurns(chosen: ChosenPreset, registry: ModelRegistry, options: ChatOptions, io: CliStreams): Promise<number> {
   const colors = colorsFor(io.stderr, io.env);
   const interactive = Boolean(process.stdin.isTTY && io.stdout.isTTY);
   const history: ChatMessage[] = options.system ? [{ role: 'system', content: options.system }] : [];
@@ -108,6 +120,7 @@ export async function chatCommand(options: ChatOptions, io: CliStreams): Promise
       {
         chosen,
         messages,
+        registry,
         quiet: Boolean(options.quiet),
         ...(options.trace ? { tracePath: options.trace.replace(/(\.jsonl)?$/, `.turn${turn}$1`) } : {}),
       },

@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_LOCAL_MODEL } from '../core/machine-default.js';
 import type { ResolvedPreset } from '../core/resolve-preset.js';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { resolveLocalModelPath } from '../models/local/models-dir.js';
 import { ConfigError } from '../util/errors.js';
 import { choosePreset, type ChooseOptions, type ChosenPreset, type PresetFlags } from './choose-preset.js';
+import { pullWithProgress } from './pull-command.js';
 import type { CliStreams } from './run-for-cli.js';
 import { colorsFor } from './terminal.js';
 
@@ -44,7 +44,7 @@ async function askOnTerminal(question: string, io: CliStreams): Promise<string> 
 
 /** Makes sure the default local model is downloaded; throws ConfigError (exit 2) when it may not be. */
 export async function ensureDefaultLocalModel(flags: PrepareFlags, io: CliStreams, options: PrepareOptions = {}): Promise<void> {
-  const path = join(io.env.MOA_MODELS_DIR || join(homedir(), '.cache', 'moa', 'models'), DEFAULT_LOCAL_MODEL.file); // TEMP until local/ exports it
+  const path = resolveLocalModelPath(DEFAULT_LOCAL_MODEL.file, io.env);
   if (existsSync(path)) return;
   const pullCommand = `moa pull ${DEFAULT_LOCAL_MODEL.ref}`;
   let consent = Boolean(flags.yes) || io.env.MOA_YES === '1' || io.env.MOA_YES === 'true';
@@ -66,7 +66,7 @@ export async function ensureDefaultLocalModel(flags: PrepareFlags, io: CliStream
       throw new ConfigError(`Not downloading. To download it later: ${pullCommand}`, { code: 'model_not_downloaded' });
     }
   }
-  throw new ConfigError(`TEMP: pulling is being wired (${pullCommand})`);
+  await pullWithProgress(DEFAULT_LOCAL_MODEL.ref, { name: DEFAULT_LOCAL_MODEL.file, quiet: Boolean(flags.quiet) }, io);
 }
 
 export async function preparePreset(flags: PrepareFlags, io: CliStreams, options: PrepareOptions = {}): Promise<ChosenPreset> {

@@ -7,7 +7,7 @@ import type { ChatMessage, MoAEvent } from '../core/events.js';
 import type { MoAResult } from '../core/reducer.js';
 import { streamMoA, MoARunError } from '../core/stream-moa.js';
 import { createTraceWriter, type TraceWriter } from '../core/trace-file.js';
-import { createModelRegistry } from '../models/registry.js';
+import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
 import type { ChosenPreset } from './choose-preset.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import { createPlainProgress, createTtyProgress, summaryLine, type ProgressView } from './progress-view.js';
@@ -25,6 +25,8 @@ export interface CliRunOptions {
   json?: boolean;
   quiet?: boolean;
   tracePath?: string;
+  /** A registry shared across runs (chat turns keep local models loaded); the caller closes it. Default: one for this run, closed after it. */
+  registry?: ModelRegistry;
 }
 
 export interface CliRunOutcome {
@@ -75,9 +77,10 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
   const onInterrupt = (): void => controller.abort();
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
+  const registry = options.registry ?? createModelRegistry({ providers: config.providers, env: io.env });
   const run = streamMoA(preset, options.messages, {
     stream: options.json ? 'none' : 'final',
-    registry: createModelRegistry({ providers: config.providers, env: io.env }),
+    registry,
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
     ...(config.maxRetries !== undefined ? { maxRetries: config.maxRetries } : {}),
     signal: controller.signal,
@@ -95,6 +98,7 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
     process.off('SIGTERM', onInterrupt);
     progress?.finish();
     await trace?.close();
+    if (!options.registry) await registry.close();
   }
 
   if (options.json) {

@@ -1,6 +1,12 @@
 // The zero-key default end to end: with no config and no --preset, `moa ask` picks models from what the
 // machine has (API keys, then an Ollama server, then the local default model) and says which on stderr.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireTestModel } from '../local/test-model.js';
 import { startFakeLLMServer, type FakeLLMServer } from '../support/fake-llm-server.js';
 import { startFakeOllama, type FakeOllamaServer } from '../support/fake-ollama-server.js';
 import { assertCliBuilt, cliEnv, describeRun, makeWorkspace, runCli, SECRET, type Workspace } from './run-cli.js';
@@ -67,5 +73,38 @@ describe('moa ask with no config and no preset', () => {
     expect(rows[0]).toMatchObject({ name: 'default', source: 'detected: ollama', default: true });
     const selfMoA = rows.find((row) => row.name === 'self-moa');
     expect(selfMoA?.layers.map((layer) => layer.models)).toEqual([Array(4).fill('ollama:qwen2.5:7b'), ['ollama:qwen2.5:7b']]);
+  });
+});
+
+describe('moa ask with nothing on the machine, and --yes', () => {
+  it('downloads the default local model (from HF_ENDPOINT) and answers with Self-MoA on it', async () => {
+    // The tiny real GGUF stands in for the default model's file: this tests the plumbing, not answers.
+    const model = readFileSync(requireTestModel());
+    const requests: string[] = [];
+    const hub = createServer((request, response) => {
+      requests.push(request.url ?? '');
+      response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': model.length });
+      response.end(model);
+    });
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    const modelsDir = mkdtempSync(join(tmpdir(), 'moa-zero-key-models-'));
+    try {
+      const env = cliEnv({ HF_ENDPOINT: `http://127.0.0.1:${(hub.address() as AddressInfo).port}`, MOA_MODELS_DIR: modelsDir });
+      const run = await runCli(['ask', '--yes', '--max-tokens', '24', '--json', 'Once upon a time'], { cwd: workspace.dir, env, timeoutMs: 60_000 });
+      expect(run.code, describeRun(run)).toBe(0);
+      expect(requests).toEqual(['/Qwen/Qwen2.5-1.5B-Instruct-GGUF/resolve/main/qwen2.5-1.5b-instruct-q4_k_m.gguf']);
+      expect(readFileSync(join(modelsDir, 'qwen2.5-1.5b-instruct-q4_k_m.gguf')).equals(model)).toBe(true);
+      const result = JSON.parse(run.stdout) as { status: string; text: string; layers: Array<{ agents: Array<{ model: string; status: string }> }> };
+      expect(result.status).toBe('done');
+      expect(result.text.trim()).not.toBe('');
+      expect(result.layers.map((layer) => layer.agents.map((agent) => agent.status))).toEqual([['done', 'done', 'done', 'done'], ['done']]);
+      // Now it is on disk: a second run needs neither --yes nor the network.
+      const again = await runCli(['ask', '--max-tokens', '16', 'Once upon a time'], { cwd: workspace.dir, env, timeoutMs: 60_000 });
+      expect(again.code, describeRun(again)).toBe(0);
+      expect(requests).toHaveLength(1);
+    } finally {
+      await new Promise<void>((resolve) => hub.close(() => resolve()));
+      rmSync(modelsDir, { recursive: true, force: true });
+    }
   });
 });
