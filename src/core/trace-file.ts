@@ -1,10 +1,12 @@
 /**
  * A trace is the event stream as JSONL, one event per line, nothing else.
  * Replaying it (`reduceEvents(readTrace(file).events)`) reproduces the result.
+ * Parsing rules live in trace-parse.ts (shared with the web page).
  */
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../util/errors.js';
-import { EVENT_TYPES, type MoAEvent } from './events.js';
+import type { MoAEvent } from './events.js';
+import { parseTraceText, TraceFormatError, type ParsedTrace } from './trace-parse.js';
 
 export interface TraceWriter {
   write(event: MoAEvent): void;
@@ -35,54 +37,16 @@ export function writeTrace(path: string, events: readonly MoAEvent[]): void {
   writeFileSync(path, events.map((event) => `${JSON.stringify(event)}\n`).join(''));
 }
 
-export interface ParsedTrace {
-  events: MoAEvent[];
-  /** Problems that did not stop the replay (e.g. a torn last line of an interrupted run). */
-  warnings: string[];
-}
+export type { ParsedTrace };
 
-const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
-
+/** Parses a trace's text; a malformed trace is a ConfigError naming the line. */
 export function parseTrace(text: string, source = 'trace'): ParsedTrace {
-  const lines = text.split('\n');
-  const events: MoAEvent[] = [];
-  const warnings: string[] = [];
-  let lastLine = lines.length - 1;
-  while (lastLine >= 0 && !lines[lastLine]!.trim()) lastLine--;
-  lines.forEach((line, index) => {
-    if (!line.trim()) return;
-    const isLast = index === lastLine;
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      if (isLast) {
-        warnings.push(`${source}:${index + 1}: the last line is incomplete (the run was interrupted?); ignored`);
-        return;
-      }
-      throw new ConfigError(`${source}:${index + 1}: not a JSON event line`, { code: 'trace_invalid' });
-    }
-    const candidate = event as Partial<MoAEvent>;
-    if (typeof candidate !== 'object' || candidate === null || !KNOWN_TYPES.has(String(candidate.type))) {
-      throw new ConfigError(`${source}:${index + 1}: not an MoA event (unknown type ${JSON.stringify(candidate?.type)})`, {
-        code: 'trace_invalid',
-      });
-    }
-    if (candidate.seq !== events.length) {
-      throw new ConfigError(
-        `${source}:${index + 1}: expected event seq ${events.length}, found ${String(candidate.seq)} (events missing or reordered)`,
-        { code: 'trace_invalid' },
-      );
-    }
-    events.push(candidate as MoAEvent);
-  });
-  if (events.length === 0) throw new ConfigError(`${source}: the trace holds no events`, { code: 'trace_invalid' });
-  if (events[0]!.type !== 'run-start') throw new ConfigError(`${source}:1: a trace starts with run-start`, { code: 'trace_invalid' });
-  const last = events[events.length - 1]!;
-  if (last.type !== 'run-end' && last.type !== 'run-error') {
-    warnings.push(`${source}: the run did not finish (no run-end or run-error); showing what was recorded`);
+  try {
+    return parseTraceText(text, source);
+  } catch (error) {
+    if (error instanceof TraceFormatError) throw new ConfigError(error.message, { code: 'trace_invalid' });
+    throw error;
   }
-  return { events, warnings };
 }
 
 export function readTrace(path: string): ParsedTrace {
