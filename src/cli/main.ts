@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `moa`: Mixture-of-Agents from the command line. */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { MoAError } from '../util/errors.js';
 import { registerBatchCommand } from './batch-command.js';
 import { askCommand, chatCommand, presetsCommand, replayCommand } from './commands.js';
@@ -11,50 +11,10 @@ import { registerPullCommand } from './pull-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
+import { addPresetOptions } from './options.js';
 import { colorsFor } from './terminal.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < min || number > max) {
-      throw new InvalidArgumentError(`${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''} (got "${value}")`);
-    }
-    return number;
-  };
-}
-
-function decimal(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!Number.isFinite(number) || number < min || number > max || value.trim() === '') {
-      throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max} (got "${value}")`);
-    }
-    return number;
-  };
-}
-
-function modelList(value: string): string[] {
-  const models = value.split(',').map((model) => model.trim()).filter(Boolean);
-  if (models.length === 0) throw new InvalidArgumentError('give at least one model, e.g. openai:gpt-4o-mini,groq:llama-3.3-70b-versatile');
-  return models;
-}
-
-function addPresetOptions(command: Command): Command {
-  return command
-    .option('-c, --config <file>', 'config file (default: ./moa.config.yaml, or $MOA_CONFIG)')
-    .option('-p, --preset <name>', 'preset to run (see "moa presets")')
-    .option('--proposers <models>', 'comma-separated proposer models, e.g. together:Qwen/Qwen2.5-72B-Instruct-Turbo,groq:llama-3.3-70b-versatile', modelList)
-    .option('--aggregator <model>', 'the model that writes the final answer')
-    .option('--layers <n>', 'layers including the aggregator (3 = the paper, 2 = MoA-Lite, 1 = aggregator alone)', integer('--layers', 1, 10))
-    .option('--temperature <t>', 'sampling temperature for every agent', decimal('--temperature', 0, 2))
-    .option('--max-tokens <n>', 'maximum output tokens for every agent', integer('--max-tokens', 1))
-    .option('--system <text>', 'a system message for the conversation')
-    .option('--synthesis-prompt <file>', 'replace the aggregate-and-synthesize instruction with this file ({{references}} marks where references go)')
-    .option('--timeout <ms>', 'per-call timeout in milliseconds', integer('--timeout', 1))
-    .option('--max-retries <n>', 'retries per call on 408/409/429/5xx/network errors', integer('--max-retries', 0, 20));
-}
 
 export function buildProgram(io: CliStreams): { program: Command; exitCode: () => number } {
   let code = 0;

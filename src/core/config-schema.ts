@@ -71,12 +71,27 @@ export const presetSchema = z.strictObject({
   maxRetries: z.number().int().min(0).max(20).optional(),
 });
 
+const usdPerMillion = z.number({ error: 'expected a price in USD per million tokens, e.g. 0.88' }).nonnegative();
+
+/** Price of one model, in USD per million tokens. */
+export const modelPriceSchema = z.strictObject({
+  input: usdPerMillion,
+  output: usdPerMillion,
+});
+
 export const configFileSchema = z.strictObject({
   providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), providerSchema).optional(),
   presets: z.record(z.string().min(1), presetSchema).optional(),
   defaultPreset: z.string().optional(),
   timeoutMs: z.number().int().positive().optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
+  /** USD per million tokens, by "provider:model-id": `prices: { "together:x": { input: 0.88, output: 0.88 } }`. */
+  prices: z
+    .record(
+      z.string().regex(MODEL_NAME, { error: 'expected a model name like "provider:model-id" as the key' }),
+      modelPriceSchema,
+    )
+    .optional(),
 });
 
 export type AgentInput = z.input<typeof agentSchema>;
@@ -85,6 +100,7 @@ export type PresetInput = z.input<typeof presetSchema>;
 export type ConfigFileInput = z.input<typeof configFileSchema>;
 export type ConfigFile = z.output<typeof configFileSchema>;
 export type PresetSettings = z.output<typeof presetSchema>;
+export type ModelPrice = z.output<typeof modelPriceSchema>;
 
 /** `['presets', 'quick', 'proposers', 1]` → `presets.quick.proposers[1]`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {

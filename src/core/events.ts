@@ -63,6 +63,8 @@ export type MoAEventBody =
       finishReason: FinishReason;
       latencyMs: number;
       attempts: number;
+      /** True when the answer came from the response cache (no call was made). */
+      cached?: boolean;
     }
   | {
       type: 'agent-error';

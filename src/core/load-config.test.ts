@@ -81,7 +81,7 @@ describe('loadConfig', () => {
   it('offers the built-in presets without a config file, and asks for a preset when none is chosen', () => {
     const config = load();
     expect(config.path).toBeUndefined();
-    expect(Object.keys(config.presets).sort()).toEqual(['moa', 'moa-gpt4o', 'moa-lite', 'moa-open']);
+    expect(Object.keys(config.presets).sort()).toEqual(['moa', 'moa-gpt4o', 'moa-lite', 'moa-open', 'self-moa']);
     expect(config.resolve('moa').layers).toHaveLength(3);
     expect(config.resolve('moa-lite').layers).toHaveLength(2);
     expect(config.resolve('moa-gpt4o').layers[2]!.agents[0]!.label).toBe('openai:gpt-4o');

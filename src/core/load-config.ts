@@ -8,7 +8,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { BUILTIN_PROVIDERS } from '../models/provider-catalog.js';
 import { ConfigError } from '../util/errors.js';
 import { BUILTIN_PRESETS } from './builtin-presets.js';
-import { configFileSchema, type PresetInput, type ProviderSettings } from './config-schema.js';
+import { configFileSchema, type ModelPrice, type PresetInput, type ProviderSettings } from './config-schema.js';
 import { resolvePreset, type ResolvedPreset } from './resolve-preset.js';
 import { validate } from './validate.js';
 
@@ -24,6 +24,8 @@ export interface LoadedConfig {
   defaultPreset?: string;
   timeoutMs?: number;
   maxRetries?: number;
+  /** USD per million input/output tokens, by "provider:model-id" (empty when the config gives none). */
+  prices: Record<string, ModelPrice>;
   /** The config file's folder (the working directory without one): relative paths resolve here. */
   baseDir: string;
   /** A preset as written; throws ConfigError naming the available presets when there is none by that name. */
@@ -143,6 +145,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     ...(config.defaultPreset !== undefined ? { defaultPreset: config.defaultPreset } : {}),
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
     ...(config.maxRetries !== undefined ? { maxRetries: config.maxRetries } : {}),
+    prices: config.prices ?? {},
     baseDir,
     presetInput,
     resolve(name) {

@@ -21,6 +21,8 @@ export interface AgentResult {
   latencyMs?: number;
   attempts: number;
   finishReason?: FinishReason;
+  /** True when the answer came from the response cache. */
+  cached?: boolean;
 }
 
 export interface LayerResult {
@@ -143,6 +145,8 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
         agent.latencyMs = event.latencyMs;
         agent.attempts = event.attempts;
         agent.finishReason = event.finishReason;
+        if (event.cached) agent.cached = true;
+        else delete agent.cached;
         delete agent.error;
       }
       state.usage = addUsage(state.usage, event.usage);

@@ -5,12 +5,14 @@
  */
 import type { ResolvedModel } from '../models/registry.js';
 import { callModel } from '../models/call-model.js';
+import { estimateCallTokens } from '../models/rate-limiter.js';
 import { ProviderError, toErrorInfo, type ErrorInfo } from '../util/errors.js';
 import { backoffDelay, sleep } from '../util/sleep.js';
 import type { RunContext } from './run-context.js';
 import type { ResolvedAgent } from './resolve-preset.js';
 import { buildAgentPrompt } from './synthesis-prompt.js';
 import { ZERO_USAGE, type Usage } from './events.js';
+import { responseCacheKey, type CachedResponse } from './response-cache.js';
 
 export type AgentOutcome =
   | { ok: true; text: string; usage: Usage }
@@ -34,8 +36,12 @@ async function attempt(
   signal: AbortSignal,
 ): ReturnType<typeof callModel> {
   const timeoutMs = resolved.timeoutMs ?? context.timeoutMs;
+  const limiter = resolved.limiter;
   return resolved.queue.add(
     async () => {
+      // Holding a concurrency slot, wait for the provider's rate limits (and any pause after a 429).
+      const permit = limiter ? await limiter.acquire(limiter.unlimited ? 0 : estimateCallTokens(request.prompt, request.maxTokens), signal) : undefined;
+      let actualTokens: number | undefined;
       const { controller, release } = linkedController(signal);
       const timer = setTimeout(() => {
         controller.abort(
@@ -61,8 +67,15 @@ async function attempt(
         const guarded = onDelta
           ? { ...request, onDelta: (delta: string) => void (controller.signal.aborted || onDelta(delta)) }
           : request;
-        return await Promise.race([callModel(resolved, { ...guarded, signal: controller.signal }), aborted]);
+        const result = await Promise.race([callModel(resolved, { ...guarded, signal: controller.signal }), aborted]);
+        actualTokens = result.usage.inputTokens + result.usage.outputTokens;
+        return result;
+      } catch (error) {
+        // A 429 with Retry-After holds the whole provider, not just this call: no storm of 429s.
+        if (error instanceof ProviderError && error.status === 429 && error.retryAfterMs !== undefined) limiter?.pause(error.retryAfterMs);
+        throw error;
       } finally {
+        permit?.settle(actualTokens);
         clearTimeout(timer);
         // The HTTP client may keep the signal alive: drop the listener, or it
         // would keep this call's prompt and answer in memory.
@@ -94,6 +107,8 @@ export async function runAgent(
   agent: ResolvedAgent,
   references: readonly string[],
   signal: AbortSignal,
+  /** This agent's occurrence among same-model agents of its layer (part of the cache key). */
+  sample = 0,
 ): Promise<AgentOutcome> {
   const models = [agent.label, ...agent.fallbacks];
   const stream = context.stream === 'all' || (context.stream === 'final' && context.isFinalLayer(layer));
@@ -128,6 +143,42 @@ export async function runAgent(
     const resolved = context.resolveModel(modelIndex === 0 ? agent.model : models[modelIndex]!);
     model = resolved.label;
     const maxRetries = resolved.maxRetries ?? context.maxRetries;
+    const cacheKey = context.cache
+      ? responseCacheKey({
+          provider: resolved.provider,
+          modelId: resolved.modelId,
+          prompt,
+          ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
+          ...(agent.maxTokens !== undefined ? { maxTokens: agent.maxTokens } : {}),
+          sample,
+        })
+      : undefined;
+    if (context.cache && cacheKey !== undefined) {
+      let hit: CachedResponse | undefined;
+      try {
+        hit = await context.cache.get(cacheKey);
+      } catch (error) {
+        context.emit({ type: 'warning', code: 'cache-error', message: `response cache read failed: ${toErrorInfo(error).message}`, layer, agent: index });
+      }
+      if (hit && !signal.aborted) {
+        attempts++;
+        context.emit({ type: 'agent-start', layer, agent: index, model });
+        if (onDelta) onDelta(hit.text);
+        context.emit({
+          type: 'agent-end',
+          layer,
+          agent: index,
+          model,
+          text: hit.text,
+          usage: hit.usage,
+          finishReason: hit.finishReason,
+          latencyMs: context.now() - started,
+          attempts,
+          cached: true,
+        });
+        return { ok: true, text: hit.text, usage: hit.usage };
+      }
+    }
     for (let retry = 0; ; retry++) {
       attempts++;
       context.emit({ type: 'agent-start', layer, agent: index, model });
@@ -154,6 +205,13 @@ export async function runAgent(
           latencyMs: context.now() - started,
           attempts,
         });
+        if (context.cache && cacheKey !== undefined) {
+          try {
+            await context.cache.set(cacheKey, { text: result.text, usage: result.usage, finishReason: result.finishReason });
+          } catch (error) {
+            context.emit({ type: 'warning', code: 'cache-error', message: `response cache write failed: ${toErrorInfo(error).message}`, layer, agent: index });
+          }
+        }
         return { ok: true, text: result.text, usage: result.usage };
       } catch (error) {
         if (signal.aborted) {

@@ -1,6 +1,7 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { ResolvedModel } from '../models/registry.js';
 import type { BackoffOptions } from '../util/sleep.js';
+import type { ResponseCache } from './response-cache.js';
 import type { ChatMessage, MoAEvent, MoAEventBody, StreamMode } from './events.js';
 
 /** What a running MoA shares with its layers and agents. */
@@ -17,4 +18,6 @@ export interface RunContext {
   timeoutMs: number;
   maxRetries: number;
   backoff: BackoffOptions;
+  /** Consulted before every model call; successful answers are stored. */
+  cache?: ResponseCache;
 }

@@ -29,6 +29,14 @@ export async function runLayer(
   context.signal.addEventListener('abort', onRunAbort, { once: true });
   if (context.signal.aborted) onRunAbort();
 
+  // Each agent's occurrence among same-model agents of this layer: N samples of one model are N cache entries.
+  const seen = new Map<unknown, number>();
+  const samples = layer.agents.map((agent) => {
+    const sample = seen.get(agent.model) ?? 0;
+    seen.set(agent.model, sample + 1);
+    return sample;
+  });
+
   let succeeded = 0;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   const cutStragglers = (): void => {
@@ -39,7 +47,7 @@ export async function runLayer(
   try {
     outcomes = await Promise.all(
       layer.agents.map(async (agent, index) => {
-        const outcome = await runAgent(context, layerIndex, index, agent, references, controllers[index]!.signal);
+        const outcome = await runAgent(context, layerIndex, index, agent, references, controllers[index]!.signal, samples[index]);
         running.delete(index);
         if (outcome.ok) {
           succeeded++;

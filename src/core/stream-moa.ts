@@ -13,6 +13,7 @@ import type { ChatMessage, MoAEvent, StreamMode } from './events.js';
 import { applyEvent, initialResult, type MoAResult } from './reducer.js';
 import { isResolvedPreset, planLayers, resolvePreset, type ResolvedPreset } from './resolve-preset.js';
 import type { PresetInput } from './config-schema.js';
+import type { ResponseCache } from './response-cache.js';
 import type { RunContext } from './run-context.js';
 import { runLayer } from './run-layer.js';
 
@@ -42,6 +43,12 @@ export interface RunOptions {
   runId?: string;
   /** Called synchronously for every event, before async iterators see it. */
   onEvent?: (event: MoAEvent) => void;
+  /**
+   * Answers already known: consulted before every call (a hit emits the usual
+   * agent-start/agent-end, marked `cached: true`, and makes no call); every
+   * successful answer is stored. See core/response-cache.ts for the key.
+   */
+  cache?: ResponseCache;
 }
 
 export interface MoARun extends AsyncIterable<MoAEvent> {
@@ -146,6 +153,7 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
       maxDelayMs: options.retryMaxDelayMs ?? 60_000,
       ...(options.random ? { random: options.random } : {}),
     },
+    ...(options.cache ? { cache: options.cache } : {}),
   };
 
   const work = (async (): Promise<MoAResult> => {

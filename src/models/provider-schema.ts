@@ -12,6 +12,10 @@ export const providerSchema = z.strictObject({
     .optional(),
   headers: z.record(z.string(), z.string()).optional(),
   maxConcurrency: z.number().int().positive().optional(),
+  /** Calls started per minute, shared by every run using the registry (a batch shares one). */
+  requestsPerMinute: z.number({ error: 'expected a number of requests per minute' }).positive().optional(),
+  /** Tokens (prompt + output) per minute, estimated before a call and corrected with its usage after. */
+  tokensPerMinute: z.number({ error: 'expected a number of tokens per minute' }).positive().optional(),
   timeoutMs: z.number().int().positive().optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
 });

@@ -9,6 +9,7 @@ import { ConfigError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
 import { createModelFactory, type FetchFunction, type ModelFactory } from './create-provider.js';
 import { BUILTIN_PROVIDERS, type ProviderEntry } from './provider-catalog.js';
+import { RateLimiter } from './rate-limiter.js';
 
 export const DEFAULT_MAX_CONCURRENCY = 16;
 
@@ -20,6 +21,11 @@ export interface ResolvedModel {
   model: LanguageModelV3;
   /** Shared by every call to this provider: its concurrency limit. */
   queue: PQueue;
+  /**
+   * Shared by every call to this provider: requests/tokens per minute and the
+   * provider-wide pause after a 429. Consulted once a call holds a queue slot.
+   */
+  limiter?: RateLimiter;
   timeoutMs?: number;
   maxRetries?: number;
 }
@@ -65,6 +71,7 @@ interface ProviderState {
   factory: ModelFactory;
   models: Map<string, LanguageModelV3>;
   queue: PQueue;
+  limiter: RateLimiter;
   settings: ProviderSettings;
 }
 
@@ -86,7 +93,7 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
   const env = options.env ?? process.env;
   const custom = options.providers ?? {};
   const states = new Map<string, ProviderState>();
-  const objectQueues = new WeakMap<LanguageModelV3, PQueue>();
+  const objectQueues = new WeakMap<LanguageModelV3, { queue: PQueue; limiter: RateLimiter }>();
   const defaultConcurrency = options.defaultMaxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
 
   function entryFor(name: string): ProviderEntry | undefined {
@@ -143,6 +150,10 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
       factory,
       models: cachedModels(cacheKey),
       queue: new PQueue({ concurrency: entry.maxConcurrency ?? defaultConcurrency }),
+      limiter: new RateLimiter({
+        ...(entry.requestsPerMinute !== undefined ? { requestsPerMinute: entry.requestsPerMinute } : {}),
+        ...(entry.tokensPerMinute !== undefined ? { tokensPerMinute: entry.tokensPerMinute } : {}),
+      }),
       settings: entry,
     };
     states.set(name, state);
@@ -152,12 +163,19 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
   return {
     resolve(model, path) {
       if (typeof model !== 'string') {
-        let queue = objectQueues.get(model);
-        if (!queue) {
-          queue = new PQueue({ concurrency: defaultConcurrency });
-          objectQueues.set(model, queue);
+        let limits = objectQueues.get(model);
+        if (!limits) {
+          limits = { queue: new PQueue({ concurrency: defaultConcurrency }), limiter: new RateLimiter() };
+          objectQueues.set(model, limits);
         }
-        return { label: `${model.provider}:${model.modelId}`, provider: model.provider, modelId: model.modelId, model, queue };
+        return {
+          label: `${model.provider}:${model.modelId}`,
+          provider: model.provider,
+          modelId: model.modelId,
+          model,
+          queue: limits.queue,
+          limiter: limits.limiter,
+        };
       }
       const { provider, modelId } = splitModelName(model);
       const state = providerState(provider, path, model);
@@ -167,6 +185,7 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
         modelId,
         model: modelFor(state, modelId),
         queue: state.queue,
+        limiter: state.limiter,
         ...(state.settings.timeoutMs !== undefined ? { timeoutMs: state.settings.timeoutMs } : {}),
         ...(state.settings.maxRetries !== undefined ? { maxRetries: state.settings.maxRetries } : {}),
       };

@@ -15,6 +15,9 @@ export interface FakeBehavior {
   hang?: boolean;          // accept the request and never answer (until the client aborts/closes)
   hangTimes?: number;      // hang only for the first N requests to this model, then answer normally
   chunkTokens?: number;    // tokens per SSE chunk (default 1)
+  randomFailures?: { rate: number; failure: FakeFailure }; // each request fails with this probability (after hangs, instead of answering)
+  randomHangRate?: number; // each request hangs with this probability
+  seed?: number;           // seed of the per-model random choices above (default 1): runs are reproducible
 }
 export interface FakeRequest { model: string; messages: Array<{ role: string; content: unknown }>; stream: boolean; temperature?: number; max_tokens?: number; body: Record<string, unknown>; headers: Record<string, string | string[] | undefined> }
 export interface FakeLogEntry {
@@ -89,6 +92,15 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
   let defaultBehavior: FakeBehavior = options.defaultBehavior ?? {};
   const requestCounts = new Map<string, number>(); // requests per model since its behaviour was set (for hangTimes)
   const failureCounts = new Map<string, number>(); // failures consumed per model
+  const randomStates = new Map<string, number>(); // per-model PRNG state (mulberry32) for randomFailures / randomHangRate
+  function random(model: string, seed: number): number {
+    let state = (randomStates.get(model) ?? seed) >>> 0;
+    state = (state + 0x6d2b79f5) >>> 0;
+    randomStates.set(model, state);
+    let value = Math.imul(state ^ (state >>> 15), 1 | state);
+    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  }
   const log: FakeLogEntry[] = [];
   const inFlight = new Set<Exchange>();
   let idleWaiters: Array<() => void> = [];
@@ -214,7 +226,11 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     requestCounts.set(model, requestIndex + 1);
     const hangs = behavior.hangTimes !== undefined ? requestIndex < behavior.hangTimes : behavior.hang === true;
     if (hangs) return; // never answer; 'close' marks it aborted
+    if (behavior.randomHangRate !== undefined && random(model, behavior.seed ?? 1) < behavior.randomHangRate) return;
     let failure = behavior.alwaysFail;
+    if (failure === undefined && behavior.randomFailures !== undefined && random(model, behavior.seed ?? 1) < behavior.randomFailures.rate) {
+      failure = behavior.randomFailures.failure;
+    }
     if (failure === undefined && behavior.failures !== undefined) {
       const consumed = failureCounts.get(model) ?? 0;
       failure = behavior.failures[consumed];
@@ -264,6 +280,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
       behaviors.set(model, behavior);
       requestCounts.delete(model);
       failureCounts.delete(model);
+      randomStates.delete(model);
     },
     setDefaultBehavior(behavior) { defaultBehavior = behavior; },
     reset() {
@@ -272,6 +289,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
       defaultBehavior = {};
       requestCounts.clear();
       failureCounts.clear();
+      randomStates.clear();
     },
     waitForIdle(timeoutMs = 5_000) {
       if (inFlight.size === 0) return Promise.resolve();

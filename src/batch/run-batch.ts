@@ -1,0 +1,453 @@
+/**
+ * The batch runner: many items, each some MoA runs or model calls, written to a
+ * results JSONL that survives a crash and resumes. `moa batch` is one user;
+ * `moa eval` and `moa judge` are others. Everything shares one scheduler (one
+ * model registry: per-provider concurrency, requests/tokens per minute, the
+ * pause after a 429), one response cache, one cost meter and one progress stream.
+ *
+ * ```ts
+ * const summary = await runBatch<Item, Output>({
+ *   items,              // Iterable | AsyncIterable of { id: string, ... } (or InvalidInput: reported, skipped)
+ *   outputPath,         // results JSONL: one line per id, `{ id, ...record }`
+ *   work: async (item, context) => {
+ *     const result = await context.runMoA(preset, item.messages);      // shared registry, cache, signal, traces
+ *     const verdict = await context.callModel('openai:gpt-4o', judgePrompt, { temperature: 0 }); // one model, same limits
+ *     return { text: result.text, usage: context.usage, latencyMs: context.elapsedMs(), costUsd: context.costUsd };
+ *   },
+ *   registry,           // or providers + env (the runner then builds and closes its own)
+ *   cache,              // a ResponseCache (openResponseCache(path) for SQLite) — optional
+ *   prices,             // config.prices, for cost and budgetUsd
+ *   concurrency: 32,    // items in flight at once (provider limits apply underneath)
+ *   budgetUsd, tracesDir, retryFailed: true, strict: false, signal,
+ *   total,              // items in the source (for progress and ETA), when known
+ *   onEvent,            // progress: batch-start, item-start, item-end, item-error, input-error, batch-end
+ * });
+ * ```
+ *
+ * Rules:
+ * - Resume: ids already in the output are skipped. The output holds exactly
+ *   one line per id at every moment: a failed item's line (`{ id, error: {
+ *   code, message }, usage, latencyMs, costUsd? }`) is removed and the item
+ *   retried by the next run (`retryFailed: false` keeps it as done).
+ * - An item's work may be several sequential runs (turn 2 sees turn 1); its
+ *   record is the caller's choice (the runner writes `{ id, ...record }`).
+ *   A work that throws is a failed item; nothing is written for an item cut
+ *   short by `signal` (it runs again next time).
+ * - `budgetUsd`: once the money spent by this run (calls answered from the
+ *   cache are free) reaches it, no new item starts; items in flight finish.
+ * - `strict`: an invalid input stops starting items; the ones in flight finish,
+ *   then runBatch rejects with a ConfigError naming the line.
+ * - Memory stays flat: items are pulled from the source only as slots free up,
+ *   and nothing of a finished item is kept but its id.
+ */
+import { setMaxListeners } from 'node:events';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelPrice, PresetInput, ProviderSettings } from '../core/config-schema.js';
+import { addUsage, ZERO_USAGE, type MoAEvent, type Usage } from '../core/events.js';
+import type { MoAResult } from '../core/reducer.js';
+import type { ResponseCache } from '../core/response-cache.js';
+import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
+import { MoARunError, streamMoA, type MoAInput, type RunOptions } from '../core/stream-moa.js';
+import { createTraceWriter } from '../core/trace-file.js';
+import { createNodeHttpFetch, type NodeHttpFetch } from '../models/node-http-fetch.js';
+import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
+import { AbortedError, ConfigError, toErrorInfo, type ErrorInfo } from '../util/errors.js';
+import { callCost, roundUsd } from './cost.js';
+import { openResultsAppender, prepareResultsFile } from './results-file.js';
+
+export interface BatchItem {
+  /** Unique within the batch; the resume key. */
+  id: string;
+}
+
+/** A source entry that is not an item (a bad input line): reported and skipped, or fatal with `strict`. */
+export interface InvalidInput {
+  invalid: true;
+  /** 1-based line (or record number) in the input. */
+  line: number;
+  message: string;
+}
+
+export type BatchSource<Item> = Iterable<Item | InvalidInput> | AsyncIterable<Item | InvalidInput>;
+
+/** Options of one MoA run inside an item (the batch's registry, cache and signal are always used). */
+export type ItemRunOptions = Pick<RunOptions, 'stream' | 'timeoutMs' | 'maxRetries' | 'onEvent' | 'runId'>;
+
+export interface ModelCallOptions {
+  temperature?: number;
+  maxTokens?: number;
+  /** A system prompt for this call (in addition to any system messages of `input`). */
+  system?: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+}
+
+export interface ModelAnswer {
+  text: string;
+  usage: Usage;
+  /** True when the answer came from the response cache. */
+  cached: boolean;
+  latencyMs: number;
+}
+
+export interface BatchItemContext {
+  readonly id: string;
+  /** Aborted when the batch is interrupted. */
+  readonly signal: AbortSignal;
+  readonly registry: ModelRegistry;
+  /**
+   * One MoA run with the batch's registry (limits), cache and signal; its usage
+   * and cost count for the item; with `tracesDir` its events go to
+   * `<dir>/<id>.jsonl` (the item's second run to `<id>.2.jsonl`, …).
+   * Rejects with MoARunError (carrying the partial result) when the run fails.
+   */
+  runMoA(preset: PresetInput | ResolvedPreset, input: MoAInput, options?: ItemRunOptions): Promise<MoAResult>;
+  /** One call to one model (a judge): a one-layer run, with the same retries, limits, cache, cost and traces. */
+  callModel(model: string | LanguageModelV3, input: MoAInput, options?: ModelCallOptions): Promise<ModelAnswer>;
+  /** Tokens of every call of this item so far (cache hits included). */
+  readonly usage: Usage;
+  /** USD spent by this item so far (cache hits are free); undefined when a model used has no price. */
+  readonly costUsd: number | undefined;
+  /** Answers of this item served from the cache. */
+  readonly cacheHits: number;
+  /** Milliseconds since the item started. */
+  elapsedMs(): number;
+}
+
+export interface BatchStats {
+  /** Items in the source, when known (`total` option). */
+  total?: number;
+  /** Items found already done in the output and skipped. */
+  alreadyDone: number;
+  /** Failed items removed from the output to be retried by this run. */
+  retrying: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  /** Invalid input entries (reported and skipped). */
+  invalid: number;
+  inFlight: number;
+  /** Model calls made (attempts that reached a provider, retries included) and answers served from the cache. */
+  calls: number;
+  cacheHits: number;
+  usage: Usage;
+  /** USD spent by this run on priced models. */
+  costUsd: number;
+  /** Models used without a price (their cost is not counted). */
+  unpricedModels: string[];
+  elapsedMs: number;
+}
+
+export type BatchStopReason = 'budget' | 'interrupted' | 'invalid-input';
+
+export interface BatchSummary extends BatchStats {
+  /** Why the run stopped before the source ended; absent when every item was attempted. */
+  stoppedBy?: BatchStopReason;
+  /** Items of the source neither done before nor attempted now (when `total` is known). */
+  notStarted?: number;
+  outputPath: string;
+  /** What resuming repaired in the output (torn last line, duplicate lines). */
+  repairs: string[];
+}
+
+export type BatchEvent =
+  | { type: 'batch-start'; stats: BatchStats }
+  | { type: 'item-start'; id: string; stats: BatchStats }
+  | { type: 'item-end'; id: string; costUsd?: number; stats: BatchStats }
+  | { type: 'item-error'; id: string; error: ErrorInfo; stats: BatchStats }
+  | { type: 'input-error'; line: number; message: string; stats: BatchStats }
+  | { type: 'batch-end'; summary: BatchSummary };
+
+export interface RunBatchOptions<Item extends BatchItem, Output extends object> {
+  items: BatchSource<Item>;
+  outputPath: string;
+  work: (item: Item, context: BatchItemContext) => Promise<Output>;
+  /**
+   * Shared by every run of the batch. Without one, built from `providers` + `env` (with the
+   * node:http fetch of models/node-http-fetch.ts) and closed at the end.
+   */
+  registry?: ModelRegistry;
+  providers?: Record<string, ProviderSettings>;
+  env?: Record<string, string | undefined>;
+  cache?: ResponseCache;
+  prices?: Readonly<Record<string, ModelPrice>>;
+  /** Items in flight at once (default 32). */
+  concurrency?: number;
+  budgetUsd?: number;
+  /** One trace JSONL per item run. */
+  tracesDir?: string;
+  /** Retry items whose output line holds an error (default true). */
+  retryFailed?: boolean;
+  strict?: boolean;
+  signal?: AbortSignal;
+  total?: number;
+  /** Defaults of every run (a preset's own settings win). */
+  runDefaults?: Pick<RunOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs'>;
+  onEvent?: (event: BatchEvent) => void;
+  clock?: () => number;
+}
+
+export const DEFAULT_BATCH_CONCURRENCY = 32;
+
+/** A file name for an id: safe characters kept, anything else replaced, a hash suffix when it changed. */
+export function traceFileName(id: string, run: number): string {
+  const safe = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120);
+  let suffix = '';
+  if (safe !== id) {
+    let hash = 2166136261;
+    for (let index = 0; index < id.length; index++) hash = Math.imul(hash ^ id.charCodeAt(index), 16777619) >>> 0;
+    suffix = `-${hash.toString(16).padStart(8, '0')}`;
+  }
+  return `${safe}${suffix}${run > 1 ? `.${run}` : ''}.jsonl`;
+}
+
+function isAsyncIterable<T>(source: Iterable<T> | AsyncIterable<T>): source is AsyncIterable<T> {
+  return typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
+}
+
+async function* entriesOf<T>(source: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
+  if (isAsyncIterable(source)) yield* source;
+  else yield* source;
+}
+
+function errorLine(error: ErrorInfo): { code: string; message: string } {
+  return { code: error.code, message: error.message };
+}
+
+export async function runBatch<Item extends BatchItem, Output extends object>(options: RunBatchOptions<Item, Output>): Promise<BatchSummary> {
+  const clock = options.clock ?? (() => performance.now());
+  const startedAt = clock();
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_BATCH_CONCURRENCY);
+  const prices = options.prices ?? {};
+  const ownsRegistry = options.registry === undefined;
+  const ownFetch: NodeHttpFetch | undefined = ownsRegistry ? createNodeHttpFetch() : undefined;
+  const registry = options.registry ?? createModelRegistry({ providers: options.providers, env: options.env, fetch: ownFetch });
+  if (options.tracesDir) mkdirSync(options.tracesDir, { recursive: true });
+
+  const resume = prepareResultsFile(options.outputPath, { retryFailed: options.retryFailed ?? true });
+  const output = openResultsAppender(options.outputPath);
+  const unpriced = new Set<string>();
+  const stats: BatchStats = {
+    ...(options.total !== undefined ? { total: options.total } : {}),
+    alreadyDone: 0,
+    retrying: resume.retrying,
+    started: 0,
+    succeeded: 0,
+    failed: 0,
+    invalid: 0,
+    inFlight: 0,
+    calls: 0,
+    cacheHits: 0,
+    usage: { ...ZERO_USAGE },
+    costUsd: 0,
+    unpricedModels: [],
+    elapsedMs: 0,
+  };
+  const emit = (event: BatchEvent): void => {
+    stats.elapsedMs = clock() - startedAt;
+    options.onEvent?.(event);
+  };
+
+  // The batch's own signal: the caller's, and nothing else (a budget stop lets items in flight finish).
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // every run in flight listens to it
+  const onAbort = (): void => controller.abort(options.signal?.reason ?? new AbortedError('The batch was interrupted'));
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let stopReason: BatchStopReason | undefined;
+  let strictError: ConfigError | undefined;
+  const inFlight = new Set<Promise<void>>();
+
+  const runItem = async (item: Item): Promise<void> => {
+    const itemStart = clock();
+    let usage: Usage = { ...ZERO_USAGE };
+    let cost = 0;
+    let costKnown = true;
+    let cacheHits = 0;
+    let runs = 0;
+    const account = (event: MoAEvent): void => {
+      if (event.type === 'agent-start') {
+        stats.calls++;
+      } else if (event.type === 'agent-end' || event.type === 'agent-error') {
+        usage = addUsage(usage, event.usage);
+        stats.usage = addUsage(stats.usage, event.usage);
+        if (event.type === 'agent-end' && event.cached) {
+          cacheHits++;
+          stats.cacheHits++;
+          stats.calls--; // a hit is counted as a cache hit, not a call
+          return;
+        }
+        if (event.usage.inputTokens === 0 && event.usage.outputTokens === 0) return;
+        const spent = callCost(prices, event.model, event.usage);
+        if (spent === undefined) {
+          costKnown = false;
+          if (!unpriced.has(event.model)) {
+            unpriced.add(event.model);
+            stats.unpricedModels = [...unpriced].sort();
+          }
+        } else {
+          cost += spent;
+          stats.costUsd += spent;
+        }
+      }
+    };
+
+    const runMoA = async (preset: PresetInput | ResolvedPreset, input: MoAInput, runOptions: ItemRunOptions = {}): Promise<MoAResult> => {
+      runs++;
+      const trace = options.tracesDir ? createTraceWriter(join(options.tracesDir, traceFileName(item.id, runs))) : undefined;
+      const userOnEvent = runOptions.onEvent;
+      const run = streamMoA(preset, input, {
+        stream: 'none',
+        ...options.runDefaults,
+        ...runOptions,
+        registry,
+        ...(options.cache ? { cache: options.cache } : {}),
+        signal: controller.signal,
+        onEvent: (event) => {
+          account(event);
+          trace?.write(event);
+          userOnEvent?.(event);
+        },
+      });
+      try {
+        return await run.result;
+      } finally {
+        await trace?.close().catch(() => undefined);
+      }
+    };
+
+    const context: BatchItemContext = {
+      id: item.id,
+      signal: controller.signal,
+      registry,
+      runMoA,
+      async callModel(model, input, callOptions = {}) {
+        const preset = resolvePreset(
+          {
+            layers: 1,
+            aggregator: {
+              model,
+              ...(callOptions.temperature !== undefined ? { temperature: callOptions.temperature } : {}),
+              ...(callOptions.maxTokens !== undefined ? { maxTokens: callOptions.maxTokens } : {}),
+              ...(callOptions.system !== undefined ? { system: callOptions.system } : {}),
+            },
+            ...(callOptions.timeoutMs !== undefined ? { timeoutMs: callOptions.timeoutMs } : {}),
+            ...(callOptions.maxRetries !== undefined ? { maxRetries: callOptions.maxRetries } : {}),
+          },
+          { name: 'call' },
+        );
+        const result = await runMoA(preset, input);
+        const agent = result.layers[0]?.agents[0];
+        return { text: result.text, usage: result.usage, cached: agent?.cached === true, latencyMs: result.latencyMs };
+      },
+      get usage() {
+        return usage;
+      },
+      get costUsd() {
+        return costKnown ? roundUsd(cost) : undefined;
+      },
+      get cacheHits() {
+        return cacheHits;
+      },
+      elapsedMs: () => Math.round(clock() - itemStart),
+    };
+
+    stats.started++;
+    stats.inFlight++;
+    emit({ type: 'item-start', id: item.id, stats });
+    try {
+      const record = await options.work(item, context);
+      output.append({ id: item.id, ...stripId(record) });
+      stats.succeeded++;
+      stats.inFlight--;
+      emit({ type: 'item-end', id: item.id, ...(costKnown ? { costUsd: roundUsd(cost) } : {}), stats });
+    } catch (error) {
+      stats.inFlight--;
+      if (controller.signal.aborted) return; // interrupted: not written, runs again next time
+      const info = error instanceof MoARunError ? (error.result.error ?? toErrorInfo(error)) : toErrorInfo(error);
+      output.append({
+        id: item.id,
+        error: errorLine(info),
+        usage,
+        latencyMs: Math.round(clock() - itemStart),
+        ...(costKnown ? { costUsd: roundUsd(cost) } : {}),
+      });
+      stats.failed++;
+      emit({ type: 'item-error', id: item.id, error: info, stats });
+    }
+  };
+
+  emit({ type: 'batch-start', stats });
+  try {
+    for await (const entry of entriesOf(options.items)) {
+      if (controller.signal.aborted) {
+        stopReason = 'interrupted';
+        break;
+      }
+      if ('invalid' in entry && entry.invalid === true) {
+        stats.invalid++;
+        emit({ type: 'input-error', line: entry.line, message: entry.message, stats });
+        if (options.strict) {
+          stopReason = 'invalid-input';
+          strictError = new ConfigError(`Invalid input at line ${entry.line}: ${entry.message} (--strict stops the batch at the first bad line)`, {
+            code: 'invalid_input',
+            path: `line ${entry.line}`,
+          });
+          break;
+        }
+        continue;
+      }
+      const item = entry as Item;
+      if (resume.done.has(item.id)) {
+        stats.alreadyDone++;
+        continue;
+      }
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      if (controller.signal.aborted) {
+        stopReason = 'interrupted';
+        break;
+      }
+      if (options.budgetUsd !== undefined && stats.costUsd >= options.budgetUsd) {
+        stopReason = 'budget';
+        break;
+      }
+      const running: Promise<void> = runItem(item).finally(() => inFlight.delete(running));
+      inFlight.add(running);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    // An error from the source (e.g. an unreadable input) still lets the items in flight finish and be written.
+    await Promise.allSettled(inFlight);
+    output.close();
+    options.signal?.removeEventListener('abort', onAbort);
+    if (ownsRegistry) await registry.close().catch(() => undefined);
+    ownFetch?.close();
+  }
+  if (controller.signal.aborted && stopReason === undefined) stopReason = 'interrupted';
+
+  stats.costUsd = roundUsd(stats.costUsd);
+  stats.elapsedMs = clock() - startedAt;
+  const attempted = stats.alreadyDone + stats.succeeded + stats.failed;
+  const summary: BatchSummary = {
+    ...stats,
+    usage: { ...stats.usage },
+    unpricedModels: [...stats.unpricedModels],
+    ...(stopReason ? { stoppedBy: stopReason } : {}),
+    ...(options.total !== undefined ? { notStarted: Math.max(0, options.total - attempted) } : {}),
+    outputPath: options.outputPath,
+    repairs: resume.repairs,
+  };
+  emit({ type: 'batch-end', summary });
+  if (strictError) throw strictError;
+  return summary;
+}
+
+/** The record without an `id` of its own: the item's id always wins and comes first. */
+function stripId(record: object): object {
+  if (!('id' in record)) return record;
+  const { id: _ignored, ...rest } = record as { id?: unknown };
+  return rest;
+}
