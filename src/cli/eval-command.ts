@@ -1,13 +1,16 @@
 /**
  * `moa eval …` and `moa judge …`: benchmarks on the user's own copies of the benchmark files.
  *
- * Today: `moa judge alpaca-eval --annotations FILE [--json]`, the AlpacaEval 2.0 metrics (win
- * rate and length-controlled win rate, with standard errors) from existing annotations, no model
- * call. The commands that call models (`moa eval alpaca-eval|mt-bench|flask`, `moa judge mt-bench`,
- * `moa judge alpaca-eval --outputs …`) run on the batch runner; each registers as one function
- * below (`register…`) on the `eval` / `judge` groups built in `registerEvalCommands`.
+ * - `moa eval alpaca-eval | mt-bench | flask` (eval-generate.ts): the preset answers a benchmark,
+ *   written in its official format.
+ * - `moa judge mt-bench`, `moa judge alpaca-eval --outputs …` (eval-judge.ts): a judge model with the
+ *   benchmark's official prompt, then the metrics.
+ * - `moa judge alpaca-eval --annotations FILE`: the AlpacaEval 2.0 metrics (win rate and
+ *   length-controlled win rate, with standard errors) from existing annotations, no model call.
+ *
+ * Every command that calls models runs on the batch runner (eval-batch.ts): the same scheduler,
+ * cache, progress and resume as `moa batch`.
  */
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   computeLengthControlledWinRate,
@@ -19,10 +22,20 @@ import {
 } from '../eval/index.js';
 import { ConfigError, MoAError } from '../util/errors.js';
 import type { CommandRegistration } from './command-registration.js';
+import { BENCH_DATA_ENV } from './eval-batch.js';
+import { registerEvalGenerateCommands } from './eval-generate.js';
+import {
+  addJudgeOptions,
+  judgeAlpacaEvalOutputs,
+  lengthControlDirectory,
+  registerJudgeMtBench,
+  renderAlpacaEvalMetrics,
+  type JudgeAlpacaEvalFlags,
+} from './eval-judge.js';
 import { EXIT_OK } from './exit-codes.js';
+import type { CliStreams } from './run-for-cli.js';
 
-/** Benchmark files live outside the project; this variable names the folder holding alpaca_eval/, mt_bench/, flask/. */
-export const BENCH_DATA_ENV = 'MOA_BENCH_DATA';
+export { BENCH_DATA_ENV, renderAlpacaEvalMetrics };
 
 export interface EvalCommandGroups {
   /** `moa eval`: generate a benchmark's outputs in its official format. */
@@ -32,61 +45,58 @@ export interface EvalCommandGroups {
 }
 
 export function registerEvalCommands(registration: CommandRegistration): EvalCommandGroups {
-  const { program } = registration;
+  const { program, io, setExitCode } = registration;
   const evaluate = program
     .command('eval')
     .description('generate answers for a benchmark (AlpacaEval 2.0, MT-Bench, FLASK) in its official format');
   const judge = program
     .command('judge')
     .description('judge outputs with a benchmark\'s official judge prompt and compute its metrics');
+  registerEvalGenerateCommands(evaluate, registration);
+  registerJudgeMtBench(judge, io, setExitCode);
   registerJudgeAlpacaEval(judge, registration);
   return { evaluate, judge };
 }
 
-interface JudgeAlpacaEvalOptions {
+interface JudgeAlpacaEvalOptions extends Partial<JudgeAlpacaEvalFlags> {
   annotations?: string;
-  json?: boolean;
-  lcData?: string;
-  evalSet?: string;
-  outputs?: string;
-  referenceOutputs?: string;
-  judge?: string;
 }
 
 function registerJudgeAlpacaEval(judge: Command, registration: CommandRegistration): void {
-  judge
-    .command('alpaca-eval')
-    .description('AlpacaEval 2.0: win rate and length-controlled win rate (with standard errors) from annotations')
+  addJudgeOptions(
+    judge
+      .command('alpaca-eval')
+      .description('AlpacaEval 2.0: judge model outputs against the baseline (--outputs … --judge MODEL), or read annotations (--annotations); then win rate and length-controlled win rate with standard errors'),
+  )
+    .option('--outputs <file>', 'model_outputs.json to judge (e.g. from moa eval alpaca-eval)')
+    .option('--reference-outputs <file>', 'the baseline\'s outputs (default: $MOA_BENCH_DATA/alpaca_eval/alpaca_eval_gpt4_baseline.json)')
+    .option('--judge-prompt <file>', 'AlpacaEval\'s judge prompt (default: $MOA_BENCH_DATA/alpaca_eval/judge/alpaca_eval_clf.txt)')
+    .option('--annotations-output <file>', 'annotations.json to write (default: <outputs>.annotations.json; progress in <file>.progress.jsonl)')
     .option('--annotations <file>', 'AlpacaEval annotations (annotations.json): compute the metrics without calling a judge')
     .option('--lc-data <dir>', `folder with AlpacaEval's instruction_difficulty.csv and df_gamed.csv (default: $${BENCH_DATA_ENV}/alpaca_eval/lc)`)
-    .option('--eval-set <file>', 'the evaluation set (alpaca_eval.json): look up each annotation\'s instruction difficulty by instruction instead of by row order')
-    .option('--outputs <file>', 'model_outputs.json to judge (needs the batch runner)')
-    .option('--reference-outputs <file>', 'the baseline\'s outputs (needs the batch runner)')
-    .option('--judge <model>', 'the judge model, provider:model-id (needs the batch runner)')
-    .option('--json', 'print {win_rate, standard_error, length_controlled_winrate, lc_standard_error, n_total} (percent)')
-    .action((options: JudgeAlpacaEvalOptions) => {
-      registration.setExitCode(judgeAlpacaEvalFromAnnotations(options, registration));
+    .option('--eval-set <file>', 'the evaluation set (alpaca_eval.json): look up each instruction\'s difficulty by instruction in this order')
+    .action(async (options: JudgeAlpacaEvalOptions) => {
+      if (options.outputs !== undefined) {
+        if (options.annotations !== undefined) {
+          throw new ConfigError('give either --outputs (judge them) or --annotations (metrics of existing annotations), not both', { code: 'usage', path: '--annotations' });
+        }
+        registration.setExitCode(await judgeAlpacaEvalOutputs(options as JudgeAlpacaEvalFlags, registration.io));
+        return;
+      }
+      registration.setExitCode(judgeAlpacaEvalFromAnnotations(options, registration.io));
     });
 }
 
-function judgeAlpacaEvalFromAnnotations(options: JudgeAlpacaEvalOptions, registration: CommandRegistration): number {
-  const { io } = registration;
+function judgeAlpacaEvalFromAnnotations(options: JudgeAlpacaEvalOptions, io: CliStreams): number {
   if (!options.annotations) {
-    const judging = options.outputs || options.referenceOutputs || options.judge;
     throw new ConfigError(
-      judging
-        ? 'moa judge alpaca-eval needs --annotations FILE: judging --outputs with a --judge model is not available in this build yet'
-        : 'moa judge alpaca-eval needs --annotations FILE (AlpacaEval annotations.json), e.g. moa judge alpaca-eval --annotations annotations.json --json',
+      options.judge || options.referenceOutputs
+        ? 'moa judge alpaca-eval needs --outputs FILE (model_outputs.json) to judge with --judge, or --annotations FILE'
+        : 'moa judge alpaca-eval needs --annotations FILE (AlpacaEval annotations.json), or --outputs FILE --judge MODEL to judge, e.g. moa judge alpaca-eval --annotations annotations.json --json',
       { path: '--annotations' },
     );
   }
-  const lcDirectory = options.lcData ?? (io.env[BENCH_DATA_ENV] ? join(io.env[BENCH_DATA_ENV] as string, 'alpaca_eval', 'lc') : undefined);
-  if (!lcDirectory) {
-    throw new ConfigError(
-      `the length-controlled win rate needs AlpacaEval's instruction_difficulty.csv and df_gamed.csv: pass --lc-data DIR, or set ${BENCH_DATA_ENV} to the folder holding alpaca_eval/lc/`,
-      { path: '--lc-data' },
-    );
-  }
+  const lcDirectory = lengthControlDirectory(options.lcData, io);
   const annotations = loadAlpacaEvalAnnotations(options.annotations);
   const lengthControlData = loadLengthControlData(lcDirectory);
   const evaluationInstructions = options.evalSet ? loadAlpacaEvalSet(options.evalSet).map((item) => item.instruction) : undefined;
@@ -103,24 +113,4 @@ function judgeAlpacaEvalFromAnnotations(options: JudgeAlpacaEvalOptions, registr
     io.stdout.write(renderAlpacaEvalMetrics(fit, annotations[0]?.annotator));
   }
   return EXIT_OK;
-}
-
-function percent(value: number): string {
-  return Number.isFinite(value) ? value.toFixed(2) : 'n/a';
-}
-
-export function renderAlpacaEvalMetrics(fit: LengthControlledFit, annotator: string | undefined): string {
-  const { metrics } = fit;
-  const lines = [
-    `AlpacaEval 2.0: ${fit.model} vs ${fit.baseline}${annotator ? ` (annotator ${annotator})` : ''}`,
-    `  length-controlled win rate  ${percent(metrics.length_controlled_winrate)} ± ${percent(metrics.lc_standard_error)}`,
-    `  win rate                    ${percent(metrics.win_rate)} ± ${percent(metrics.standard_error)}`,
-    `  discrete win rate           ${percent(metrics.discrete_win_rate)}`,
-    `  n                           ${metrics.n_total} (${metrics.n_wins} wins, ${metrics.n_wins_base} losses, ${metrics.n_draws} draws)`,
-  ];
-  if (fit.inverseRegularization !== null) {
-    const { length, instructionDifficulty, model } = fit.coefficients;
-    lines.push(`  GLM                         θ_length ${length.toFixed(3)}, θ_difficulty ${instructionDifficulty.toFixed(3)}, θ_model ${model.toFixed(3)} (C = ${fit.inverseRegularization.toPrecision(3)})`);
-  }
-  return `${lines.join('\n')}\n`;
 }

@@ -8,6 +8,7 @@ export * from './alpaca-eval-data.js';
 export * from './alpaca-eval-judge.js';
 export * from './alpaca-eval-metrics.js';
 export * from './logistic-regression.js';
+export * from './mt-bench-data.js';
 export * from './mt-bench-judge.js';
 export * from './flask-data.js';
 export { shortUuid, SHORTUUID_ALPHABET } from './short-id.js';
