@@ -15,3 +15,5 @@ export { readTrace, writeTrace, createTraceWriter } from './core/trace-file.js';
 export { createModelRegistry, type ModelRegistry, type ResolvedModel } from './models/registry.js';
 export { BUILTIN_PROVIDERS } from './models/provider-catalog.js';
 export { MoAError, ConfigError, ProviderError, AbortedError, RunFailedError, type ErrorInfo } from './util/errors.js';
+export { createApp, DEFAULT_LIMITS, type AppOptions, type MoAApp, type ServerLimits } from './server/app.js';
+export { startServer, type RunningServer, type StartServerOptions } from './server/start-server.js';

@@ -1,0 +1,331 @@
+/**
+ * Server benchmark: `npm run bench:server` (or `npx tsx bench/server-bench.ts [--json]` after a build).
+ *
+ * Three processes, as in production: the fake OpenAI-compatible upstream (child,
+ * near-instant: no delay, 100-token answers), the built `moa serve` (child, a
+ * 2-layer preset: 2 proposers + the aggregator), and the load generator (this
+ * process, node:http keep-alive clients streaming `stream: true` completions).
+ *
+ * 1. Added latency at 20 concurrent clients: the same 3 upstream calls made by a
+ *    bare client straight to the upstream (2 parallel proposers, then the streamed
+ *    aggregator) give the upstream service time; the server's added latency is
+ *    its request time minus that, compared at p50 and p99.
+ * 2. Throughput at 200 concurrent clients: MoA requests per second, errors, peak
+ *    RSS of the server process (VmHWM from /proc).
+ *
+ * Prints one line per measure with its target and PASS/FAIL; always exits 0
+ * once the measures ran (a missed target is reported, not an error).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify as toYaml } from 'yaml';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const FAKE_MAIN = resolve(ROOT, 'test/support/fake-llm-server-main.ts');
+const CLI = resolve(ROOT, 'dist/cli/main.js');
+const JSON_OUTPUT = process.argv.includes('--json');
+const PROMPT = 'Explain, in a few paragraphs, why the sky is blue and why sunsets are red.';
+
+const TOKENS = 100;
+const LATENCY_CLIENTS = 20;
+const LATENCY_WARMUP_SECONDS = 2;
+const LATENCY_REQUESTS = process.env['BENCH_QUICK'] ? 100 : 1_000;
+const THROUGHPUT_CLIENTS = 200;
+const THROUGHPUT_WARMUP_SECONDS = 3;
+const THROUGHPUT_SECONDS = process.env['BENCH_QUICK'] ? 2 : 10;
+
+const TARGETS = { p99AddedMs: 25, requestsPerSecond: 100, peakRssMb: 300, errors: 0 } as const;
+
+// ---------------------------------------------------------------- processes
+
+function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<string> {
+  return new Promise((resolveLine, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 20 s:\n${buffered}`)), 20_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited early (code ${code}, signal ${signal}):\n${buffered}`));
+    });
+    const source = child[stream]!;
+    source.setEncoding('utf8');
+    source.on('data', (data: string) => {
+      buffered += data;
+      const match = pattern.exec(buffered);
+      if (match) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolveLine(match[1]!);
+      }
+    });
+  });
+}
+
+async function startFake(): Promise<{ child: ChildProcess; url: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FAKE_LLM_CONFIG: JSON.stringify({ defaultBehavior: { tokens: TOKENS, delayMs: 0 } }) };
+  delete env['NODE_OPTIONS'];
+  const child = spawn(process.execPath, ['--import', 'tsx', FAKE_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return { child, url: await waitForLine(child, 'stdout', /FAKE_LLM_URL=(\S+)/, 'the fake LLM server') };
+}
+
+async function startMoaServer(configFile: string): Promise<{ child: ChildProcess; url: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FAKE_KEY: 'bench-key', NO_COLOR: '1' };
+  delete env['MOA_API_KEY'];
+  // SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the server process.
+  const nodeArgs = (process.env['SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', '--config', configFile], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'pipe'] });
+  const url = await waitForLine(child, 'stderr', /on (http:\/\/\S+?) /, 'moa serve');
+  child.stderr!.resume();
+  return { child, url };
+}
+
+function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after 15 s; done when the process is gone ('exit', or its pid no longer exists). */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const poll = setInterval(() => {
+      if (!isAlive(child.pid)) done();
+    }, 100);
+    const done = (): void => {
+      clearTimeout(killer);
+      clearInterval(poll);
+      resolveStop();
+    };
+    child.once('exit', done);
+    child.kill('SIGTERM');
+  });
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
+function cpuTimeMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** Peak and current resident set size of a process, from /proc (Linux). */
+function rssMb(pid: number): { peak: number; current: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+    return { peak: kb('VmHWM') / 1024, current: kb('VmRSS') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- HTTP client
+
+const agent = new Agent({ keepAlive: true, maxSockets: THROUGHPUT_CLIENTS + 50 });
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+function post(url: string, body: string): Promise<Reply> {
+  return new Promise((resolveReply, reject) => {
+    const request = httpRequest(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer bench-key' } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolveReply({ status: response.statusCode ?? 0, body: text }));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+const completionBody = JSON.stringify({ model: 'bench', stream: true, messages: [{ role: 'user', content: PROMPT }] });
+
+/** One MoA request through the server; throws unless it streamed a complete answer. */
+async function moaRequest(serverUrl: string): Promise<void> {
+  const reply = await post(`${serverUrl}/v1/chat/completions`, completionBody);
+  if (reply.status !== 200 || !reply.body.endsWith('data: [DONE]\n\n') || !reply.body.includes('"finish_reason":"stop"')) {
+    throw new Error(`bad reply ${reply.status}: ${reply.body.slice(0, 200)}`);
+  }
+}
+
+/** The same three upstream calls a bare client would make: 2 proposers in parallel, then the streamed aggregator. */
+async function bareRequest(upstreamUrl: string): Promise<void> {
+  const call = async (model: string, stream: boolean): Promise<void> => {
+    const reply = await post(`${upstreamUrl}/chat/completions`, JSON.stringify({ model, stream, messages: [{ role: 'user', content: PROMPT }] }));
+    if (reply.status !== 200) throw new Error(`upstream ${reply.status}`);
+  };
+  await Promise.all([call('proposer-a', false), call('proposer-b', false)]);
+  await call('aggregator', true);
+}
+
+/** `clients` loops, each sending requests back to back until `stopAt`; request times in ms. */
+async function load(clients: number, once: () => Promise<void>, until: { seconds?: number; requests?: number }): Promise<{ times: number[]; errors: string[]; seconds: number }> {
+  const times: number[] = [];
+  const errors: string[] = [];
+  const started = performance.now();
+  const deadline = until.seconds !== undefined ? started + until.seconds * 1000 : Infinity;
+  let issued = 0;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < deadline && (until.requests === undefined || issued < until.requests)) {
+      issued++;
+      const begin = performance.now();
+      try {
+        await once();
+        times.push(performance.now() - begin);
+      } catch (error) {
+        errors.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, loop));
+  return { times, errors, seconds: (performance.now() - started) / 1000 };
+}
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+}
+
+const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
+
+const misses: string[] = [];
+function report(name: string, value: number, unit: string, target: { max?: number; min?: number } | undefined, detail: string): void {
+  const pass = target === undefined ? undefined : (target.max === undefined || value <= target.max) && (target.min === undefined || value >= target.min);
+  const status = pass === undefined ? 'INFO' : pass ? 'PASS' : 'FAIL';
+  const targetText = target === undefined ? '' : `  (target ${target.max !== undefined ? `≤ ${target.max}` : `≥ ${target.min}`} ${unit})`;
+  if (pass === false) misses.push(`${name}: ${round(value)} ${unit}${targetText}`);
+  process.stdout.write(`${status.padEnd(4)}  ${name}: ${round(value)} ${unit}${targetText}  ${detail}\n`);
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const startLoad = loadavg()[0]!;
+  process.stdout.write(`server bench · node ${process.version} · ${cpus().length} CPUs · load ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`);
+  const workdir = mkdtempSync(join(tmpdir(), 'moa-server-bench-'));
+  const fake = await startFake();
+  const configFile = join(workdir, 'moa.config.yaml');
+  writeFileSync(
+    configFile,
+    toYaml({
+      // The provider's default queue (16 calls in flight); BENCH_MAX_CONCURRENCY=N tries another.
+      providers: {
+        fake: {
+          type: 'openai-compatible',
+          baseURL: fake.url,
+          apiKeyEnv: 'FAKE_KEY',
+          ...(process.env['BENCH_MAX_CONCURRENCY'] ? { maxConcurrency: Number(process.env['BENCH_MAX_CONCURRENCY']) } : {}),
+        },
+      },
+      presets: { bench: { layers: 2, proposers: ['fake:proposer-a', 'fake:proposer-b'], aggregator: 'fake:aggregator', maxRetries: 0 } },
+      defaultPreset: 'bench',
+    }),
+  );
+  const server = await startMoaServer(configFile);
+  const numbers: Record<string, unknown> = { node: process.version, cpus: cpus().length, tokens: TOKENS };
+  try {
+    // 0. One client at a time: the server's own cost per request, without queueing.
+    await load(1, () => moaRequest(server.url), { requests: 50 });
+    const bareSolo = await load(1, () => bareRequest(fake.url), { requests: 200 });
+    const cpuBefore = cpuTimeMs(server.child.pid!);
+    const solo = await load(1, () => moaRequest(server.url), { requests: 200 });
+    const cpuPerRequest = (cpuTimeMs(server.child.pid!) - cpuBefore) / solo.times.length;
+    report(
+      'added latency p50 / p99 at 1 client',
+      quantile(solo.times, 0.5) - quantile(bareSolo.times, 0.5),
+      'ms',
+      undefined,
+      `p99 ${round(quantile(solo.times, 0.99) - quantile(bareSolo.times, 0.99))} ms; request ${round(quantile(solo.times, 0.5))} ms vs ${round(quantile(bareSolo.times, 0.5))} ms upstream (p50)`,
+    );
+    report('server CPU per MoA request', cpuPerRequest, 'ms', undefined, 'user + system time of the moa serve process ÷ requests (3 upstream calls, 100 streamed tokens)');
+    numbers['solo'] = { serverMs: quantile(solo.times, 0.5), upstreamMs: quantile(bareSolo.times, 0.5), cpuPerRequestMs: round(cpuPerRequest, 2) };
+
+    // 1. Added latency at 20 clients.
+    await load(LATENCY_CLIENTS, () => bareRequest(fake.url), { seconds: LATENCY_WARMUP_SECONDS });
+    await load(LATENCY_CLIENTS, () => moaRequest(server.url), { seconds: LATENCY_WARMUP_SECONDS });
+    const bare = await load(LATENCY_CLIENTS, () => bareRequest(fake.url), { requests: LATENCY_REQUESTS });
+    const moa = await load(LATENCY_CLIENTS, () => moaRequest(server.url), { requests: LATENCY_REQUESTS });
+    if (bare.errors.length || moa.errors.length) throw new Error(`errors in the latency run: ${[...bare.errors, ...moa.errors].slice(0, 3).join('; ')}`);
+    const upstream = { p50: quantile(bare.times, 0.5), p99: quantile(bare.times, 0.99) };
+    const through = { p50: quantile(moa.times, 0.5), p99: quantile(moa.times, 0.99) };
+    const added = { p50: through.p50 - upstream.p50, p99: through.p99 - upstream.p99 };
+    report(
+      `added latency p50 at ${LATENCY_CLIENTS} clients`,
+      added.p50,
+      'ms',
+      undefined,
+      `request ${round(through.p50)} ms through moa serve vs ${round(upstream.p50)} ms upstream service time (bare client, same 3 calls)`,
+    );
+    report(
+      `added latency p99 at ${LATENCY_CLIENTS} clients`,
+      added.p99,
+      'ms',
+      { max: TARGETS.p99AddedMs },
+      `request ${round(through.p99)} ms vs ${round(upstream.p99)} ms upstream; ${LATENCY_REQUESTS} requests each`,
+    );
+    numbers['latency'] = { clients: LATENCY_CLIENTS, requests: LATENCY_REQUESTS, upstreamMs: upstream, serverMs: through, addedMs: added };
+
+    // 2. Throughput at 200 clients.
+    await load(THROUGHPUT_CLIENTS, () => moaRequest(server.url), { seconds: THROUGHPUT_WARMUP_SECONDS });
+    const heavy = await load(THROUGHPUT_CLIENTS, () => moaRequest(server.url), { seconds: THROUGHPUT_SECONDS });
+    const perSecond = heavy.times.length / heavy.seconds;
+    const memory = rssMb(server.child.pid!);
+    report(
+      `throughput at ${THROUGHPUT_CLIENTS} clients`,
+      perSecond,
+      'MoA requests/s',
+      { min: TARGETS.requestsPerSecond },
+      `${heavy.times.length} streamed answers in ${round(heavy.seconds)} s (3 upstream calls each); p50 ${round(quantile(heavy.times, 0.5))} ms, p99 ${round(quantile(heavy.times, 0.99))} ms`,
+    );
+    report('errors at 200 clients', heavy.errors.length, 'errors', { max: TARGETS.errors }, heavy.errors.slice(0, 3).join('; '));
+    if (memory) report('peak RSS of moa serve', memory.peak, 'MB', { max: TARGETS.peakRssMb }, `VmHWM of the server process (RSS now ${round(memory.current)} MB)`);
+    else process.stdout.write('INFO  peak RSS of moa serve: unavailable (no /proc)\n');
+    numbers['throughput'] = {
+      clients: THROUGHPUT_CLIENTS,
+      seconds: round(heavy.seconds, 2),
+      completed: heavy.times.length,
+      requestsPerSecond: round(perSecond),
+      errors: heavy.errors.length,
+      p50Ms: round(quantile(heavy.times, 0.5)),
+      p99Ms: round(quantile(heavy.times, 0.99)),
+      peakRssMb: memory ? round(memory.peak) : null,
+    };
+  } finally {
+    agent.destroy();
+    await stop(server.child);
+    await stop(fake.child);
+    rmSync(workdir, { recursive: true, force: true });
+  }
+  if (startLoad > 1) process.stdout.write(`\nnote: the machine looked busy at start (1-min load ${round(startLoad, 2)}): latency and throughput may suffer\n`);
+  process.stdout.write(`\n${misses.length === 0 ? 'every target met' : `MISSED TARGETS:\n${misses.map((miss) => `  ✗ ${miss}`).join('\n')}`}\n`);
+  numbers['misses'] = misses;
+  if (JSON_OUTPUT) process.stdout.write(`\n${JSON.stringify(numbers, null, 2)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

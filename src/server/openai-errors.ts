@@ -1,0 +1,82 @@
+/**
+ * The server's one error mapper: anything thrown while handling a request (or a
+ * failed run) becomes an HTTP status and an OpenAI-shaped error body
+ * `{ error: { message, type, param, code } }`. Messages pass through
+ * redactSecrets, so a key an upstream echoed never reaches a client.
+ */
+import type { MoAResult } from '../core/reducer.js';
+import { ConfigError, MoAError, type ErrorInfo } from '../util/errors.js';
+import { redactSecrets } from '../util/redact.js';
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** An error that already knows its HTTP status and OpenAI fields. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly param: string | null;
+  readonly code: string | null;
+  constructor(status: number, message: string, options: { type?: string; param?: string | null; code?: string | null } = {}) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.type = options.type ?? defaultType(status);
+    this.param = options.param ?? null;
+    this.code = options.code ?? null;
+  }
+  toBody(): OpenAIErrorBody {
+    return { error: { message: redactSecrets(this.message), type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+function defaultType(status: number): string {
+  if (status === 401) return 'invalid_request_error';
+  if (status === 413 || (status >= 400 && status < 500)) return 'invalid_request_error';
+  if (status === 502 || status === 504) return 'upstream_error';
+  return 'server_error';
+}
+
+/** ConfigError codes that describe the request (the client can fix them) rather than the server's setup. */
+const REQUEST_ERROR_CODES = new Set(['invalid_input']);
+
+/** Map anything thrown while handling a request to an HttpError. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof ConfigError) {
+    if (error.code === 'unknown_preset') {
+      return new HttpError(404, error.message, { code: 'model_not_found', param: 'model' });
+    }
+    if (REQUEST_ERROR_CODES.has(error.code)) {
+      const param = error.path ?? null;
+      const message = param !== null && !error.message.includes(param) ? `Invalid value for '${param}': ${error.message}` : error.message;
+      return new HttpError(400, message, { code: error.code, param });
+    }
+    // A preset whose provider has no key, an unknown provider, an unreadable synthesis prompt:
+    // the server's configuration, not the request, is wrong.
+    return new HttpError(500, `The server cannot run this preset: ${error.message}`, { code: error.code, param: null });
+  }
+  if (error instanceof MoAError) return new HttpError(500, error.message, { code: error.code });
+  const message = error instanceof Error ? error.message : String(error);
+  return new HttpError(500, `Internal server error: ${message}`, { code: 'internal_error' });
+}
+
+/**
+ * A failed run: the providers' own messages, 504 when every agent that failed
+ * in the failing layer timed out, 502 otherwise; 503 when the server cancelled
+ * it (shutdown).
+ */
+export function runFailureError(result: MoAResult, cancelledByServer: boolean): HttpError {
+  const error: ErrorInfo = result.error ?? { name: 'Error', code: 'run_failed', message: 'The MoA run failed' };
+  if (error.code === 'aborted') {
+    return cancelledByServer
+      ? new HttpError(503, 'The server is shutting down and cancelled this run; retry the request', { code: 'server_shutting_down' })
+      : new HttpError(499, 'The run was cancelled', { code: 'cancelled', type: 'invalid_request_error' });
+  }
+  const failingLayer = [...result.layers].reverse().find((layer) => layer.status !== 'waiting');
+  const failures = (failingLayer?.agents ?? []).filter((agent) => agent.status === 'failed' && agent.error);
+  const timedOut = failures.length > 0 && failures.every((agent) => agent.error!.code === 'timeout');
+  const status = timedOut ? 504 : 502;
+  return new HttpError(status, error.message, { code: timedOut ? 'upstream_timeout' : error.code });
+}

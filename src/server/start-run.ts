@@ -1,0 +1,52 @@
+/** One MoA run for a request: the preset by name, the request's aggregator settings, the server's shared registry. */
+import type { MoAEvent, StreamMode } from '../core/events.js';
+import type { ResolvedPreset } from '../core/resolve-preset.js';
+import { streamMoA, type MoARun, type RunOptions } from '../core/stream-moa.js';
+import type { ModelRegistry } from '../models/registry.js';
+import type { ChatRequest } from './openai-schema.js';
+import { withAggregatorSettings, type PresetCatalog } from './preset-catalog.js';
+import type { RunStore } from './run-store.js';
+
+/** Run settings the server applies to every run (tests shorten the retry delays). */
+export type ServerRunOptions = Pick<RunOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'random' | 'clock'>;
+
+export interface RunDependencies {
+  catalog: PresetCatalog;
+  registry: ModelRegistry;
+  store: RunStore;
+  runOptions: ServerRunOptions;
+}
+
+export interface StartedRun {
+  run: MoARun;
+  preset: ResolvedPreset;
+}
+
+/**
+ * Start a run; throws ConfigError synchronously for an unknown preset, a bad
+ * conversation or a preset the server cannot run (e.g. a missing API key).
+ */
+export function startRun(
+  dependencies: RunDependencies,
+  request: ChatRequest,
+  stream: StreamMode,
+  signal: AbortSignal,
+  onEvent?: (event: MoAEvent) => void,
+): StartedRun {
+  const { catalog } = dependencies;
+  const preset = withAggregatorSettings(catalog.resolve(request.model), {
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+  });
+  const run = streamMoA(preset, request.messages, {
+    stream,
+    registry: dependencies.registry,
+    signal,
+    ...(catalog.timeoutMs !== undefined ? { timeoutMs: catalog.timeoutMs } : {}),
+    ...(catalog.maxRetries !== undefined ? { maxRetries: catalog.maxRetries } : {}),
+    ...dependencies.runOptions,
+    ...(onEvent ? { onEvent } : {}),
+  });
+  dependencies.store.track(run);
+  return { run, preset };
+}
