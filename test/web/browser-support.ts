@@ -1,0 +1,63 @@
+// Helpers for the web page tests: Debian's Chromium driven by playwright-core
+// (never a downloaded browser), the real server on a free port, screenshots.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/web/', import.meta.url));
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export const LAPTOP: BrowserContextOptions = { viewport: { width: 1366, height: 900 } };
+export const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+/** Everything that went wrong inside the page: uncaught errors, console errors, CSP violations. */
+export interface PageProblems {
+  errors: string[];
+}
+
+export function watchProblems(page: Page): PageProblems {
+  const problems: PageProblems = { errors: [] };
+  page.on('pageerror', (error) => problems.errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    // A sanitized <img src="x"> from model output may 404; that is a resource, not a script problem.
+    if (/Failed to load resource/.test(message.text())) return;
+    problems.errors.push(`console: ${message.text()}`);
+  });
+  page.on('dialog', (dialog) => {
+    problems.errors.push(`dialog opened: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  return problems;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const path = join(ARTIFACTS_DIR, `${name}.png`);
+  // A full-page shot: the composer (sticky at the viewport's bottom) is drawn where the page ends.
+  // (Through the CSSOM: the page's CSP rightly blocks an injected stylesheet.)
+  const setComposerPosition = (position: string) =>
+    page.evaluate((value) => document.querySelector<HTMLElement>('.composer')?.style.setProperty('position', value), position);
+  await setComposerPosition('static');
+  await page.screenshot({ path, fullPage: true });
+  await setComposerPosition('');
+  return path;
+}
