@@ -3,6 +3,8 @@
  * OpenAI-compatible server (simulated models with different speeds, one that
  * fails) on 127.0.0.1 and runs the real `moa ask` CLI against it, so you can
  * see the layers work. The answers are placeholder text, not a real model's.
+ * `npm run demo -- --serve` runs `moa serve` over the same models instead:
+ * open the printed URL to watch every layer in the web page.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -49,9 +51,23 @@ presets:
 defaultPreset: demo
 `,
 );
-const prompt = process.argv.slice(2).join(' ') || 'What makes a Mixture-of-Agents answer better than one model?';
+const serve = process.argv.includes('--serve');
+const prompt = process.argv.slice(2).filter((argument) => argument !== '--serve').join(' ') || 'What makes a Mixture-of-Agents answer better than one model?';
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 process.stderr.write(`demo: simulated models at ${server.url} (config ${configPath})\n\n`);
+
+if (serve) {
+  // `npm run demo -- --serve`: the OpenAI-compatible server and the live web page over the simulated models.
+  const port = process.env.PORT ?? '8787';
+  const child = spawn(process.execPath, [cli, 'serve', '--config', configPath, '--port', port], { stdio: 'inherit' });
+  process.stderr.write(`demo: open http://127.0.0.1:${port}/ and ask; Ctrl-C stops\n`);
+  const stop = (): void => void child.kill('SIGTERM');
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const code: number = await new Promise((resolve) => child.on('exit', (exitCode) => resolve(exitCode ?? 1)));
+  await server.close();
+  process.exit(code);
+}
 const child = spawn(process.execPath, [cli, 'ask', '--config', configPath, '--trace', join(folder, 'trace.jsonl'), prompt], {
   stdio: 'inherit',
 });

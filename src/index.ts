@@ -17,3 +17,11 @@ export { BUILTIN_PROVIDERS } from './models/provider-catalog.js';
 export { MoAError, ConfigError, ProviderError, AbortedError, RunFailedError, type ErrorInfo } from './util/errors.js';
 export { createApp, DEFAULT_LIMITS, type AppOptions, type MoAApp, type ServerLimits } from './server/app.js';
 export { startServer, type RunningServer, type StartServerOptions } from './server/start-server.js';
+export { choosePresetInput, detectDefault, type PresetChoice } from './core/preset-choice.js';
+export { chooseDefaultPreset, selfMoAPreset, DEFAULT_LOCAL_MODEL, type DefaultChoice } from './core/machine-default.js';
+export { createMemoryResponseCache, responseCacheKey, type CachedResponse, type ResponseCache } from './core/response-cache.js';
+export { runBatch, type BatchItem, type BatchItemContext, type BatchEvent, type BatchSummary, type RunBatchOptions } from './batch/run-batch.js';
+export { openResponseCache, defaultCachePath } from './batch/response-cache.js';
+export { modelsDir, resolveLocalModelPath, parseModelRef, pullModel, type PullOptions, type PullResult } from './models/local/index.js';
+/** Benchmark formats, judge prompts and metrics (AlpacaEval 2.0 incl. length-controlled win rate, MT-Bench, FLASK). */
+export * as evaluation from './eval/index.js';
