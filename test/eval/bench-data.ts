@@ -1,12 +1,16 @@
 /**
  * Where the tests find the benchmark files (never copied into the project: research-only
- * licences). `MOA_BENCH_DATA` overrides the default /work/shared/data. A test that needs a file
+ * licences). `MOA_BENCH_DATA` overrides the default ../shared/data beside the repository. A test that needs a file
  * that is absent is skipped, and says so loudly on stderr.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const BENCH_DATA_DIRECTORY = process.env.MOA_BENCH_DATA ?? '/work/shared/data';
+/** $MOA_BENCH_DATA, else ../shared/data beside the repository. */
+export const BENCH_DATA_DIRECTORY = process.env.MOA_BENCH_DATA
+  ? resolve(process.env.MOA_BENCH_DATA)
+  : resolve(fileURLToPath(new URL('../..', import.meta.url)), '..', 'shared', 'data');
 
 export function benchFile(...parts: string[]): string {
   return join(BENCH_DATA_DIRECTORY, ...parts);
