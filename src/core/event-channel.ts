@@ -20,9 +20,16 @@ export class EventChannel implements AsyncIterable<MoAEvent> {
     this.listeners.push(listener);
   }
 
+  /**
+   * Stamps `body` itself with the envelope and returns it as the event (no copy:
+   * a run emits an event per streamed token). Pass a fresh object; it is the event from now on.
+   */
   emit(body: MoAEventBody): MoAEvent {
     if (this.closed) throw new Error(`event after the end of run ${this.runId}: ${body.type}`);
-    const event = { ...body, runId: this.runId, seq: this.seq++, t: this.elapsed() } as MoAEvent;
+    const event = body as MoAEvent;
+    event.runId = this.runId;
+    event.seq = this.seq++;
+    event.t = this.elapsed();
     this.buffer.push(event);
     for (const listener of this.listeners) listener(event);
     if (this.waiters.size > 0) this.wake();

@@ -21,7 +21,7 @@ import type { MoAEvent } from '../core/events.js';
 import type { FinishReason, Usage } from '../models/usage.js';
 import type { MoAResult } from '../core/reducer.js';
 import { MoARunError } from '../core/stream-moa.js';
-import { createEventStream } from './event-stream.js';
+import { createEventStream, nodeResponseOf } from './event-stream.js';
 import { HttpError, runFailureError } from './openai-errors.js';
 import type { ChatRequest } from './openai-schema.js';
 import { startRun, type RunDependencies } from './start-run.js';
@@ -155,10 +155,13 @@ function streamedCompletion(context: Context, request: ChatRequest, options: Com
     let stream: ReturnType<typeof createEventStream> | undefined;
     const usageField = request.includeUsage ? ',"usage":null' : '';
     const chunk = (choice: string): string => `${prefix}${choice}]${usageField}}`;
+    // A content chunk is deltaHead + JSON string + deltaTail (built once per request, not per token).
+    let deltaHead = '';
+    const deltaTail = `},"logprobs":null,"finish_reason":null}]${usageField}}`;
 
     const begin = (): NonNullable<typeof stream> => {
       if (!stream) {
-        stream = createEventStream(() => run.abort());
+        stream = createEventStream(() => run.abort(), nodeResponseOf(context));
         resolve(stream.response({ [RUN_ID_HEADER]: runId }));
         stream.data(chunk('{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}'));
       }
@@ -168,7 +171,7 @@ function streamedCompletion(context: Context, request: ChatRequest, options: Com
       if (interrupted) return;
       if (event.type === 'agent-delta') {
         if (event.layer !== finalLayer || event.delta === '') return;
-        begin().data(chunk(`{"index":0,"delta":{"content":${JSON.stringify(event.delta)}},"logprobs":null,"finish_reason":null}`));
+        begin().data(deltaHead + JSON.stringify(event.delta) + deltaTail);
         sentContent = true;
       } else if (event.type === 'agent-retry' && event.layer === finalLayer && sentContent) {
         interrupted = true;
@@ -191,6 +194,7 @@ function streamedCompletion(context: Context, request: ChatRequest, options: Com
       runId = run.runId;
       finalLayer = started.preset.layers.length - 1;
       prefix = `{"id":${JSON.stringify(completionId(runId))},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(request.model)},"system_fingerprint":null,"choices":[`;
+      deltaHead = `${prefix}{"index":0,"delta":{"content":`;
     } catch (error) {
       reject(error);
       return;
