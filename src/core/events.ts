@@ -65,6 +65,8 @@ export type MoAEventBody =
       attempts: number;
       /** True when the answer came from the response cache (no call was made). */
       cached?: boolean;
+      /** The first token's top log-probabilities, when the agent asked for them (`topLogprobs`) and the provider returned some. */
+      topLogprobs?: Array<{ token: string; logprob: number }>;
     }
   | {
       type: 'agent-error';

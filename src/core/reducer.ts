@@ -23,6 +23,8 @@ export interface AgentResult {
   finishReason?: FinishReason;
   /** True when the answer came from the response cache. */
   cached?: boolean;
+  /** The first token's top log-probabilities, when the agent asked for them and the provider returned some. */
+  topLogprobs?: Array<{ token: string; logprob: number }>;
 }
 
 export interface LayerResult {
@@ -147,6 +149,8 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
         agent.finishReason = event.finishReason;
         if (event.cached) agent.cached = true;
         else delete agent.cached;
+        if (event.topLogprobs) agent.topLogprobs = event.topLogprobs;
+        else delete agent.topLogprobs;
         delete agent.error;
       }
       state.usage = addUsage(state.usage, event.usage);

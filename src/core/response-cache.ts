@@ -7,7 +7,8 @@
  * model id, the full prompt sent (system message with the synthesis
  * instruction and references included), temperature, max tokens, and the
  * sample index (the agent's occurrence among same-model agents of its layer,
- * so a Self-MoA's N samples of one model are N distinct entries). Only
+ * so a Self-MoA's N samples of one model are N distinct entries), and the
+ * number of top log-probabilities asked for, when any. Only
  * successful answers are stored; nothing secret is part of a key or a value.
  */
 import { createHash } from 'node:crypto';
@@ -17,6 +18,11 @@ export interface CachedResponse {
   text: string;
   usage: Usage;
   finishReason: FinishReason;
+  /**
+   * The first token's top log-probabilities, stored when the call asked for them (an empty list:
+   * asked, none returned). A stored answer without this field cannot serve a call that asks.
+   */
+  topLogprobs?: Array<{ token: string; logprob: number }>;
 }
 
 export interface ResponseCache {
@@ -32,6 +38,8 @@ export interface CacheKeyParts {
   temperature?: number;
   maxTokens?: number;
   sample: number;
+  /** Top log-probabilities asked for (part of the key only when set: other keys are unchanged). */
+  topLogprobs?: number;
 }
 
 /** Bump when the key's recipe changes, so old entries are never read with a new meaning. */
@@ -46,6 +54,7 @@ export function responseCacheKey(parts: CacheKeyParts): string {
     parts.temperature ?? null,
     parts.maxTokens ?? null,
     parts.sample,
+    ...(parts.topLogprobs !== undefined ? [{ topLogprobs: parts.topLogprobs }] : []),
   ]);
   return createHash('sha256').update(material).digest('hex');
 }

@@ -151,6 +151,7 @@ export async function runAgent(
           ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
           ...(agent.maxTokens !== undefined ? { maxTokens: agent.maxTokens } : {}),
           sample,
+          ...(agent.topLogprobs !== undefined ? { topLogprobs: agent.topLogprobs } : {}),
         })
       : undefined;
     if (context.cache && cacheKey !== undefined) {
@@ -160,6 +161,8 @@ export async function runAgent(
       } catch (error) {
         context.emit({ type: 'warning', code: 'cache-error', message: `response cache read failed: ${toErrorInfo(error).message}`, layer, agent: index });
       }
+      // An answer stored without log-probabilities (by a store that keeps only text and usage) cannot serve a call that asks for them.
+      if (hit && agent.topLogprobs !== undefined && !Array.isArray(hit.topLogprobs)) hit = undefined;
       if (hit && !signal.aborted) {
         attempts++;
         context.emit({ type: 'agent-start', layer, agent: index, model });
@@ -175,6 +178,7 @@ export async function runAgent(
           latencyMs: context.now() - started,
           attempts,
           cached: true,
+          ...(hit.topLogprobs && hit.topLogprobs.length > 0 ? { topLogprobs: hit.topLogprobs } : {}),
         });
         return { ok: true, text: hit.text, usage: hit.usage };
       }
@@ -191,6 +195,7 @@ export async function runAgent(
             ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
             ...(agent.maxTokens !== undefined ? { maxTokens: agent.maxTokens } : {}),
             ...(onDelta ? { onDelta } : {}),
+            ...(agent.topLogprobs !== undefined ? { topLogprobs: agent.topLogprobs } : {}),
           },
           signal,
         );
@@ -204,10 +209,16 @@ export async function runAgent(
           finishReason: result.finishReason,
           latencyMs: context.now() - started,
           attempts,
+          ...(result.topLogprobs && result.topLogprobs.length > 0 ? { topLogprobs: result.topLogprobs } : {}),
         });
         if (context.cache && cacheKey !== undefined) {
           try {
-            await context.cache.set(cacheKey, { text: result.text, usage: result.usage, finishReason: result.finishReason });
+            await context.cache.set(cacheKey, {
+              text: result.text,
+              usage: result.usage,
+              finishReason: result.finishReason,
+              ...(agent.topLogprobs !== undefined ? { topLogprobs: result.topLogprobs ?? [] } : {}),
+            });
           } catch (error) {
             context.emit({ type: 'warning', code: 'cache-error', message: `response cache write failed: ${toErrorInfo(error).message}`, layer, agent: index });
           }

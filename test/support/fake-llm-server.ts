@@ -18,10 +18,19 @@ export interface FakeBehavior {
   randomFailures?: { rate: number; failure: FakeFailure }; // each request fails with this probability (after hangs, instead of answering)
   randomHangRate?: number; // each request hangs with this probability
   seed?: number;           // seed of the per-model random choices above (default 1): runs are reproducible
+  /**
+   * The first token's top log-probabilities, returned (OpenAI-shaped, `choices[0].logprobs.content`,
+   * cut to the request's `top_logprobs`) when a request asks with `logprobs: true`. Unset: the
+   * server ignores the logprobs parameters, as a server without logprobs support does.
+   */
+  logprobs?: FakeTopLogprobs | ((request: FakeRequest) => FakeTopLogprobs | undefined);
+  rejectLogprobs?: boolean; // a request asking for logprobs fails with HTTP 400 naming them (a server that refuses the parameter)
 }
+export type FakeTopLogprobs = Array<{ token: string; logprob: number }>;
 export interface FakeRequest { model: string; messages: Array<{ role: string; content: unknown }>; stream: boolean; temperature?: number; max_tokens?: number; body: Record<string, unknown>; headers: Record<string, string | string[] | undefined> }
 export interface FakeLogEntry {
   id: number; model: string; stream: boolean; messages: FakeRequest['messages']; temperature?: number; maxTokens?: number;
+  logprobs?: boolean; topLogprobs?: number; // the request's `logprobs` and `top_logprobs`, when sent
   authorization?: string;  // the Authorization header as received
   startedAt: number;       // performance.now() when the request arrived
   firstByteAt?: number; endedAt?: number;
@@ -154,6 +163,27 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     }
     const promptTokens = request.messages.reduce((sum, message) => sum + countWords(contentText(message.content)), 0);
     const usage = { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length };
+    let logprobs: { content: Array<{ token: string; logprob: number; top_logprobs: FakeTopLogprobs }> } | undefined;
+    if (request.body['logprobs'] === true && behavior.logprobs !== undefined) {
+      let top: FakeTopLogprobs | undefined;
+      try {
+        top = typeof behavior.logprobs === 'function' ? behavior.logprobs(request) : behavior.logprobs;
+      } catch (error) {
+        fail(exchange, { status: 500, message: `fake logprobs function threw: ${error instanceof Error ? error.message : String(error)}` });
+        return;
+      }
+      if (top !== undefined) {
+        const topCount = typeof request.body['top_logprobs'] === 'number' ? request.body['top_logprobs'] : 0;
+        const listed = top.slice(0, topCount);
+        logprobs = {
+          content: tokens.map((token, index) => ({
+            token,
+            logprob: index === 0 ? (top.find((candidate) => candidate.token === token)?.logprob ?? 0) : 0,
+            top_logprobs: index === 0 ? listed : [],
+          })),
+        };
+      }
+    }
     const id = `chatcmpl-fake-${entry.id}`;
     const created = Math.floor(Date.now() / 1000);
     entry.status = 200;
@@ -162,18 +192,20 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     if (!request.stream) {
       sendJson(res, 200, JSON.stringify({
         id, object: 'chat.completion', created, model: request.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, finish_reason: finishReason }],
+        choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, ...(logprobs ? { logprobs } : {}), finish_reason: finishReason }],
         usage,
       }));
       finish(exchange, 'ok');
       return;
     }
 
-    const chunk = (delta: Record<string, unknown>, reason: string | null): string =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [{ index: 0, delta, finish_reason: reason }] })}\n\n`;
+    const chunk = (delta: Record<string, unknown>, reason: string | null, chunkLogprobs?: unknown): string =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [{ index: 0, delta, ...(chunkLogprobs ? { logprobs: chunkLogprobs } : {}), finish_reason: reason }] })}\n\n`;
     const chunkTokens = Math.max(1, behavior.chunkTokens ?? 1);
     const contentChunks: string[] = [];
-    for (let index = 0; index < tokens.length; index += chunkTokens) contentChunks.push(chunk({ content: tokens.slice(index, index + chunkTokens).join('') }, null));
+    for (let index = 0; index < tokens.length; index += chunkTokens) {
+      contentChunks.push(chunk({ content: tokens.slice(index, index + chunkTokens).join('') }, null, logprobs ? { content: logprobs.content.slice(index, index + chunkTokens) } : undefined));
+    }
     const streamOptions = request.body['stream_options'] as { include_usage?: unknown } | undefined;
     let tail = chunk({}, finishReason);
     if (streamOptions?.include_usage === true) {
@@ -216,6 +248,8 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     const request: FakeRequest = { model, messages: messages as FakeRequest['messages'], stream: record['stream'] === true, temperature, max_tokens: maxTokens, body: record, headers: req.headers };
     const authorization = req.headers.authorization;
     const entry: FakeLogEntry = { id: nextId++, model, stream: request.stream, messages: request.messages, temperature, maxTokens, authorization, startedAt, outcome: 'pending' };
+    if (typeof record['logprobs'] === 'boolean') entry.logprobs = record['logprobs'];
+    if (typeof record['top_logprobs'] === 'number') entry.topLogprobs = record['top_logprobs'];
     log.push(entry);
     const exchange: Exchange = { entry, res, done: false };
     inFlight.add(exchange);
@@ -230,6 +264,9 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     let failure = behavior.alwaysFail;
     if (failure === undefined && behavior.randomFailures !== undefined && random(model, behavior.seed ?? 1) < behavior.randomFailures.rate) {
       failure = behavior.randomFailures.failure;
+    }
+    if (failure === undefined && behavior.rejectLogprobs === true && record['logprobs'] !== undefined) {
+      failure = { status: 400, message: 'logprobs is not supported for this model' };
     }
     if (failure === undefined && behavior.failures !== undefined) {
       const consumed = failureCounts.get(model) ?? 0;
