@@ -5,6 +5,9 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../core/load-config.js';
+import { choosePresetInput } from '../core/preset-choice.js';
+import { ConfigError } from '../util/errors.js';
+import { ensureDefaultLocalModel } from './prepare-preset.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, startServer } from '../server/start-server.js';
 import { DEFAULT_LIMITS } from '../server/app.js';
 import type { CommandRegistration } from './command-registration.js';
@@ -18,6 +21,7 @@ interface ServeOptions {
   drainTimeout: number;
   maxBodyBytes: number;
   maxMessages: number;
+  yes?: boolean;
 }
 
 function whole(name: string, min: number, max: number) {
@@ -40,9 +44,19 @@ export function registerServeCommand({ program, io, setExitCode }: CommandRegist
     .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long runs in flight may finish', whole('--drain-timeout', 0, 3_600_000), DEFAULT_DRAIN_TIMEOUT_MS)
     .option('--max-body-bytes <n>', 'largest request body accepted', whole('--max-body-bytes', 1, 1_073_741_824), DEFAULT_LIMITS.maxBodyBytes)
     .option('--max-messages <n>', 'most messages in one request', whole('--max-messages', 1, 1_000_000), DEFAULT_LIMITS.maxMessages)
+    .option('-y, --yes', 'download the default local model without asking when it is needed (also MOA_YES=1)')
     .action(async (options: ServeOptions) => {
       const colors = colorsFor(io.stderr, io.env);
       const config = loadConfig({ ...(options.config !== undefined ? { configPath: options.config } : {}), env: io.env });
+      // The machine default (no defaultPreset): say which, and fetch the local model before listening.
+      const choice = await choosePresetInput(config, undefined, { env: io.env }).catch((error: unknown) => {
+        if (error instanceof ConfigError) return undefined;
+        throw error;
+      });
+      if (choice?.detected) {
+        io.stderr.write(colors.dim(`moa: ${choice.detected.notice}\n`));
+        if (choice.detected.source === 'local') await ensureDefaultLocalModel(options, io);
+      }
       const server = await startServer({
         config,
         env: io.env,

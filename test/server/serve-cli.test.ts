@@ -129,4 +129,49 @@ describe('moa serve', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('Config file not found');
   });
+
+  describe('with no config (the zero-key default)', () => {
+    it('with an API key, lists the default built from it first and says so', async () => {
+      const bare = makeWorkspace(null);
+      try {
+        const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0'], { cwd: bare.dir, env: cliEnv({ GROQ_API_KEY: SECRET }), stdio: ['ignore', 'ignore', 'pipe'] });
+        children.add(child);
+        let stderr = '';
+        child.stderr.setEncoding('utf8');
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stderr.on('data', (text: string) => {
+            stderr += text;
+            const match = /on (http:\/\/\S+?) [^]*live view: \S+\n/.exec(stderr);
+            if (match) resolve(match[1]!);
+          });
+          child.on('close', (code) => reject(new Error(`moa serve exited (${String(code)}):\n${stderr}`)));
+        });
+        expect(stderr).toMatch(/default preset for the API keys found \(groq\)/);
+        const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string; moa: { default?: boolean; layers: Array<{ models: string[] }> } }> };
+        expect(models.data[0]).toMatchObject({ id: 'default', moa: { default: true } });
+        expect(models.data[0]!.moa.layers[0]!.models.every((model) => model.startsWith('groq:'))).toBe(true);
+        expect(stderr).not.toContain(SECRET);
+        child.kill('SIGTERM');
+        expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+      } finally {
+        bare.remove();
+      }
+    });
+
+    it('with nothing on the machine and no --yes, exits 2 with the pull command instead of listening', async () => {
+      const bare = makeWorkspace(null);
+      try {
+        const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0'], { cwd: bare.dir, env: cliEnv() });
+        children.add(child);
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        expect(code, stderr).toBe(2);
+        expect(stderr).toContain('moa pull hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf');
+        expect(stderr).not.toContain('live view');
+      } finally {
+        bare.remove();
+      }
+    });
+  });
 });
