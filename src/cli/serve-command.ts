@@ -22,6 +22,18 @@ interface ServeOptions {
   maxBodyBytes: number;
   maxMessages: number;
   yes?: boolean;
+  cors?: string[];
+}
+
+function originList(value: string): string[] {
+  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new InvalidArgumentError(`--cors takes origins like https://chat.example.com (scheme and host, no path) or *, comma-separated (got "${origin}")`);
+    }
+  }
+  if (origins.length === 0) throw new InvalidArgumentError('--cors needs at least one origin, e.g. --cors http://localhost:3000');
+  return origins;
 }
 
 function whole(name: string, min: number, max: number) {
@@ -44,6 +56,7 @@ export function registerServeCommand({ program, io, setExitCode }: CommandRegist
     .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long runs in flight may finish', whole('--drain-timeout', 0, 3_600_000), DEFAULT_DRAIN_TIMEOUT_MS)
     .option('--max-body-bytes <n>', 'largest request body accepted', whole('--max-body-bytes', 1, 1_073_741_824), DEFAULT_LIMITS.maxBodyBytes)
     .option('--max-messages <n>', 'most messages in one request', whole('--max-messages', 1, 1_000_000), DEFAULT_LIMITS.maxMessages)
+    .option('--cors <origins>', 'let browser pages from these origins call /v1 (comma-separated, or *)', originList)
     .option('-y, --yes', 'download the default local model without asking when it is needed (also MOA_YES=1)')
     .action(async (options: ServeOptions) => {
       const colors = colorsFor(io.stderr, io.env);
@@ -64,6 +77,7 @@ export function registerServeCommand({ program, io, setExitCode }: CommandRegist
         port: options.port,
         drainTimeoutMs: options.drainTimeout,
         limits: { maxBodyBytes: options.maxBodyBytes, maxMessages: options.maxMessages },
+        ...(options.cors ? { corsOrigins: options.cors } : {}),
       });
       // Handlers first, then the banner: whoever reads the URL may signal right away.
       const stopped = new Promise<void>((resolve) => {

@@ -13,6 +13,7 @@
  * released by close(). Every error leaves through toHttpError as an
  * OpenAI-shaped body.
  */
+import { cors } from 'hono/cors';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { loadConfig, type LoadedConfig } from '../core/load-config.js';
@@ -62,6 +63,11 @@ export interface AppOptions {
   runOptions?: ServerRunOptions;
   /** Seconds since the epoch, for `created` fields. */
   now?: () => number;
+  /**
+   * Origins whose browser pages may call `/v1/*` (chat UIs served elsewhere): exact origins,
+   * or `*` for any. Default: none (same-origin only, e.g. the live page).
+   */
+  corsOrigins?: readonly string[];
 }
 
 export interface MoAApp {
@@ -116,6 +122,21 @@ export function createApp(options: AppOptions = {}): MoAApp {
   app.get('/healthz', (context) =>
     context.json({ status: shuttingDown ? 'draining' : 'ok', active_runs: runs.activeCount() }, shuttingDown ? 503 : 200),
   );
+
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    // Before auth: a browser's preflight carries no key. Only /v1: the run API serves the live page, same origin.
+    const origins = [...options.corsOrigins];
+    app.use(
+      '/v1/*',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type', 'X-MoA-Details'],
+        exposeHeaders: ['X-MoA-Run-Id'],
+        maxAge: 600,
+      }),
+    );
+  }
 
   for (const prefix of ['/v1/*', '/api/*']) {
     app.use(prefix, async (_context, next) => {
