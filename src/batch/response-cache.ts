@@ -66,7 +66,16 @@ export function openResponseCache(path: string): SqliteResponseCache {
     },
     set(key, value) {
       if (!open) return;
-      insert.run(key, JSON.stringify({ text: value.text, usage: value.usage, finishReason: value.finishReason }), Date.now());
+      insert.run(
+        key,
+        JSON.stringify({
+          text: value.text,
+          usage: value.usage,
+          finishReason: value.finishReason,
+          ...(value.topLogprobs !== undefined ? { topLogprobs: value.topLogprobs } : {}),
+        }),
+        Date.now(),
+      );
     },
     count() {
       return countAll.get()?.count ?? 0;

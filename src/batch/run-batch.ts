@@ -82,6 +82,8 @@ export interface ModelCallOptions {
   system?: string;
   timeoutMs?: number;
   maxRetries?: number;
+  /** Ask for the first token's top N log-probabilities (openai and openai-compatible providers; others ignore it). */
+  topLogprobs?: number;
 }
 
 export interface ModelAnswer {
@@ -90,6 +92,8 @@ export interface ModelAnswer {
   /** True when the answer came from the response cache. */
   cached: boolean;
   latencyMs: number;
+  /** The first token's top log-probabilities, when asked for (`topLogprobs`) and the provider returned some. */
+  topLogprobs?: Array<{ token: string; logprob: number }>;
 }
 
 export interface BatchItemContext {
@@ -339,9 +343,18 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
           },
           { name: 'call' },
         );
+        // Not a preset setting (a config cannot ask for it): set on the resolved agent.
+        const caller = preset.layers[0]?.agents[0];
+        if (caller && callOptions.topLogprobs !== undefined) caller.topLogprobs = callOptions.topLogprobs;
         const result = await runMoA(preset, input);
         const agent = result.layers[0]?.agents[0];
-        return { text: result.text, usage: result.usage, cached: agent?.cached === true, latencyMs: result.latencyMs };
+        return {
+          text: result.text,
+          usage: result.usage,
+          cached: agent?.cached === true,
+          latencyMs: result.latencyMs,
+          ...(agent?.topLogprobs ? { topLogprobs: agent.topLogprobs } : {}),
+        };
       },
       get usage() {
         return usage;

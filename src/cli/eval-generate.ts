@@ -38,18 +38,15 @@ import {
 import { ConfigError } from '../util/errors.js';
 import type { CommandRegistration } from './command-registration.js';
 import type { PresetFlags } from './choose-preset.js';
+import { presetBatchModels, runBatchForCli, type BatchForCliOutcome } from './batch-runner-cli.js';
 import {
-  addRunnerOptions,
+  addEvalRunnerOptions,
   benchDataFile,
   contentId,
-  presetModels,
   progressPathFor,
   readProgressRecords,
-  resolvePresetModels,
-  runEvalBatch,
   runnerSummaryJson,
   writeFileAtomically,
-  type EvalBatchOutcome,
   type EvalRunFlags,
 } from './eval-batch.js';
 import { addPresetOptions, integer } from './options.js';
@@ -88,7 +85,7 @@ export function presetAtTemperature(preset: ResolvedPreset, temperature: number)
 }
 
 function addGenerateOptions(command: Command, questionsHelp: string, outputHelp: string): Command {
-  return addRunnerOptions(addPresetOptions(command))
+  return addEvalRunnerOptions(addPresetOptions(command))
     .option('--questions <file>', questionsHelp)
     .requiredOption('-o, --output <file>', outputHelp)
     .option('--limit <n>', 'only the first N items of the set', integer('--limit', 1))
@@ -143,16 +140,15 @@ async function runGeneration<Item extends BatchItem, Output extends object>(plan
   const items = flags.limit !== undefined ? plan.items.slice(0, flags.limit) : plan.items;
   const { preset, config } = await preparePreset({ ...flags, quiet: flags.quiet ?? false }, io);
   const progressPath = progressPathFor(outputPath);
-  const outcome: EvalBatchOutcome = await runEvalBatch<Item, Output>({
+  const outcome: BatchForCliOutcome = await runBatchForCli<Item, Output>({
     label,
     flags,
     config,
     io,
-    items,
-    total: items.length,
-    progressPath,
-    models: presetModels(preset),
-    prepare: (registry) => resolvePresetModels(registry, preset),
+    models: presetBatchModels(preset),
+    modelsDescription: 'of the preset',
+    outputPath: progressPath,
+    input: () => ({ items, total: items.length }),
     work: (item, context, priced) => plan.work(item, context, preset, priced),
   });
   // Always write the official file from what is done (also after a partial run).

@@ -9,10 +9,13 @@
  *   max 2048 tokens; the rating parsed from `[[x]]` (else `[x]`, else −1, dropped). Judgments in
  *   FastChat's `model_judgment` JSONL; scores per turn, per category and overall.
  * - AlpacaEval 2.0: the `weighted_alpaca_eval_gpt4_turbo` prompt, AlpacaEval's own per-instruction
- *   position coin, max 1 token at temperature 1. The batch runner returns no log-probabilities, so
- *   the generated token decides (m → 1, M → 2; at temperature 1 that token is a sample whose mean
- *   is the official weighted preference). Annotations in AlpacaEval's annotations.json format
- *   (plus `is_switched_outputs`), then win rate and length-controlled win rate with standard errors.
+ *   position coin, max 1 token at temperature 1, the top 5 log-probabilities asked for. When the
+ *   provider returns them (openai; openai-compatible servers that implement them) the preference is
+ *   the official soft one, 2 − p(m)/(p(m) + p(M)); otherwise the generated token decides (m → 1,
+ *   M → 2; at temperature 1 that token is a sample whose mean is the weighted preference). Each
+ *   annotation records which (`raw_completion.parsed_from`, and its annotator name). Annotations in
+ *   AlpacaEval's annotations.json format (plus `is_switched_outputs`), then win rate and
+ *   length-controlled win rate with standard errors.
  */
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
@@ -29,7 +32,9 @@ import {
   loadMtBenchAnswers,
   loadMtBenchJudgePrompts,
   loadMtBenchQuestions,
+  alpacaEvalJudgmentMethod,
   makeAlpacaEvalAnnotation,
+  makeAlpacaEvalRawCompletion,
   makeMtBenchJudgment,
   MT_BENCH_JUDGE_SETTINGS,
   MT_BENCH_REFERENCE_CATEGORIES,
@@ -50,14 +55,14 @@ import {
   type ScoreSummary,
 } from '../eval/index.js';
 import { ConfigError, MoAError } from '../util/errors.js';
+import { runBatchForCli } from './batch-runner-cli.js';
 import {
-  addRunnerOptions,
+  addEvalRunnerOptions,
   benchDataFile,
   BENCH_DATA_ENV,
   contentId,
   progressPathFor,
   readProgressRecords,
-  runEvalBatch,
   writeFileAtomically,
   type EvalRunFlags,
 } from './eval-batch.js';
@@ -69,7 +74,7 @@ export interface JudgeFlags extends EvalRunFlags {
 }
 
 export function addJudgeOptions(command: Command): Command {
-  return addRunnerOptions(command)
+  return addEvalRunnerOptions(command)
     .option('-c, --config <file>', 'config file with the judge\'s provider (default: ./moa.config.yaml, or $MOA_CONFIG)')
     .option('--judge <model>', 'the judge model, provider:model-id');
 }
@@ -225,16 +230,14 @@ export async function judgeMtBench(flags: JudgeMtBenchFlags, io: CliStreams): Pr
   const config = loadConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env: io.env });
   const progressPath = progressPathFor(judgmentsPath);
   const label = 'moa judge mt-bench';
-  const outcome = await runEvalBatch<MtBenchJudgeItem, MtBenchJudgeRecord>({
+  const outcome = await runBatchForCli<MtBenchJudgeItem, MtBenchJudgeRecord>({
     label,
     flags,
     config,
     io,
-    items,
-    total: items.length,
-    progressPath,
-    models: [judgeModel],
-    prepare: (registry) => void registry.resolve(judgeModel, '--judge'),
+    models: [{ model: judgeModel, label: judgeModel, path: '--judge' }],
+    outputPath: progressPath,
+    input: () => ({ items, total: items.length }),
     work: async (item, context) => {
       const reply = await context.callModel(judgeModel, item.request.messages, {
         temperature: MT_BENCH_JUDGE_SETTINGS.temperature,
@@ -290,9 +293,31 @@ interface AlpacaEvalJudgeItem extends BatchItem {
 
 type AlpacaEvalJudgeRecord = AlpacaEvalAnnotation & { usage: BatchItemContext['usage']; cached: boolean };
 
-/** The judge recorded in every annotation: the official prompt, this judge, the generated-token preference. */
-export function alpacaEvalAnnotatorName(judgeModel: string): string {
-  return `alpaca_eval_clf[${judgeModel}, generated token]`;
+/** The judge recorded in an annotation: the official prompt, this judge, and how the preference was read. */
+export function alpacaEvalAnnotatorName(judgeModel: string, method: 'logprobs' | 'token' | 'unparsed' = 'token'): string {
+  return `alpaca_eval_clf[${judgeModel}, ${method === 'logprobs' ? 'logprobs' : 'generated token'}]`;
+}
+
+/** How many annotations had their preference read from the log-probabilities, from the generated token, or not at all. */
+export interface JudgmentMethodCounts {
+  logprobs: number;
+  token: number;
+  unparsed: number;
+}
+
+function countJudgmentMethods(annotations: readonly AlpacaEvalAnnotation[]): JudgmentMethodCounts {
+  const counts: JudgmentMethodCounts = { logprobs: 0, token: 0, unparsed: 0 };
+  for (const annotation of annotations) {
+    const method = alpacaEvalJudgmentMethod(annotation) ?? (annotation.preference === null ? 'unparsed' : 'token');
+    counts[method]++;
+  }
+  return counts;
+}
+
+function describeJudgmentMethods(counts: JudgmentMethodCounts): string {
+  const parts = [`${counts.logprobs} from log-probabilities`, `${counts.token} from the generated token`];
+  if (counts.unparsed > 0) parts.push(`${counts.unparsed} unparsed`);
+  return parts.join(', ');
 }
 
 /** The folder with instruction_difficulty.csv and df_gamed.csv. */
@@ -307,7 +332,7 @@ export function lengthControlDirectory(value: string | undefined, io: CliStreams
   return directory;
 }
 
-export function renderAlpacaEvalMetrics(fit: LengthControlledFit, annotator: string | undefined): string {
+export function renderAlpacaEvalMetrics(fit: LengthControlledFit, annotator: string | undefined, methods?: JudgmentMethodCounts): string {
   const percent = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : 'n/a');
   const { metrics } = fit;
   const lines = [
@@ -317,6 +342,7 @@ export function renderAlpacaEvalMetrics(fit: LengthControlledFit, annotator: str
     `  discrete win rate           ${percent(metrics.discrete_win_rate)}`,
     `  n                           ${metrics.n_total} (${metrics.n_wins} wins, ${metrics.n_wins_base} losses, ${metrics.n_draws} draws)`,
   ];
+  if (methods) lines.push(`  judgments                   ${describeJudgmentMethods(methods)}`);
   if (fit.inverseRegularization !== null) {
     const { length, instructionDifficulty, model } = fit.coefficients;
     lines.push(`  GLM                         θ_length ${length.toFixed(3)}, θ_difficulty ${instructionDifficulty.toFixed(3)}, θ_model ${model.toFixed(3)} (C = ${fit.inverseRegularization.toPrecision(3)})`);
@@ -380,31 +406,30 @@ export async function judgeAlpacaEvalOutputs(flags: JudgeAlpacaEvalFlags, io: Cl
   });
   const config = loadConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env: io.env });
   const progressPath = progressPathFor(annotationsPath);
-  const annotator = alpacaEvalAnnotatorName(judgeModel);
   const label = 'moa judge alpaca-eval';
-  const outcome = await runEvalBatch<AlpacaEvalJudgeItem, AlpacaEvalJudgeRecord>({
+  const outcome = await runBatchForCli<AlpacaEvalJudgeItem, AlpacaEvalJudgeRecord>({
     label,
     flags,
     config,
     io,
-    items,
-    total: items.length,
-    progressPath,
-    models: [judgeModel],
-    prepare: (registry) => void registry.resolve(judgeModel, '--judge'),
+    models: [{ model: judgeModel, label: judgeModel, path: '--judge' }],
+    outputPath: progressPath,
+    input: () => ({ items, total: items.length }),
     work: async (item, context) => {
       const reply = await context.callModel(judgeModel, item.messages, {
         temperature: ALPACA_EVAL_JUDGE_SETTINGS.temperature,
         maxTokens: ALPACA_EVAL_JUDGE_SETTINGS.maxTokens,
+        topLogprobs: ALPACA_EVAL_JUDGE_SETTINGS.topLogprobs,
       });
-      const judgment = parseAlpacaEvalJudgment({ text: reply.text }, item.isSwitchedOutputs);
+      const judgeReply = { text: reply.text, ...(reply.topLogprobs ? { topLogprobs: reply.topLogprobs } : {}) };
+      const judgment = parseAlpacaEvalJudgment(judgeReply, item.isSwitchedOutputs);
       const annotation = makeAlpacaEvalAnnotation({
         model: item.model,
         reference: item.reference,
-        annotator,
+        annotator: alpacaEvalAnnotatorName(judgeModel, judgment.method),
         judgment,
         isSwitchedOutputs: item.isSwitchedOutputs,
-        rawCompletion: { text: reply.text, parsed_from: judgment.method },
+        rawCompletion: makeAlpacaEvalRawCompletion(judgeReply, judgment),
         pricePerExample: context.costUsd ?? null,
         timePerExample: context.elapsedMs() / 1000,
       });
@@ -422,8 +447,13 @@ export async function judgeAlpacaEvalOutputs(flags: JudgeAlpacaEvalFlags, io: Cl
   writeFileAtomically(annotationsPath, toAlpacaEvalJson(annotations));
   const missing = items.length - annotations.length;
   const unparsed = annotations.filter((annotation) => annotation.preference === null).length;
+  const methods = countJudgmentMethods(annotations);
+  // One annotator name when every preference was read the same way.
+  const annotatorNames = new Set(annotations.filter((annotation) => annotation.preference !== null).map((annotation) => annotation.annotator));
+  const annotator =
+    annotatorNames.size === 1 ? [...annotatorNames][0] : `alpaca_eval_clf[${judgeModel}, ${annotatorNames.size === 0 ? 'generated token' : 'logprobs or generated token'}]`;
   if (!flags.quiet) {
-    const notes = [`wrote ${annotations.length} of ${items.length} annotations to ${annotationsPath}`];
+    const notes = [`wrote ${annotations.length} of ${items.length} annotations to ${annotationsPath}`, `preferences: ${describeJudgmentMethods(methods)}`];
     if (unparsed > 0) notes.push(outcome.colors.yellow(`${unparsed} judge replies were neither "m" nor "M" (left out)`));
     if (missing > 0) notes.push(outcome.colors.yellow(`${missing} missing: the metrics below leave them out; run the same command again to complete them`));
     io.stderr.write(`${label}: ${notes.join(' — ')}\n`);
@@ -435,6 +465,6 @@ export async function judgeAlpacaEvalOutputs(flags: JudgeAlpacaEvalFlags, io: Cl
   } catch (error) {
     asConfigError(annotationsPath, error);
   }
-  io.stdout.write(flags.json ? `${JSON.stringify(summarizeAlpacaEval(fit.metrics))}\n` : renderAlpacaEvalMetrics(fit, annotator));
+  io.stdout.write(flags.json ? `${JSON.stringify(summarizeAlpacaEval(fit.metrics))}\n` : renderAlpacaEvalMetrics(fit, annotator, methods));
   return outcome.exitCode;
 }

@@ -191,6 +191,32 @@ export function topLogprobsFromOpenAIChoice(rawCompletion: unknown): TokenLogpro
   );
 }
 
+/** What moa writes as an annotation's `raw_completion`. */
+export interface AlpacaEvalRawCompletion {
+  /** The generated text. */
+  text: string;
+  /** Which reading produced the preference. */
+  parsed_from: AlpacaEvalJudgment['method'];
+  /** The first token's top log-probabilities in the OpenAI choice shape (as upstream's raw completions hold them). */
+  logprobs?: { content: Array<{ top_logprobs: TokenLogprob[] }> };
+}
+
+export function makeAlpacaEvalRawCompletion(reply: AlpacaEvalJudgeReply, judgment: AlpacaEvalJudgment): AlpacaEvalRawCompletion {
+  return {
+    text: reply.text,
+    parsed_from: judgment.method,
+    ...(reply.topLogprobs && reply.topLogprobs.length > 0
+      ? { logprobs: { content: [{ top_logprobs: reply.topLogprobs.map((entry) => ({ token: entry.token, logprob: entry.logprob })) }] } }
+      : {}),
+  };
+}
+
+/** How an annotation's preference was read (`raw_completion.parsed_from`), or undefined for annotations moa did not write. */
+export function alpacaEvalJudgmentMethod(annotation: { raw_completion?: unknown }): AlpacaEvalJudgment['method'] | undefined {
+  const method = (annotation.raw_completion as { parsed_from?: unknown } | null | undefined)?.parsed_from;
+  return method === 'logprobs' || method === 'token' || method === 'unparsed' ? method : undefined;
+}
+
 /**
  * Joins the model's outputs with the reference (baseline) outputs by instruction, in the order
  * of the model's outputs. Every model instruction needs a reference output.

@@ -186,6 +186,9 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
     expect(result.code, describeRun(result)).toBe(0);
     expect(server.log).toHaveLength(30);
     expect(server.log.every((entry) => entry.maxTokens === 1 && entry.temperature === 1)).toBe(true);
+    // The top 5 log-probabilities were asked for; this server returns none, so the generated token decides.
+    expect(server.log.every((entry) => entry.logprobs === true && entry.topLogprobs === 5)).toBe(true);
+    expect(result.stderr).toContain('preferences: 0 from log-probabilities, 30 from the generated token');
 
     // The expected preference of each instruction under the rule: the marked model output wins
     // wherever it is shown; otherwise the first shown wins, which is the model's output exactly
@@ -205,6 +208,7 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
       expect(annotation.is_switched_outputs).toBe(switched[index]);
       expect(annotation.preference).toBe(expectedPreferences[index]);
       expect(annotation.annotator).toBe('alpaca_eval_clf[fake:judge, generated token]');
+      expect(annotation.raw_completion).toEqual({ text: expectedPreferences[index] === (switched[index] ? 1 : 2) ? 'M' : 'm', parsed_from: 'token' });
     });
     // The judge really saw the pair in the recorded order.
     for (const entry of server.log) {
@@ -230,8 +234,9 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
     const rerun = await runCli(args, { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
     expect(rerun.code, describeRun(rerun)).toBe(0);
     expect(server.log).toHaveLength(30);
-    expect(rerun.stdout).toContain('AlpacaEval 2.0: my-moa vs gpt4_1106_preview');
+    expect(rerun.stdout).toContain('AlpacaEval 2.0: my-moa vs gpt4_1106_preview (annotator alpaca_eval_clf[fake:judge, generated token])');
     expect(rerun.stdout).toMatch(new RegExp(`win rate\\s+${winRate.toFixed(2)} ±`));
+    expect(rerun.stdout).toMatch(/judgments\s+0 from log-probabilities, 30 from the generated token/);
   });
 
   it('outputs whose instructions the reference does not have are exit 2 before any call', async () => {
@@ -244,5 +249,146 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
     expect(result.code, describeRun(result)).toBe(2);
     expect(result.stderr).toContain('have no reference output');
     expect(server.log).toHaveLength(0);
+  });
+});
+
+describe.skipIf(!haveData)('moa judge alpaca-eval --outputs with a judge that returns log-probabilities', () => {
+  const baseline = haveData ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as Array<{ instruction: string; output: string; generator: string; dataset: string }>).slice(0, 30) : [];
+  /**
+   * The judge's belief per instruction. Every third instruction it is position-biased: p(m) = 0.7
+   * whatever it is shown. Otherwise it believes the model's output better with probability
+   * `strength` wherever that output is shown.
+   */
+  const positional = (index: number): boolean => index % 3 === 0;
+  const strengths = [0.7, 0.3, 0.55, 0.9, 0.15];
+  const strength = (index: number): number => strengths[index % strengths.length] as number;
+  const outputs = baseline.map((entry, index) => ({ instruction: entry.instruction, output: `model answer ${index} #${index}#`, generator: 'my-moa', dataset: entry.dataset }));
+
+  /** The fake judge: which item it is shown, and whether the model's output is shown first ("m"). */
+  function shown(request: Pick<FakeRequest, 'messages'>): { index: number; modelFirst: boolean } {
+    const user = userText(request);
+    const index = Number(/#(\d+)#/.exec(user)?.[1]);
+    const modelFirst = user.indexOf(`#${index}#`) < user.indexOf('"model_identifier": "M"');
+    return { index, modelFirst };
+  }
+  /** p(m) and p(M) as the judge states them (they need not sum to 1: other tokens take 10%). */
+  function judgeProbabilities(request: Pick<FakeRequest, 'messages'>): { m: number; M: number } {
+    const { index, modelFirst } = shown(request);
+    const pFirst = positional(index) ? 0.7 : modelFirst ? strength(index) : 1 - strength(index);
+    return { m: 0.9 * pFirst, M: 0.9 * (1 - pFirst) };
+  }
+  const openaiConfig = (url: string): string =>
+    JSON.stringify({ providers: { oa: { type: 'openai', baseURL: url, apiKeyEnv: 'OA_JUDGE_KEY' } } });
+  const judgeEnv = (): Record<string, string> => cliEnv({ MOA_CACHE_DIR: suite.workspace.path('cache-logprobs'), OA_JUDGE_KEY: 'sk-oa-judge-test-000' });
+
+  it('reads soft preferences from the openai provider\'s log-probabilities, and the win rate is their mean', async () => {
+    const { workspace, server } = suite;
+    workspace.write('reference-30.json', JSON.stringify(baseline, null, 2));
+    workspace.write('soft_outputs.json', JSON.stringify(outputs, null, 2));
+    workspace.write('openai-judge.json', openaiConfig(server.url));
+    server.setBehavior('judge', {
+      // The generated token is the more likely one: a token-based judge would give hard 1/2 preferences.
+      text: (request) => {
+        const { m, M } = judgeProbabilities(request);
+        return m >= M ? 'm' : 'M';
+      },
+      logprobs: (request) => {
+        const { m, M } = judgeProbabilities(request);
+        // Six candidates, most likely first; the judge is asked for five.
+        const list = [
+          { token: 'm', logprob: Math.log(m) },
+          { token: 'M', logprob: Math.log(M) },
+          { token: 'Output', logprob: Math.log(0.05) },
+          { token: '"', logprob: Math.log(0.03) },
+          { token: ' m', logprob: Math.log(0.015) },
+          { token: 'The', logprob: Math.log(0.005) },
+        ];
+        return list.sort((left, right) => right.logprob - left.logprob);
+      },
+    });
+
+    const args = [
+      'judge', 'alpaca-eval', '--outputs', 'soft_outputs.json', '--reference-outputs', 'reference-30.json', '--judge', 'oa:judge',
+      '--config', 'openai-judge.json', '--judge-prompt', alpacaPromptFile, '--lc-data', lcDirectory,
+    ];
+    const result = await runCli([...args, '--json'], { cwd: workspace.dir, env: judgeEnv(), timeoutMs: 60_000 });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(server.log).toHaveLength(30);
+    expect(server.log.every((entry) => entry.maxTokens === 1 && entry.temperature === 1 && entry.logprobs === true && entry.topLogprobs === 5)).toBe(true);
+    expect(server.log.every((entry) => entry.authorization === 'Bearer sk-oa-judge-test-000')).toBe(true);
+    expect(result.stderr).toContain('preferences: 30 from log-probabilities, 0 from the generated token');
+
+    // Expected, from the judge's beliefs: a position-biased item gives 2 − 0.7 = 1.3, mapped back to
+    // 1.7 when the pair was swapped; any other item gives 1 + strength wherever the model was shown.
+    const switched = outputs.map((output) => isSwitchedOutputs(output.instruction));
+    expect(switched.some(Boolean) && !switched.every(Boolean)).toBe(true);
+    const expectedPreferences = outputs.map((_, index) => (positional(index) ? (switched[index] ? 1.7 : 1.3) : 1 + strength(index)));
+    expect(expectedPreferences.filter((_, index) => positional(index))).toEqual(expect.arrayContaining([1.3, 1.7]));
+
+    const annotations = JSON.parse(workspace.read('soft_outputs.annotations.json')) as Array<Record<string, unknown>>;
+    expect(annotations).toHaveLength(30);
+    annotations.forEach((annotation, index) => {
+      expect(annotation.instruction).toBe(outputs[index]?.instruction);
+      expect(annotation.is_switched_outputs).toBe(switched[index]);
+      expect(annotation.preference as number).toBeCloseTo(expectedPreferences[index] as number, 10);
+      expect(annotation.annotator).toBe('alpaca_eval_clf[oa:judge, logprobs]');
+      const raw = annotation.raw_completion as { text: string; parsed_from: string; logprobs: { content: Array<{ top_logprobs: Array<{ token: string }> }> } };
+      expect(raw.parsed_from).toBe('logprobs');
+      expect(raw.logprobs.content[0]?.top_logprobs).toHaveLength(5);
+      expect(raw.logprobs.content[0]?.top_logprobs.map((entry) => entry.token)).toEqual(expect.arrayContaining(['m', 'M']));
+    });
+
+    const metrics = JSON.parse(result.stdout) as Record<string, number>;
+    const wins = expectedPreferences.map((preference) => preference - 1);
+    const mean = wins.reduce((sum, value) => sum + value, 0) / wins.length;
+    const variance = wins.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (wins.length - 1);
+    expect(metrics.win_rate).toBeCloseTo(mean * 100, 8);
+    expect(metrics.standard_error).toBeCloseTo(Math.sqrt(variance / wins.length) * 100, 8);
+    expect(metrics.n_total).toBe(30);
+
+    // A second output path: nothing in its progress file. The answers cached with their
+    // log-probabilities give the same soft preferences, never the generated token's hard ones.
+    const again = await runCli([...args, '--annotations-output', 'again.annotations.json', '--json'], { cwd: workspace.dir, env: judgeEnv(), timeoutMs: 60_000 });
+    expect(again.code, describeRun(again)).toBe(0);
+    const againAnnotations = JSON.parse(workspace.read('again.annotations.json')) as Array<{ preference: number }>;
+    againAnnotations.forEach((annotation, index) => expect(annotation.preference).toBeCloseTo(expectedPreferences[index] as number, 10));
+    expect((JSON.parse(again.stdout) as Record<string, number>).win_rate).toBeCloseTo(mean * 100, 8);
+
+    // The rerun of the first command: no request, and the summary says how the preferences were read.
+    const requestsSoFar = server.log.length;
+    const rerun = await runCli(args, { cwd: workspace.dir, env: judgeEnv(), timeoutMs: 60_000 });
+    expect(rerun.code, describeRun(rerun)).toBe(0);
+    expect(server.log).toHaveLength(requestsSoFar);
+    expect(rerun.stdout).toContain('(annotator alpaca_eval_clf[oa:judge, logprobs])');
+    expect(rerun.stdout).toMatch(new RegExp(`win rate\\s+${(mean * 100).toFixed(2)} ±`));
+    expect(rerun.stdout).toMatch(/judgments\s+30 from log-probabilities, 0 from the generated token/);
+  });
+
+  it('falls back to the generated token when the server refuses the logprobs parameters', async () => {
+    const { workspace, server } = suite;
+    const five = baseline.slice(0, 5);
+    workspace.write('reference-5.json', JSON.stringify(five, null, 2));
+    workspace.write('refused_outputs.json', JSON.stringify(outputs.slice(0, 5), null, 2));
+    workspace.write('openai-judge.json', openaiConfig(server.url));
+    // Always the first shown ("m"), and an HTTP 400 whenever logprobs are asked for.
+    server.setBehavior('judge', { text: 'm', rejectLogprobs: true, logprobs: [{ token: 'm', logprob: Math.log(0.5) }, { token: 'M', logprob: Math.log(0.5) }] });
+    const result = await runCli(
+      ['judge', 'alpaca-eval', '--outputs', 'refused_outputs.json', '--reference-outputs', 'reference-5.json', '--judge', 'oa:judge',
+        '--config', 'openai-judge.json', '--judge-prompt', alpacaPromptFile, '--lc-data', lcDirectory, '--json'],
+      // Its own cache: the test before cached these very judge prompts (with logprobs).
+      { cwd: workspace.dir, env: { ...judgeEnv(), MOA_CACHE_DIR: workspace.path('cache-logprobs-refused') }, timeoutMs: 60_000 },
+    );
+    expect(result.code, describeRun(result)).toBe(0);
+    // Each item: the refused request, then the same request without logprobs.
+    expect(server.log).toHaveLength(10);
+    expect(server.log.filter((entry) => entry.status === 400 && entry.logprobs === true)).toHaveLength(5);
+    expect(server.log.filter((entry) => entry.status === 200 && entry.logprobs === undefined)).toHaveLength(5);
+    expect(result.stderr).toContain('preferences: 0 from log-probabilities, 5 from the generated token');
+    const annotations = JSON.parse(workspace.read('refused_outputs.annotations.json')) as Array<{ preference: number; annotator: string; is_switched_outputs: boolean }>;
+    expect(annotations).toHaveLength(5);
+    for (const annotation of annotations) {
+      expect(annotation.preference).toBe(annotation.is_switched_outputs ? 2 : 1);
+      expect(annotation.annotator).toBe('alpaca_eval_clf[oa:judge, generated token]');
+    }
   });
 });
