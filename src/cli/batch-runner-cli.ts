@@ -18,7 +18,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { Command } from 'commander';
-import { batchSummaryLine, createBatchProgress, type BatchProgressView } from '../batch/batch-progress.js';
+import { batchSummaryLine, createBatchProgress, type BatchProgressView } from './batch-progress.js';
 import { unpricedModels } from '../batch/cost.js';
 import { defaultCachePath, openResponseCache, type SqliteResponseCache } from '../batch/response-cache.js';
 import {

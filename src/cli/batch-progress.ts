@@ -5,10 +5,10 @@
  * `maxMessages` of each). A fold of the runner's BatchEvents.
  */
 import pc from 'picocolors';
-import { formatCount, formatDuration, truncate, type Colors } from '../cli/terminal.js';
+import type { BatchEvent, BatchStats, BatchSummary } from '../batch/run-batch.js';
+import { formatCount, formatDuration, truncate, type Colors } from './terminal.js';
 
 const PLAIN: Colors = pc.createColors(false);
-import type { BatchEvent, BatchStats, BatchSummary } from './run-batch.js';
 
 export interface BatchProgressView {
   onEvent(event: BatchEvent): void;

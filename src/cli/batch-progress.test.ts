@@ -1,7 +1,7 @@
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import { batchSummaryLine, createBatchProgress, progressText } from './batch-progress.js';
-import type { BatchStats, BatchSummary } from './run-batch.js';
+import type { BatchStats, BatchSummary } from '../batch/run-batch.js';
 
 const colors = pc.createColors(false);
 const stats = (over: Partial<BatchStats> = {}): BatchStats => ({
