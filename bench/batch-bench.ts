@@ -17,15 +17,13 @@
  * the median of three runs.
  * Always exits 0 once the measures ran: a missed target is reported, not an error.
  */
+import { ROOT, startFakeServerProcess, stopChild } from './support/child-processes.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SERVER_MAIN = resolve(ROOT, 'test/support/fake-llm-server-main.ts');
 const CLI = resolve(ROOT, 'dist/cli/main.js');
 const JSON_OUTPUT = process.argv.includes('--json');
 
@@ -55,47 +53,8 @@ const RSS_GROWTH_NOTE = `NOTE  the heap left after every full GC stays at ~21 MB
       prompts (6,000 prompts: 155 and 174 MB). Item concurrency (12-64) does not change it.
 `;
 
-async function startServerChild(): Promise<{ child: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    FAKE_LLM_CONFIG: JSON.stringify({ defaultBehavior: { delayMs: SERVICE_MS, tokens: TOKENS } }),
-  };
-  delete env['NODE_OPTIONS'];
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error('the fake LLM server did not print FAKE_LLM_URL within 20 s')), 20_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the fake LLM server exited early (code ${code}, signal ${signal})`));
-    });
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (data: string) => {
-      buffered += data;
-      const match = /FAKE_LLM_URL=(\S+)/.exec(buffered);
-      if (match) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolveUrl(match[1]!);
-      }
-    });
-  });
-  return { child, url };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      done();
-    }, 3_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
+function startServerChild(): Promise<{ child: ChildProcess; url: string }> {
+  return startFakeServerProcess({ defaultBehavior: { delayMs: SERVICE_MS, tokens: TOKENS } });
 }
 
 interface Summary {

@@ -7,10 +7,9 @@
  * target), then, with --json, every number as JSON. Always exits 0 once the
  * measures ran: a missed target is reported, not an error.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startFakeServerProcess, stopChild } from './support/child-processes.js';
+import type { ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { streamText } from 'ai';
 import {
@@ -28,8 +27,6 @@ import {
 
 // ---------------------------------------------------------------- configuration
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SERVER_MAIN = resolve(ROOT, 'test/support/fake-llm-server-main.ts');
 const JSON_OUTPUT = process.argv.includes('--json');
 const PROMPT = 'Explain, in a few paragraphs, why the sky is blue and why sunsets are red.';
 
@@ -75,49 +72,11 @@ for (let index = 0; index < CPU_PROPOSERS; index++) behaviors[cpuModel(index)] =
 
 // ---------------------------------------------------------------- fake server (child process)
 
-async function startServerChild(): Promise<{ child: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FAKE_LLM_CONFIG: JSON.stringify({ behaviors, defaultBehavior: { tokens: 20 } }) };
-  delete env['NODE_OPTIONS']; // a --cpu-prof meant for the bench should not profile the server too
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error('the fake LLM server did not print FAKE_LLM_URL within 20 s')), 20_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the fake LLM server exited early (code ${code}, signal ${signal})`));
-    });
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (data: string) => {
-      buffered += data;
-      const match = /FAKE_LLM_URL=(\S+)/.exec(buffered);
-      if (match) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolveUrl(match[1]!);
-      }
-    });
-  });
-  return { child, url };
+function startServerChild(): Promise<{ child: ChildProcess; url: string }> {
+  return startFakeServerProcess({ behaviors, defaultBehavior: { tokens: 20 } });
 }
 
-function stopServerChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolveStop();
-    }, 3_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolveStop();
-    });
-    child.kill('SIGTERM');
-  });
-}
+const stopServerChild = (child: ChildProcess): Promise<void> => stopChild(child);
 
 // ---------------------------------------------------------------- helpers
 

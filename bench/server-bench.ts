@@ -30,16 +30,14 @@
  * Prints one line per measure with its target and PASS/FAIL; always exits 0
  * once the measures ran (a missed target is reported, not an error).
  */
+import { ROOT, startFakeServerProcess, stopChild, waitForLine } from './support/child-processes.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const FAKE_MAIN = resolve(ROOT, 'test/support/fake-llm-server-main.ts');
 const CLI = resolve(ROOT, 'dist/cli/main.js');
 const JSON_OUTPUT = process.argv.includes('--json');
 const PROMPT = 'Explain, in a few paragraphs, why the sky is blue and why sunsets are red.';
@@ -60,33 +58,8 @@ const TARGETS = { p99AddedMs: 25, requestsPerSecond: 100, peakRssMb: 300, errors
 
 // ---------------------------------------------------------------- processes
 
-function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<string> {
-  return new Promise((resolveLine, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start within 20 s:\n${buffered}`)), 20_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited early (code ${code}, signal ${signal}):\n${buffered}`));
-    });
-    const source = child[stream]!;
-    source.setEncoding('utf8');
-    source.on('data', (data: string) => {
-      buffered += data;
-      const match = pattern.exec(buffered);
-      if (match) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolveLine(match[1]!);
-      }
-    });
-  });
-}
-
 async function startFake(behavior: { delayMs: number; tokenDelayMs?: number }): Promise<{ child: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FAKE_LLM_CONFIG: JSON.stringify({ defaultBehavior: { tokens: TOKENS, ...behavior } }) };
-  delete env['NODE_OPTIONS'];
-  const child = spawn(process.execPath, ['--import', 'tsx', FAKE_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return { child, url: await waitForLine(child, 'stdout', /FAKE_LLM_URL=(\S+)/, 'the fake LLM server') };
+  return startFakeServerProcess({ defaultBehavior: { tokens: TOKENS, ...behavior } });
 }
 
 async function startMoaServer(configFile: string): Promise<{ child: ChildProcess; url: string }> {
@@ -100,32 +73,9 @@ async function startMoaServer(configFile: string): Promise<{ child: ChildProcess
   return { child, url };
 }
 
-function isAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, then SIGKILL after 15 s; done when the process is gone ('exit', or its pid no longer exists). */
+/** SIGTERM, then SIGKILL after 15 s (the server drains first). */
 function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const poll = setInterval(() => {
-      if (!isAlive(child.pid)) done();
-    }, 100);
-    const done = (): void => {
-      clearTimeout(killer);
-      clearInterval(poll);
-      resolveStop();
-    };
-    child.once('exit', done);
-    child.kill('SIGTERM');
-  });
+  return stopChild(child, 15_000);
 }
 
 /** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
