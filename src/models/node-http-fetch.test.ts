@@ -39,6 +39,32 @@ describe('createNodeHttpFetch', () => {
     expect(deltas).toEqual(['one ', 'two ', 'three']);
   });
 
+  it('streams NDJSON (Ollama) line by line instead of waiting for the end', async () => {
+    const lines = ['{"n":1}\n', '{"n":2}\n', '{"n":3}\n'];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const ndjson = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      response.write(lines[0]);
+      void gate.then(() => response.end(lines.slice(1).join('')));
+    });
+    await new Promise<void>((resolve) => ndjson.listen(0, '127.0.0.1', resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(ndjson.address() as AddressInfo).port}/api/chat`, { method: 'POST', body: '{}' });
+      const reader = response.body!.getReader();
+      // The first line arrives while the server still holds the rest back: the body was not buffered.
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toBe(lines[0]);
+      release();
+      let rest = '';
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+      expect(rest).toBe(lines.slice(1).join(''));
+    } finally {
+      release();
+      await new Promise<void>((resolve) => ndjson.close(() => resolve()));
+    }
+  });
+
   it('passes HTTP errors through with status and Retry-After', async () => {
     server.setBehavior('limited', { failures: [{ status: 429, retryAfter: 3, message: 'slow down' }] });
     const error = await callModel(registryFor(server.url).resolve('fake:limited'), { prompt, signal: new AbortController().signal }).catch((caught: unknown) => caught);

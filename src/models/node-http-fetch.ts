@@ -64,8 +64,14 @@ function toResponse(message: IncomingMessage, body: BodyInit | null): Response {
   return new Response(body, { status: message.statusCode ?? 0, statusText: message.statusMessage ?? '', headers });
 }
 
-function isEventStream(message: IncomingMessage): boolean {
-  return String(message.headers['content-type'] ?? '').includes('text/event-stream');
+/**
+ * Streamed bodies stay streams: server-sent events (OpenAI, Anthropic, Google), NDJSON
+ * (Ollama) and anything that is not plain JSON. A JSON body is read whole first: a buffer
+ * makes a cheaper Response than a web stream, and the SDK parses it in one piece anyway.
+ */
+function isStreamed(message: IncomingMessage): boolean {
+  const type = String(message.headers['content-type'] ?? '').toLowerCase();
+  return /event-stream|ndjson|jsonl/.test(type) || !type.includes('json');
 }
 
 export function createNodeHttpFetch(): NodeHttpFetch {
@@ -101,7 +107,7 @@ export function createNodeHttpFetch(): NodeHttpFetch {
         (message) => {
           const body = decoded(message);
           const finish = (): void => signal?.removeEventListener('abort', onAbort);
-          if (isEventStream(message)) {
+          if (isStreamed(message)) {
             // A stream stays a stream; aborting the signal destroys it.
             settled = true;
             body.once('close', finish);
