@@ -24,14 +24,9 @@ import { ConfigError, MoAError } from '../util/errors.js';
 import type { CommandRegistration } from './command-registration.js';
 import { BENCH_DATA_ENV } from './eval-batch.js';
 import { registerEvalGenerateCommands } from './eval-generate.js';
-import {
-  addJudgeOptions,
-  judgeAlpacaEvalOutputs,
-  lengthControlDirectory,
-  registerJudgeMtBench,
-  renderAlpacaEvalMetrics,
-  type JudgeAlpacaEvalFlags,
-} from './eval-judge.js';
+import { addJudgeOptions } from './eval-judge.js';
+import { judgeAlpacaEvalOutputs, lengthControlDirectory, renderAlpacaEvalMetrics, type JudgeAlpacaEvalFlags } from './judge-alpaca-eval.js';
+import { registerJudgeMtBench } from './judge-mt-bench.js';
 import { EXIT_OK } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
 

@@ -1,7 +1,7 @@
 // Configuration and usage errors end to end: exit code 2, and a message that says where the problem is.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeLLMServer, type FakeLLMServer } from '../support/fake-llm-server.js';
-import { assertCliBuilt, cliEnv, describeRun, fakeProvider, makeWorkspace, runCli, type Workspace } from './run-cli.js';
+import { assertCliBuilt, describeRun, fakeProvider, makeWorkspace, runCli, type Workspace } from './run-cli.js';
 
 let server: FakeLLMServer;
 const workspaces: Workspace[] = [];
