@@ -244,6 +244,53 @@ export function parseRetryAfter(headers: Record<string, string> | undefined, now
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/**
+ * google.rpc.RetryInfo in a Google error body (`{error:{details:[{'@type': '…RetryInfo', retryDelay: '37s'}]}}`):
+ * the Gemini API says when to retry a 429 there, not in a Retry-After header.
+ */
+export function parseRetryInfo(responseBody: string | undefined): number | undefined {
+  if (!responseBody) return undefined;
+  try {
+    const details = (JSON.parse(responseBody) as { error?: { details?: unknown } } | null)?.error?.details;
+    if (!Array.isArray(details)) return undefined;
+    for (const detail of details as Array<{ '@type'?: unknown; retryDelay?: unknown } | null>) {
+      if (typeof detail?.['@type'] !== 'string' || !detail['@type'].endsWith('google.rpc.RetryInfo')) continue;
+      const match = typeof detail.retryDelay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(detail.retryDelay) : null;
+      if (match) return Math.round(Number(match[1]) * 1000);
+    }
+  } catch {
+    // not JSON: no retry information
+  }
+  return undefined;
+}
+
+/**
+ * Anthropic's error types and the HTTP status each stands for. An error event inside a stream that
+ * had already begun (`event: error`, e.g. `overloaded_error`) reaches us from @ai-sdk/anthropic as
+ * the plain `{ type, message }` object the server sent.
+ */
+const ANTHROPIC_ERROR_STATUS: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+function isStreamErrorBody(error: unknown): error is { type: string; message: string } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    !(error instanceof Error) &&
+    typeof (error as { type?: unknown }).type === 'string' &&
+    typeof (error as { message?: unknown }).message === 'string'
+  );
+}
+
 function upstreamMessage(error: APICallError): string {
   // Prefer the provider's own words from an OpenAI-style error body.
   if (error.responseBody) {
@@ -266,7 +313,7 @@ export function toProviderError(error: unknown, resolved: Pick<ResolvedModel, 'p
     const status = error.statusCode;
     const headers = error.responseHeaders;
     const requestId = headers?.['x-request-id'] ?? headers?.['request-id'];
-    const retryAfterMs = parseRetryAfter(headers);
+    const retryAfterMs = parseRetryAfter(headers) ?? parseRetryInfo(error.responseBody);
     // No status: the request never got an answer (connection refused, reset, DNS).
     const causeCode = status === undefined ? (error.cause as { cause?: { code?: string }; code?: string } | undefined) : undefined;
     const networkCode = causeCode?.code ?? causeCode?.cause?.code;
@@ -281,6 +328,15 @@ export function toProviderError(error: unknown, resolved: Pick<ResolvedModel, 'p
         code: status === 429 ? 'rate_limited' : status === undefined ? 'network_error' : 'provider_error',
       },
     );
+  }
+  if (isStreamErrorBody(error)) {
+    const status = ANTHROPIC_ERROR_STATUS[error.type];
+    return new ProviderError(`${resolved.label}: ${error.message} (${error.type} in the stream)`, {
+      ...base,
+      ...(status !== undefined ? { status } : {}),
+      isRetryable: status !== undefined && isRetryableStatus(status),
+      code: status === 429 ? 'rate_limited' : 'provider_error',
+    });
   }
   const message = error instanceof Error ? error.message : String(error);
   const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;

@@ -35,6 +35,18 @@ function ollamaBaseURL(baseURL: string | undefined): string | undefined {
   return trimmed.endsWith('/api') ? trimmed : `${trimmed}/api`;
 }
 
+/**
+ * ANTHROPIC_BASE_URL as Anthropic's own SDKs, Claude Code and the Anthropic-compatible gateways
+ * write it is the origin (`https://api.anthropic.com`, `http://localhost:4000`), to which the client
+ * adds `/v1/messages`; @ai-sdk/anthropic adds only `/messages` (it special-cases the official
+ * origin alone). Accept both forms: append `/v1` unless the URL already ends with it.
+ */
+function anthropicBaseURL(baseURL: string | undefined): string | undefined {
+  if (!baseURL) return undefined;
+  const trimmed = baseURL.replace(/\/+$/, '');
+  return trimmed.endsWith('/v1') ? trimmed : `${trimmed}/v1`;
+}
+
 export function createModelFactory(connection: ProviderConnection): ModelFactory {
   const common = {
     ...(connection.headers ? { headers: connection.headers } : {}),
@@ -52,10 +64,11 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
       return (modelId) => provider.chat(modelId);
     }
     case 'anthropic': {
+      const baseURL = anthropicBaseURL(connection.baseURL);
       const provider = createAnthropic({
         ...common,
         ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
-        ...(connection.baseURL ? { baseURL: connection.baseURL } : {}),
+        ...(baseURL ? { baseURL } : {}),
       });
       return (modelId) => provider(modelId);
     }

@@ -49,7 +49,7 @@ export class ProviderError extends MoAError {
   readonly status: number | undefined;
   readonly requestId: string | undefined;
   readonly isRetryable: boolean;
-  /** From a Retry-After / retry-after-ms header, when the provider sent one. */
+  /** How long the provider asked us to wait: a Retry-After / retry-after-ms header, or Google's RetryInfo `retryDelay` in the error body. */
   readonly retryAfterMs: number | undefined;
   constructor(
     message: string,
