@@ -112,6 +112,22 @@ async function waitForRunStatus(page: Page, status: string): Promise<void> {
   await expect.poll(() => page.locator('#run-status').getAttribute('data-status'), WAIT).toBe(status);
 }
 
+/**
+ * Ask, then wait until THIS run reached `status`: the status badge still shows the previous run's
+ * 'done' until the new run starts, so first wait for the new run's id to replace the previous one.
+ */
+async function askAndWait(page: Page, question: string, status: string): Promise<void> {
+  const previous = await page.locator('#current-turn').getAttribute('data-run-id');
+  await ask(page, question);
+  await expect
+    .poll(async () => {
+      const current = await page.locator('#current-turn').getAttribute('data-run-id');
+      return current !== null && current !== previous;
+    }, WAIT)
+    .toBe(true);
+  await waitForRunStatus(page, status);
+}
+
 /** Every card of the 3-layer `web` preset: layers 1 and 2 alpha + beta, layer 3 the judge. */
 async function expectWebCardsDone(page: Page): Promise<void> {
   await expect.poll(() => cardCount(page, 'done'), WAIT).toBe(5);
@@ -207,8 +223,7 @@ describe('the web page', () => {
     // A follow-up continues the conversation: every agent of the second run sees the first turn.
     const firstRunRequests = fake.log.length;
     expect(firstRunRequests).toBe(5);
-    await ask(page, 'And at sunset?');
-    await waitForRunStatus(page, 'done');
+    await askAndWait(page, 'And at sunset?', 'done');
     await expectWebCardsDone(page);
     const secondRun = fake.log.slice(firstRunRequests);
     expect(secondRun).toHaveLength(5);
@@ -243,8 +258,7 @@ describe('the web page', () => {
     // The replayed conversation can be continued.
     const beforeContinue = fake.log.length;
     await page.locator('#preset').selectOption('lite');
-    await ask(page, 'Shorter please');
-    await waitForRunStatus(page, 'done');
+    await askAndWait(page, 'Shorter please', 'done');
     const continued = fake.log.slice(beforeContinue);
     expect(continued.length).toBe(2);
     expect(conversationOf(continued[0]!)).toEqual([
@@ -260,8 +274,7 @@ describe('the web page', () => {
     const { page } = session;
     await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(4);
     await page.locator('#preset').selectOption('web');
-    await ask(page, 'Why is the sky blue?');
-    await waitForRunStatus(page, 'done');
+    await askAndWait(page, 'Why is the sky blue?', 'done');
     const runId = await page.locator('#current-turn').getAttribute('data-run-id');
     const trace = await (await fetch(`${session.server.url}/api/runs/${runId}`)).text();
     await page.locator('#new-chat').click();
@@ -305,8 +318,7 @@ describe('the web page', () => {
     await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(4);
 
     await page.locator('#preset').selectOption('broken');
-    await ask(page, 'Will this work?');
-    await waitForRunStatus(page, 'failed');
+    await askAndWait(page, 'Will this work?', 'failed');
     expect(await page.locator('#run-error').textContent()).toContain('the broken model is down');
     expect(await page.locator('#layers .agent-card[data-status="failed"] .agent-error').textContent()).toContain('the broken model is down');
     // The failed question is back in the prompt box, and the conversation did not keep it.
@@ -329,8 +341,7 @@ describe('the web page', () => {
     // The next question starts a fresh conversation: neither the failed nor the stopped turn is sent.
     await page.locator('#preset').selectOption('lite');
     const before = fake.log.length;
-    await ask(page, 'Fresh question');
-    await waitForRunStatus(page, 'done');
+    await askAndWait(page, 'Fresh question', 'done');
     expect(conversationOf(fake.log[before]!)).toEqual([{ role: 'user', content: 'Fresh question' }]);
     expect(session.problems.errors).toEqual([]);
   });
@@ -341,8 +352,7 @@ describe('the web page', () => {
       const { page } = session;
       await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(4);
       await page.locator('#preset').selectOption('web');
-      await ask(page, 'Why is the sky blue?');
-      await waitForRunStatus(page, 'done');
+      await askAndWait(page, 'Why is the sky blue?', 'done');
       await expectWebCardsDone(page);
       // One column: every card as wide as the others, nothing wider than the screen.
       const widths = await page.locator('#layers .agent-card').evaluateAll((cards) => cards.map((card) => Math.round(card.getBoundingClientRect().width)));
@@ -385,8 +395,7 @@ describe('the web page with MOA_API_KEY', () => {
     await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(4);
     expect(await page.locator('#api-key-form').isHidden()).toBe(true);
     await page.locator('#preset').selectOption('web');
-    await ask(page, 'Why is the sky blue?');
-    await waitForRunStatus(page, 'done');
+    await askAndWait(page, 'Why is the sky blue?', 'done');
     await expectWebCardsDone(page);
 
     // The key is remembered: a reload needs no prompt.
