@@ -2,8 +2,8 @@
 // (one `message` JSON object, or the SSE event sequence when `stream: true`), with Anthropic's error
 // bodies and headers. Only node:http. Shapes follow what @ai-sdk/anthropic sends and parses
 // (its `anthropicMessagesResponseSchema`, `anthropicMessagesChunkSchema`, `anthropicErrorDataSchema`).
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, sendJson, serveFake, words } from './fake-vendor-http.js';
 
 /** One failed answer: `{type:"error", error:{type, message}}` with this status. */
 export interface AnthropicFailure {
@@ -86,22 +86,6 @@ function textOf(content: unknown): string {
     .join('\n\n');
 }
 
-function words(text: string): string[] {
-  return text.match(/\S+\s*/g) ?? [];
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  response.end(text);
-}
-
 function sse(response: ServerResponse, event: string, data: unknown): void {
   response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
@@ -110,7 +94,6 @@ export async function startFakeAnthropic(): Promise<FakeAnthropicServer> {
   const behaviors = new Map<string, AnthropicBehavior>();
   const consumed = new Map<string, number>();
   const log: AnthropicLogEntry[] = [];
-  const sockets = new Set<Socket>();
   let nextId = 1;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -231,18 +214,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropicServer> {
     response.end();
   }
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, { type: 'error', error: { type: 'api_error', message: `fake server error: ${String(error)}` } });
-      else response.end();
-    });
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { origin, close } = await serveFake(handle, (message) => ({ type: 'error', error: { type: 'api_error', message } }));
   return {
     origin,
     baseURL: `${origin}/v1`,
@@ -256,9 +228,6 @@ export async function startFakeAnthropic(): Promise<FakeAnthropicServer> {
       behaviors.clear();
       consumed.clear();
     },
-    close() {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

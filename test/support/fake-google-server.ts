@@ -4,8 +4,8 @@
 // Google's error bodies ({error:{code, message, status, details}}, RetryInfo on a 429). Only
 // node:http. Shapes follow what @ai-sdk/google sends and parses (`responseSchema`, `chunkSchema`,
 // `googleErrorDataSchema`).
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, sendJson as sendVendorJson, serveFake, words } from './fake-vendor-http.js';
 
 export interface GoogleFailure {
   /** HTTP status; the body's `status` is derived from it (429 → RESOURCE_EXHAUSTED, 503 → UNAVAILABLE, …). */
@@ -77,20 +77,11 @@ function partsText(content: unknown): string {
     .join('\n\n');
 }
 
-function words(text: string): string[] {
-  return text.match(/\S+\s*/g) ?? [];
-}
+const JSON_TYPE = 'application/json; charset=UTF-8';
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
+/** Google answers JSON with a charset. */
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
-  response.end(text);
+  sendVendorJson(response, status, body, headers, JSON_TYPE);
 }
 
 function googleError(code: number, message: string, details?: unknown[]): { error: Record<string, unknown> } {
@@ -103,7 +94,6 @@ export async function startFakeGoogle(): Promise<FakeGoogleServer> {
   const behaviors = new Map<string, GoogleBehavior>();
   const consumed = new Map<string, number>();
   const log: GoogleLogEntry[] = [];
-  const sockets = new Set<Socket>();
   let nextId = 1;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -205,18 +195,7 @@ export async function startFakeGoogle(): Promise<FakeGoogleServer> {
     response.end();
   }
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, googleError(500, `fake server error: ${String(error)}`));
-      else response.end();
-    });
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { origin, close } = await serveFake(handle, (message) => googleError(500, message), JSON_TYPE);
   return {
     origin,
     baseURL: `${origin}/v1beta`,
@@ -230,9 +209,6 @@ export async function startFakeGoogle(): Promise<FakeGoogleServer> {
       behaviors.clear();
       consumed.clear();
     },
-    close() {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

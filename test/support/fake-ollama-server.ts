@@ -1,7 +1,8 @@
 // A fake Ollama server for tests: GET /api/tags lists models, POST /api/chat answers in Ollama's own
 // format (one JSON object, or NDJSON when streaming). Only node:http; answers "<model> says: ..." words.
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './fake-vendor-http.js';
 
 export interface FakeOllamaRequest {
   model: string;
@@ -17,12 +18,6 @@ export interface FakeOllamaServer {
   close(): Promise<void>;
 }
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
-
 export async function startFakeOllama(models: Array<{ name: string; size: number }>): Promise<FakeOllamaServer> {
   const chats: FakeOllamaRequest[] = [];
   const server = createServer((request, response) => {
@@ -33,7 +28,7 @@ export async function startFakeOllama(models: Array<{ name: string; size: number
         return;
       }
       if (request.method === 'POST' && request.url === '/api/chat') {
-        const body = (await readJson(request)) as FakeOllamaRequest;
+        const body = JSON.parse(await readBody(request)) as FakeOllamaRequest;
         chats.push(body);
         const words = `${body.model} says: answer number ${chats.length}`.split(' ').map((word, index) => (index === 0 ? word : ` ${word}`));
         const base = { model: body.model, created_at: new Date().toISOString() };
