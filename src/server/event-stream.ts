@@ -45,28 +45,32 @@ export function createEventStream(onCancel: () => void, outgoing?: ServerRespons
   return outgoing ? nodeEventStream(onCancel, outgoing) : webEventStream(onCancel);
 }
 
-function nodeEventStream(onCancel: () => void, outgoing: ServerResponse): EventStream {
+/**
+ * The part both bodies share: `data: …` events queued in one tick go out together in one
+ * `deliver(text, last)` call (`last` once closed). While `ready()` is false (not started, or
+ * cancelled) the queue is held; `schedule()` sends it once it may be.
+ */
+interface Coalescer {
+  data(payload: string): void;
+  close(): void;
+  readonly closed: boolean;
+  /** Deliver what is queued at the next flush (e.g. once the response has started). */
+  schedule(): void;
+  readonly hasQueued: boolean;
+  /** The client went away: drop what is queued and accept nothing more. */
+  cancel(): void;
+}
+
+function coalescer(deliver: (text: string, last: boolean) => void, ready: () => boolean): Coalescer {
   let pending = '';
   let scheduled = false;
-  let started = false;
   let closed = false;
-  let cancelled = false;
-  outgoing.once('close', () => {
-    if (outgoing.writableFinished) return;
-    cancelled = true;
-    closed = true;
-    pending = '';
-    onCancel();
-  });
   const flush = (): void => {
     scheduled = false;
-    if (cancelled || !started) return;
-    if (closed) {
-      outgoing.end(pending);
-    } else if (pending) {
-      outgoing.write(pending);
-    }
+    if (!ready()) return;
+    const text = pending;
     pending = '';
+    deliver(text, closed);
   };
   const schedule = (): void => {
     if (!scheduled) {
@@ -88,12 +92,45 @@ function nodeEventStream(onCancel: () => void, outgoing: ServerResponse): EventS
     get closed() {
       return closed;
     },
+    schedule,
+    get hasQueued() {
+      return pending !== '' || closed;
+    },
+    cancel() {
+      closed = true;
+      pending = '';
+    },
+  };
+}
+
+function nodeEventStream(onCancel: () => void, outgoing: ServerResponse): EventStream {
+  let started = false;
+  let cancelled = false;
+  const queue = coalescer(
+    (text, last) => {
+      if (last) outgoing.end(text);
+      else if (text) outgoing.write(text);
+    },
+    () => started && !cancelled,
+  );
+  outgoing.once('close', () => {
+    if (outgoing.writableFinished) return;
+    cancelled = true;
+    queue.cancel();
+    onCancel();
+  });
+  return {
+    data: (payload) => queue.data(payload),
+    close: () => queue.close(),
+    get closed() {
+      return queue.closed;
+    },
     response(headers = {}) {
       if (!started && !cancelled) {
         started = true;
         // The head goes out with the first flush: one socket write for the head and the first events.
         outgoing.writeHead(200, { ...SSE_HEADERS, ...headers });
-        if (pending || closed) schedule();
+        if (queue.hasQueued) queue.schedule();
       }
       return RESPONSE_ALREADY_SENT;
     },
@@ -102,49 +139,29 @@ function nodeEventStream(onCancel: () => void, outgoing: ServerResponse): EventS
 
 function webEventStream(onCancel: () => void): EventStream {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let pending = '';
-  let scheduled = false;
-  let closed = false;
   let cancelled = false;
+  const queue = coalescer(
+    (text, last) => {
+      if (text) controller.enqueue(encoder.encode(text));
+      if (last) controller.close();
+    },
+    () => !cancelled,
+  );
   const body = new ReadableStream<Uint8Array>({
     start(streamController) {
       controller = streamController;
     },
     cancel() {
       cancelled = true;
-      closed = true;
-      pending = '';
+      queue.cancel();
       onCancel();
     },
   });
-  const flush = (): void => {
-    scheduled = false;
-    if (cancelled) return;
-    if (pending) {
-      controller.enqueue(encoder.encode(pending));
-      pending = '';
-    }
-    if (closed) controller.close();
-  };
-  const schedule = (): void => {
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
-  };
   return {
-    data(payload) {
-      if (closed) return;
-      pending += `data: ${payload}\n\n`;
-      schedule();
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      schedule();
-    },
+    data: (payload) => queue.data(payload),
+    close: () => queue.close(),
     get closed() {
-      return closed;
+      return queue.closed;
     },
     response(headers = {}) {
       return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
