@@ -5,11 +5,10 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../core/load-config.js';
-import { choosePresetInput } from '../core/preset-choice.js';
-import { ConfigError } from '../util/errors.js';
 import { ensureDefaultLocalModel } from './prepare-preset.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, startServer } from '../server/start-server.js';
 import { DEFAULT_LIMITS } from '../server/app.js';
+import { choosePresetsForServer } from '../server/preset-catalog.js';
 import type { CommandRegistration } from './command-registration.js';
 import { EXIT_OK } from './exit-codes.js';
 import { colorsFor } from './terminal.js';
@@ -61,17 +60,15 @@ export function registerServeCommand({ program, io, setExitCode }: CommandRegist
     .action(async (options: ServeOptions) => {
       const colors = colorsFor(io.stderr, io.env);
       const config = loadConfig({ ...(options.config !== undefined ? { configPath: options.config } : {}), env: io.env });
-      // The machine default (no defaultPreset): say which, and fetch the local model before listening.
-      const choice = await choosePresetInput(config, undefined, { env: io.env }).catch((error: unknown) => {
-        if (error instanceof ConfigError) return undefined;
-        throw error;
-      });
-      if (choice?.detected) {
-        io.stderr.write(colors.dim(`moa: ${choice.detected.notice}\n`));
-        if (choice.detected.source === 'local') await ensureDefaultLocalModel(options, io);
+      // The machine default (no defaultPreset), chosen once: say which, and fetch the local model before listening.
+      const machinePresets = await choosePresetsForServer(config, io.env);
+      if (machinePresets.detected) {
+        io.stderr.write(colors.dim(`moa: ${machinePresets.detected.notice}\n`));
+        if (machinePresets.detected.source === 'local') await ensureDefaultLocalModel(options, io);
       }
       const server = await startServer({
         config,
+        machinePresets,
         env: io.env,
         host: options.host,
         port: options.port,

@@ -5,6 +5,7 @@
  */
 import type { PresetInput, ProviderSettings } from '../core/config-schema.js';
 import type { LoadedConfig } from '../core/load-config.js';
+import { selfMoAPreset, type DefaultChoice } from '../core/machine-default.js';
 import { choosePresetInput } from '../core/preset-choice.js';
 import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
 import { ConfigError } from '../util/errors.js';
@@ -41,6 +42,8 @@ export interface MachinePresets {
   defaultPreset?: { name: string; input: PresetInput };
   /** Inputs that replace a listed preset's, e.g. the built-in `self-moa` over this machine's default model. */
   overrides?: Record<string, PresetInput>;
+  /** What the machine default was built from, when the default came from the machine (not the config). */
+  detected?: DefaultChoice;
 }
 
 /**
@@ -53,12 +56,17 @@ export async function choosePresetsForServer(config: LoadedConfig, env: Record<s
   try {
     const choice = await choosePresetInput(config, undefined, { env });
     chosen.defaultPreset = { name: choice.name, input: choice.input };
+    if (choice.detected) chosen.detected = choice.detected;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
   }
   if (Object.hasOwn(config.presets, 'self-moa') && !config.configPresetNames.includes('self-moa')) {
     try {
-      chosen.overrides = { 'self-moa': (await choosePresetInput(config, 'self-moa', { env })).input };
+      // The machine was probed once already when the default came from it: bind self-moa to the same model.
+      const input = chosen.detected
+        ? selfMoAPreset(chosen.detected.primaryModel)
+        : (await choosePresetInput(config, 'self-moa', { env })).input;
+      chosen.overrides = { 'self-moa': input };
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
     }
