@@ -188,7 +188,7 @@ export interface RunBatchOptions<Item extends BatchItem, Output extends object> 
   signal?: AbortSignal;
   total?: number;
   /** Defaults of every run (a preset's own settings win). */
-  runDefaults?: Pick<RunOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs'>;
+  runDefaults?: Pick<RunOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs'>;
   onEvent?: (event: BatchEvent) => void;
   clock?: () => number;
 }
@@ -273,7 +273,8 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
     let cacheHits = 0;
     let runs = 0;
     const account = (event: MoAEvent): void => {
-      if (event.type === 'agent-start') {
+      // Count what was sent: an agent cut or cancelled while queued, or answered from the cache, sent nothing.
+      if (event.type === 'agent-call') {
         stats.calls++;
       } else if (event.type === 'agent-end' || event.type === 'agent-error') {
         usage = addUsage(usage, event.usage);
@@ -281,7 +282,6 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
         if (event.type === 'agent-end' && event.cached) {
           cacheHits++;
           stats.cacheHits++;
-          stats.calls--; // a hit is counted as a cache hit, not a call
           return;
         }
         if (event.usage.inputTokens === 0 && event.usage.outputTokens === 0) return;

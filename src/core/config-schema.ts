@@ -68,6 +68,7 @@ export const presetSchema = z.strictObject({
   quorum: z.number().int().positive().optional(),
   graceMs: milliseconds.optional(),
   timeoutMs: z.number().int().positive().optional(),
+  attemptTimeoutMs: z.number().int().positive().optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
 });
 

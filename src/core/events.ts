@@ -40,6 +40,8 @@ export type MoAEventBody =
     }
   | { type: 'layer-start'; layer: number; references: number }
   | { type: 'agent-start'; layer: number; agent: number; model: string }
+  /** A request left for the provider: the agent held a concurrency slot and passed the rate limiter (a cache hit sends none). */
+  | { type: 'agent-call'; layer: number; agent: number; model: string; attempt: number }
   | { type: 'agent-delta'; layer: number; agent: number; delta: string }
   | {
       type: 'agent-retry';
@@ -103,6 +105,7 @@ export const EVENT_TYPES: readonly MoAEventType[] = [
   'run-start',
   'layer-start',
   'agent-start',
+  'agent-call',
   'agent-delta',
   'agent-retry',
   'agent-end',

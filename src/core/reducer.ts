@@ -20,6 +20,8 @@ export interface AgentResult {
   usage: Usage;
   latencyMs?: number;
   attempts: number;
+  /** Requests that reached a provider (from `agent-call` events; absent in traces written before them). */
+  calls?: number;
   finishReason?: FinishReason;
   /** True when the answer came from the response cache. */
   cached?: boolean;
@@ -118,6 +120,11 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
         agent.attempts += 1;
         agent.text = '';
       }
+      break;
+    }
+    case 'agent-call': {
+      const agent = agentAt(state, event.layer, event.agent);
+      if (agent) agent.calls = (agent.calls ?? 0) + 1;
       break;
     }
     case 'agent-delta': {

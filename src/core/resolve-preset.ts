@@ -45,6 +45,7 @@ export interface ResolvedPreset {
   layers: ResolvedLayer[];
   synthesisPrompt: string;
   timeoutMs?: number;
+  attemptTimeoutMs?: number;
   maxRetries?: number;
 }
 
@@ -171,6 +172,7 @@ export function resolvePreset(input: PresetInput | unknown, options: ResolveOpti
     layers: [...proposerLayers, { agents: [aggregator], aggregator: true, minSuccessful: 1 }],
     synthesisPrompt,
     ...(preset.timeoutMs !== undefined ? { timeoutMs: preset.timeoutMs } : {}),
+    ...(preset.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: preset.attemptTimeoutMs } : {}),
     ...(preset.maxRetries !== undefined ? { maxRetries: preset.maxRetries } : {}),
   };
 }

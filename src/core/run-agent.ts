@@ -5,9 +5,10 @@
  */
 import type { ResolvedModel } from '../models/registry.js';
 import { callModel } from '../models/call-model.js';
-import { estimateCallTokens } from '../models/rate-limiter.js';
+import { estimateCallTokens, RateLimitWaitError, type RatePermit } from '../models/rate-limiter.js';
 import { ProviderError, toErrorInfo, type ErrorInfo } from '../util/errors.js';
 import { backoffDelay, sleep } from '../util/sleep.js';
+import { AgentDeadline } from './agent-deadline.js';
 import type { RunContext } from './run-context.js';
 import type { ResolvedAgent } from './resolve-preset.js';
 import { buildAgentPrompt } from './synthesis-prompt.js';
@@ -16,58 +17,100 @@ import { responseCacheKey, type CachedResponse } from './response-cache.js';
 
 export type AgentOutcome =
   | { ok: true; text: string; usage: Usage }
-  | { ok: false; error: ErrorInfo; errors: ErrorInfo[]; cut: boolean; aborted: boolean };
+  | {
+      ok: false;
+      error: ErrorInfo;
+      errors: ErrorInfo[];
+      cut: boolean;
+      aborted: boolean;
+      /** Requests that reached a provider (0: the agent never left the queue). */
+      calls: number;
+    };
 
 /** The reason a layer gives when its straggler policy cuts an agent. */
 export const CUT_REASON = Symbol('moa.cut');
 
-function linkedController(parent: AbortSignal): { controller: AbortController; release: () => void } {
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', onAbort, { once: true });
-  return { controller, release: () => parent.removeEventListener('abort', onAbort) };
+/** Seconds for messages: "3600 s", "1.5 s". */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** A Retry-After (or limiter pause) the agent will not wait for: this model is given up for now. */
+export function rateLimitedError(resolved: ResolvedModel, waitMs: number, why: 'cap' | 'deadline', capMs: number): ProviderError {
+  const longer = why === 'cap' ? `longer than the ${seconds(capMs)} a run waits for a rate limit (maxRetryAfterMs)` : 'longer than what is left of timeoutMs';
+  return new ProviderError(`${resolved.label}: rate-limited by ${resolved.provider} for ${seconds(waitMs)}, ${longer}`, {
+    provider: resolved.provider,
+    model: resolved.label,
+    status: 429,
+    isRetryable: false,
+    code: 'rate_limited',
+  });
 }
 
 async function attempt(
   context: RunContext,
   resolved: ResolvedModel,
   request: Omit<Parameters<typeof callModel>[1], 'signal'>,
-  signal: AbortSignal,
+  deadline: AgentDeadline,
+  /** Called once the request really leaves for the provider (it held a slot and passed the rate limiter). */
+  onSend: () => void,
 ): ReturnType<typeof callModel> {
-  const timeoutMs = resolved.timeoutMs ?? context.timeoutMs;
   const limiter = resolved.limiter;
+  const queued = deadline.signal;
   return resolved.queue.add(
     async () => {
-      // Holding a concurrency slot, wait for the provider's rate limits (and any pause after a 429).
-      const permit = limiter ? await limiter.acquire(limiter.unlimited ? 0 : estimateCallTokens(request.prompt, request.maxTokens), signal) : undefined;
+      // Holding a concurrency slot, wait for the provider's rate limits (and any pause after a 429),
+      // but never past the deadline: a pause longer than that fails the attempt at once.
+      let permit: RatePermit | undefined;
+      if (limiter) {
+        const maxWaitMs = Math.min(deadline.remainingMs(), context.maxRetryAfterMs);
+        try {
+          permit = await limiter.acquire(limiter.unlimited ? 0 : estimateCallTokens(request.prompt, request.maxTokens), queued, { maxWaitMs });
+        } catch (error) {
+          if (error instanceof RateLimitWaitError) {
+            throw rateLimitedError(resolved, error.pausedForMs, maxWaitMs === context.maxRetryAfterMs ? 'cap' : 'deadline', context.maxRetryAfterMs);
+          }
+          throw error;
+        }
+      }
       let actualTokens: number | undefined;
-      const { controller, release } = linkedController(signal);
-      const timer = setTimeout(() => {
-        controller.abort(
-          new ProviderError(`${resolved.label}: no complete answer within ${timeoutMs} ms (timeoutMs)`, {
-            provider: resolved.provider,
-            model: resolved.label,
-            isRetryable: true,
-            code: 'timeout',
-          }),
-        );
-      }, timeoutMs);
+      // The call's own signal: the deadline, and the attempt's own limit when one is set (a hung call is retried).
+      const attemptTimeoutMs = resolved.attemptTimeoutMs ?? context.attemptTimeoutMs;
+      const call = new AbortController();
+      const onDeadline = (): void => call.abort(queued.reason);
+      if (queued.aborted) onDeadline();
+      else queued.addEventListener('abort', onDeadline, { once: true });
+      const attemptTimer =
+        attemptTimeoutMs !== undefined && attemptTimeoutMs < deadline.remainingMs()
+          ? setTimeout(
+              () =>
+                call.abort(
+                  new ProviderError(`${resolved.label}: no complete answer within ${attemptTimeoutMs} ms (attemptTimeoutMs)`, {
+                    provider: resolved.provider,
+                    model: resolved.label,
+                    isRetryable: true,
+                    code: 'timeout',
+                  }),
+                ),
+              attemptTimeoutMs,
+            )
+          : undefined;
+      const signal = call.signal;
       // Race the call against its own signal too, so a provider that ignores
-      // the abort signal cannot hold the agent past its timeout.
+      // the abort signal cannot hold the agent past its deadline.
       let rejectAborted: (reason: unknown) => void = () => undefined;
       const aborted = new Promise<never>((_, reject) => {
         rejectAborted = reject;
       });
       aborted.catch(() => undefined);
-      const onAbort = (): void => rejectAborted(controller.signal.reason);
-      controller.signal.addEventListener('abort', onAbort, { once: true });
+      const onAbort = (): void => rejectAborted(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
       try {
+        if (signal.aborted) throw signal.reason;
+        onSend();
         const onDelta = request.onDelta;
-        const guarded = onDelta
-          ? { ...request, onDelta: (delta: string) => void (controller.signal.aborted || onDelta(delta)) }
-          : request;
-        const result = await Promise.race([callModel(resolved, { ...guarded, signal: controller.signal }), aborted]);
+        const guarded = onDelta ? { ...request, onDelta: (delta: string) => void (signal.aborted || onDelta(delta)) } : request;
+        const result = await Promise.race([callModel(resolved, { ...guarded, signal }), aborted]);
         actualTokens = result.usage.inputTokens + result.usage.outputTokens;
         return result;
       } catch (error) {
@@ -76,26 +119,23 @@ async function attempt(
         throw error;
       } finally {
         permit?.settle(actualTokens);
-        clearTimeout(timer);
         // The HTTP client may keep the signal alive: drop the listener, or it
         // would keep this call's prompt and answer in memory.
-        controller.signal.removeEventListener('abort', onAbort);
-        release();
+        signal.removeEventListener('abort', onAbort);
+        queued.removeEventListener('abort', onDeadline);
+        if (attemptTimer !== undefined) clearTimeout(attemptTimer);
       }
     },
-    { signal },
+    { signal: queued },
   );
 }
 
 /** Why an agent stopped when its signal aborted: cut by its layer's straggler policy, or cancelled. */
-function stoppedError(model: string, signal: AbortSignal, waitingToRetry: boolean): { info: ErrorInfo; cut: boolean } {
+function stoppedError(model: string, signal: AbortSignal, waitingToRetry: boolean, calls: number): { info: ErrorInfo; cut: boolean } {
   const cut = signal.reason === CUT_REASON;
+  const how = calls === 0 ? 'not started: cut while still queued' : waitingToRetry ? 'cut while waiting to retry' : 'cut after the grace period';
   const info: ErrorInfo = cut
-    ? {
-        name: 'CutError',
-        code: 'cut',
-        message: `${model}: cut by the straggler policy ${waitingToRetry ? 'while waiting to retry' : '(quorum reached, grace period over)'}`,
-      }
+    ? { name: 'CutError', code: 'cut', message: `${model}: ${how} (the straggler policy's quorum was reached)` }
     : { name: 'AbortedError', code: 'aborted', message: `${model}: cancelled` };
   return { info, cut };
 }
@@ -121,6 +161,7 @@ export async function runAgent(
   const started = context.now();
   const errors: ErrorInfo[] = [];
   let attempts = 0;
+  let calls = 0;
   let model = agent.label;
 
   const fail = (error: ErrorInfo, cut: boolean, aborted: boolean): AgentOutcome => {
@@ -136,7 +177,7 @@ export async function runAgent(
       latencyMs: context.now() - started,
       attempts,
     });
-    return { ok: false, error, errors, cut, aborted };
+    return { ok: false, error, errors, cut, aborted, calls };
   };
 
   for (let modelIndex = 0; modelIndex < models.length; modelIndex++) {
@@ -183,81 +224,106 @@ export async function runAgent(
         return { ok: true, text: hit.text, usage: hit.usage };
       }
     }
-    for (let retry = 0; ; retry++) {
-      attempts++;
-      context.emit({ type: 'agent-start', layer, agent: index, model });
-      try {
-        const result = await attempt(
-          context,
-          resolved,
-          {
-            prompt,
-            ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
-            ...(agent.maxTokens !== undefined ? { maxTokens: agent.maxTokens } : {}),
-            ...(onDelta ? { onDelta } : {}),
-            ...(agent.topLogprobs !== undefined ? { topLogprobs: agent.topLogprobs } : {}),
-          },
-          signal,
-        );
-        context.emit({
-          type: 'agent-end',
-          layer,
-          agent: index,
-          model,
-          text: result.text,
-          usage: result.usage,
-          finishReason: result.finishReason,
-          latencyMs: context.now() - started,
-          attempts,
-          ...(result.topLogprobs && result.topLogprobs.length > 0 ? { topLogprobs: result.topLogprobs } : {}),
-        });
-        if (context.cache && cacheKey !== undefined) {
-          try {
-            await context.cache.set(cacheKey, {
-              text: result.text,
-              usage: result.usage,
-              finishReason: result.finishReason,
-              ...(agent.topLogprobs !== undefined ? { topLogprobs: result.topLogprobs ?? [] } : {}),
-            });
-          } catch (error) {
-            context.emit({ type: 'warning', code: 'cache-error', message: `response cache write failed: ${toErrorInfo(error).message}`, layer, agent: index });
-          }
-        }
-        return { ok: true, text: result.text, usage: result.usage };
-      } catch (error) {
-        if (signal.aborted) {
-          const { info, cut } = stoppedError(model, signal, false);
-          errors.push(info);
-          return fail(info, cut, !cut);
-        }
-        const info = toErrorInfo(error);
-        errors.push(info);
-        const retryable = error instanceof ProviderError && error.isRetryable;
-        if (retryable && retry < maxRetries) {
-          const delayMs = backoffDelay(retry + 1, (error as ProviderError).retryAfterMs, context.backoff);
-          context.emit({ type: 'agent-retry', layer, agent: index, attempt: attempts, model, error: info, delayMs });
-          try {
-            await sleep(delayMs, signal);
-          } catch {
-            const { info: stopped, cut } = stoppedError(model, signal, true);
-            errors.push(stopped);
-            return fail(stopped, cut, !cut);
-          }
-          continue;
-        }
-        const nextModel = models[modelIndex + 1];
-        if (nextModel !== undefined) {
-          context.emit({ type: 'agent-retry', layer, agent: index, attempt: attempts, model, error: info, delayMs: 0, nextModel });
+    // One budget for everything this model does for the agent: queue, rate limits, retries, calls.
+    const deadline = new AgentDeadline(resolved.timeoutMs ?? context.timeoutMs, signal, resolved);
+    try {
+      for (let retry = 0; ; retry++) {
+        attempts++;
+        const attemptNumber = attempts;
+        context.emit({ type: 'agent-start', layer, agent: index, model });
+        try {
+          const result = await attempt(
+            context,
+            resolved,
+            {
+              prompt,
+              ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
+              ...(agent.maxTokens !== undefined ? { maxTokens: agent.maxTokens } : {}),
+              ...(onDelta ? { onDelta } : {}),
+              ...(agent.topLogprobs !== undefined ? { topLogprobs: agent.topLogprobs } : {}),
+            },
+            deadline,
+            () => {
+              calls++;
+              context.emit({ type: 'agent-call', layer, agent: index, model, attempt: attemptNumber });
+            },
+          );
           context.emit({
-            type: 'warning',
-            code: 'fallback',
-            message: `${info.message}; falling back to ${nextModel}`,
+            type: 'agent-end',
             layer,
             agent: index,
+            model,
+            text: result.text,
+            usage: result.usage,
+            finishReason: result.finishReason,
+            latencyMs: context.now() - started,
+            attempts,
+            ...(result.topLogprobs && result.topLogprobs.length > 0 ? { topLogprobs: result.topLogprobs } : {}),
           });
+          if (context.cache && cacheKey !== undefined) {
+            try {
+              await context.cache.set(cacheKey, {
+                text: result.text,
+                usage: result.usage,
+                finishReason: result.finishReason,
+                ...(agent.topLogprobs !== undefined ? { topLogprobs: result.topLogprobs ?? [] } : {}),
+              });
+            } catch (error) {
+              context.emit({ type: 'warning', code: 'cache-error', message: `response cache write failed: ${toErrorInfo(error).message}`, layer, agent: index });
+            }
+          }
+          return { ok: true, text: result.text, usage: result.usage };
+        } catch (thrown) {
+          if (signal.aborted) {
+            const { info, cut } = stoppedError(model, signal, false, calls);
+            errors.push(info);
+            return fail(info, cut, !cut);
+          }
+          // The budget ran out while queued or calling: the timeout is the error (this model is done).
+          const error = deadline.expired ? deadline.reason : thrown;
+          const info = toErrorInfo(error);
+          const retryable = error instanceof ProviderError && error.isRetryable && !deadline.expired;
+          if (retryable && retry < maxRetries) {
+            // Retry-After is honoured as sent, unless it is longer than a run waits or than the budget left:
+            // then this model is given up at once (the fallback, if any, takes over) instead of sitting silent.
+            const retryAfterMs = error.retryAfterMs;
+            const pausedForMs = resolved.limiter?.pausedForMs() ?? 0;
+            const waitMs = Math.max(retryAfterMs ?? 0, pausedForMs);
+            if (waitMs > context.maxRetryAfterMs || waitMs >= deadline.remainingMs()) {
+              errors.push(info);
+              errors.push(toErrorInfo(rateLimitedError(resolved, waitMs, waitMs > context.maxRetryAfterMs ? 'cap' : 'deadline', context.maxRetryAfterMs)));
+            } else {
+              errors.push(info);
+              // The delay really applied: the provider's Retry-After, or our backoff, or the pause another call's 429 started.
+              const delayMs = Math.max(retryAfterMs ?? backoffDelay(retry + 1, context.backoff), pausedForMs);
+              context.emit({ type: 'agent-retry', layer, agent: index, attempt: attempts, model, error: info, delayMs });
+              try {
+                await sleep(delayMs, deadline.signal);
+              } catch {
+                if (signal.aborted) {
+                  const { info: stopped, cut } = stoppedError(model, signal, true, calls);
+                  errors.push(stopped);
+                  return fail(stopped, cut, !cut);
+                }
+                errors.push(toErrorInfo(deadline.reason));
+                break;
+              }
+              continue;
+            }
+          } else {
+            errors.push(info);
+          }
+          break;
         }
-        break;
       }
+    } finally {
+      deadline.release();
+    }
+    const nextModel = models[modelIndex + 1];
+    if (nextModel !== undefined) {
+      const last = errors[errors.length - 1]!;
+      context.emit({ type: 'agent-retry', layer, agent: index, attempt: attempts, model, error: last, delayMs: 0, nextModel });
+      context.emit({ type: 'warning', code: 'fallback', message: `${last.message}; falling back to ${nextModel}`, layer, agent: index });
     }
   }
   return fail(errors[errors.length - 1]!, false, false);

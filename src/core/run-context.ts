@@ -16,7 +16,11 @@ export interface RunContext {
   /** The run's own signal: aborted when its caller cancels. */
   signal: AbortSignal;
   timeoutMs: number;
+  /** Longest one call may take (within timeoutMs) before it is abandoned and retried; undefined: no own limit. */
+  attemptTimeoutMs?: number;
   maxRetries: number;
+  /** The longest Retry-After (or pause after a 429) an agent waits for; longer gives the model up at once. */
+  maxRetryAfterMs: number;
   backoff: BackoffOptions;
   /** Consulted before every model call; successful answers are stored. */
   cache?: ResponseCache;

@@ -58,7 +58,10 @@ export async function runLayer(
           context.emit({
             type: 'warning',
             code: 'agent-cut',
-            message: `layer ${layerIndex + 1}: ${agent.label} was cut after ${layer.graceMs ?? 0} ms of grace (quorum of ${layer.quorum} reached)`,
+            message:
+              outcome.calls === 0
+                ? `layer ${layerIndex + 1}: ${agent.label} was not started: cut while still queued (quorum of ${layer.quorum} reached, ${layer.graceMs ?? 0} ms of grace over)`
+                : `layer ${layerIndex + 1}: ${agent.label} was cut after ${layer.graceMs ?? 0} ms of grace (quorum of ${layer.quorum} reached)`,
             layer: layerIndex,
             agent: index,
           });

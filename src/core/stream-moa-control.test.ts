@@ -51,10 +51,29 @@ describe('straggler policy (quorum + graceMs)', () => {
 });
 
 describe('per-call timeout', () => {
-  it('aborts a call that takes longer than timeoutMs and retries it maxRetries times', async () => {
+  it('timeoutMs is the budget of the model: a call still running when it is spent is aborted, not retried', async () => {
     const hung = mockModel('mock:hung', ({ options }) => hangUntilAborted(options));
     const run = streamMoA({ layers: 2, proposers: [hung, mockModel('mock:ok', 'ok')], aggregator: mockModel('mock:agg', 'final') }, 'Q', {
       timeoutMs: 50,
+      maxRetries: 2,
+      retryBaseDelayMs: 1,
+    });
+    const result = await run.result;
+
+    expect(result.text).toBe('final');
+    expect(hung.calls).toHaveLength(1);
+    expect(signalOf(hung.calls[0]!).aborted).toBe(true);
+    const agent = result.layers[0]!.agents[0]!;
+    expect(agent).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'timeout', retryable: true } });
+    expect(agent.error!.message).toContain('no complete answer within 50 ms');
+    expect(ofType(run.events, 'agent-retry')).toHaveLength(0);
+  });
+
+  it('aborts a call that takes longer than attemptTimeoutMs and retries it maxRetries times within the budget', async () => {
+    const hung = mockModel('mock:hung', ({ options }) => hangUntilAborted(options));
+    const run = streamMoA({ layers: 2, proposers: [hung, mockModel('mock:ok', 'ok')], aggregator: mockModel('mock:agg', 'final') }, 'Q', {
+      timeoutMs: 60_000,
+      attemptTimeoutMs: 50,
       maxRetries: 2,
       retryBaseDelayMs: 1,
     });

@@ -21,6 +21,8 @@ export type MoAInput = string | readonly ChatMessage[] | { messages: readonly Ch
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_RETRIES = 2;
+/** The AI SDK and openai-node wait at most 60 s for a Retry-After; so do we. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -31,12 +33,24 @@ export interface RunOptions {
   providers?: Record<string, ProviderSettings>;
   env?: Record<string, string | undefined>;
   fetch?: FetchFunction;
-  /** Per-call timeout (default 600 000 ms); a preset's or provider's own setting wins. */
+  /**
+   * Time budget of each model of an agent (default 600 000 ms): waiting for a slot and for rate limits,
+   * retries and the calls all count; a fallback model starts with its own. A preset's or provider's own setting wins.
+   */
   timeoutMs?: number;
+  /** Longest one call may take before it is abandoned and retried, within `timeoutMs` (default: no own limit). */
+  attemptTimeoutMs?: number;
   /** Retries after the first attempt on 408/409/429/5xx/network errors (default 2). */
   maxRetries?: number;
   retryBaseDelayMs?: number;
+  /** Cap of the exponential backoff between retries when the provider did not say when to retry (default 60 000 ms). */
   retryMaxDelayMs?: number;
+  /**
+   * The longest Retry-After an agent waits for (default 60 000 ms, the cap the AI SDK and openai-node use).
+   * A provider asking for longer (or for more than the agent's timeoutMs has left) fails that model at once,
+   * with a "rate-limited by … for N s" error, and the agent moves on to its fallback if it has one.
+   */
+  maxRetryAfterMs?: number;
   random?: () => number;
   /** Milliseconds from an arbitrary origin; default performance.now. */
   clock?: () => number;
@@ -148,6 +162,10 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
     signal: controller.signal,
     timeoutMs: resolved.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: resolved.maxRetries ?? options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+    ...((resolved.attemptTimeoutMs ?? options.attemptTimeoutMs) !== undefined
+      ? { attemptTimeoutMs: resolved.attemptTimeoutMs ?? options.attemptTimeoutMs }
+      : {}),
     backoff: {
       baseDelayMs: options.retryBaseDelayMs ?? 500,
       maxDelayMs: options.retryMaxDelayMs ?? 60_000,

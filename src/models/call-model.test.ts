@@ -1,87 +1,13 @@
 import { APICallError } from '@ai-sdk/provider';
 import { describe, it, expect } from 'vitest';
 import { apiError, mockModel } from '../../test/support/engine-mocks.js';
-import { ConfigError, MoAError, ProviderError, toErrorInfo } from '../util/errors.js';
+import { ConfigError, MoAError, toErrorInfo } from '../util/errors.js';
 import { redactSecrets } from '../util/redact.js';
-import { callModel, parseRetryAfter, toProviderError } from './call-model.js';
+import { callModel } from './call-model.js';
+import { toProviderError } from './provider-errors.js';
 import { createModelRegistry } from './registry.js';
 
 const where = { provider: 'acme', label: 'acme:model-1' };
-
-describe('parseRetryAfter', () => {
-  const now = Date.UTC(2026, 0, 1, 12, 0, 0);
-
-  it('reads Retry-After in seconds', () => {
-    expect(parseRetryAfter({ 'retry-after': '3' }, now)).toBe(3000);
-    expect(parseRetryAfter({ 'retry-after': '0' }, now)).toBe(0);
-    expect(parseRetryAfter({ 'Retry-After': '1.5' }, now)).toBe(1500);
-  });
-
-  it('reads Retry-After as an HTTP date', () => {
-    expect(parseRetryAfter({ 'retry-after': new Date(now + 7000).toUTCString() }, now)).toBe(7000);
-    expect(parseRetryAfter({ 'retry-after': new Date(now - 7000).toUTCString() }, now)).toBe(0);
-  });
-
-  it('prefers retry-after-ms', () => {
-    expect(parseRetryAfter({ 'retry-after-ms': '250', 'retry-after': '9' }, now)).toBe(250);
-    expect(parseRetryAfter({ 'Retry-After-Ms': '40' }, now)).toBe(40);
-  });
-
-  it('ignores absent or unreadable values', () => {
-    expect(parseRetryAfter(undefined, now)).toBeUndefined();
-    expect(parseRetryAfter({}, now)).toBeUndefined();
-    expect(parseRetryAfter({ 'retry-after': 'soon' }, now)).toBeUndefined();
-    expect(parseRetryAfter({ 'retry-after-ms': 'x', 'retry-after': '2' }, now)).toBe(2000);
-  });
-});
-
-describe('toProviderError', () => {
-  it('maps a 429 to a retryable rate_limited error with its Retry-After', () => {
-    const error = toProviderError(apiError(429, 'Rate limit reached for requests', { 'retry-after': '2', 'x-request-id': 'req_123' }), where);
-    expect(error).toBeInstanceOf(ProviderError);
-    expect(error).toMatchObject({ code: 'rate_limited', status: 429, isRetryable: true, retryAfterMs: 2000, requestId: 'req_123', provider: 'acme', model: 'acme:model-1' });
-    expect(error.message).toBe('acme:model-1: HTTP 429: Rate limit reached for requests');
-    expect(error.toInfo()).toMatchObject({ code: 'rate_limited', status: 429, retryable: true, requestId: 'req_123', provider: 'acme' });
-  });
-
-  it('does not retry a 400, and uses the message from the error body', () => {
-    const error = toProviderError(apiError(400, "Invalid value for 'temperature'"), where);
-    expect(error).toMatchObject({ code: 'provider_error', status: 400, isRetryable: false });
-    expect(error.message).toContain("Invalid value for 'temperature'");
-    expect(error.message).not.toContain('Bad response');
-  });
-
-  it('retries 408, 409 and 5xx', () => {
-    for (const status of [408, 409, 500, 502, 503, 529]) expect(toProviderError(apiError(status), where).isRetryable).toBe(true);
-    for (const status of [401, 403, 404, 422]) expect(toProviderError(apiError(status), where).isRetryable).toBe(false);
-  });
-
-  it('reads other error-body shapes, and falls back to the SDK message', () => {
-    const body = (responseBody: string) =>
-      new APICallError({ message: 'SDK says no', url: 'u', requestBodyValues: {}, statusCode: 503, responseBody, isRetryable: true });
-    expect(toProviderError(body('{"error":"model is loading"}'), where).message).toContain('model is loading');
-    expect(toProviderError(body('{"message":"overloaded_error"}'), where).message).toContain('overloaded_error');
-    expect(toProviderError(body('<html>502 Bad Gateway</html>'), where).message).toBe('acme:model-1: HTTP 503: SDK says no');
-  });
-
-  it('treats a network failure (TypeError, or a cause with an errno code) as retryable', () => {
-    const fetchFailed = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
-    expect(toProviderError(fetchFailed, where)).toMatchObject({ code: 'network_error', isRetryable: true });
-    expect(toProviderError(fetchFailed, where).message).toBe('acme:model-1: fetch failed (ECONNREFUSED)');
-    const reset = new Error('socket hang up', { cause: { code: 'ECONNRESET' } });
-    expect(toProviderError(reset, where).isRetryable).toBe(true);
-  });
-
-  it('does not retry other errors', () => {
-    expect(toProviderError(new Error('could not parse the response'), where)).toMatchObject({ code: 'provider_error', isRetryable: false });
-    expect(toProviderError('weird', where).message).toBe('acme:model-1: weird');
-  });
-
-  it('passes a ProviderError through unchanged', () => {
-    const original = new ProviderError('x', { provider: 'p', model: 'p:m', isRetryable: true, code: 'timeout' });
-    expect(toProviderError(original, where)).toBe(original);
-  });
-});
 
 describe('callModel', () => {
   const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, queue: undefined as never });

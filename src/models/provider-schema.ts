@@ -16,7 +16,10 @@ export const providerSchema = z.strictObject({
   requestsPerMinute: z.number({ error: 'expected a number of requests per minute' }).positive().optional(),
   /** Tokens (prompt + output) per minute, estimated before a call and corrected with its usage after. */
   tokensPerMinute: z.number({ error: 'expected a number of tokens per minute' }).positive().optional(),
+  /** Budget of each agent's use of a model of this provider: queue, rate limits, retries and calls. */
   timeoutMs: z.number().int().positive().optional(),
+  /** Longest one call may take before it is abandoned and retried (within timeoutMs); default: no own limit. */
+  attemptTimeoutMs: z.number().int().positive().optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
 });
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { estimateCallTokens, RateLimiter, type RatePermit } from './rate-limiter.js';
+import { estimateCallTokens, RateLimiter, RateLimitWaitError, type RatePermit } from './rate-limiter.js';
 
 /** A manual clock and timer list: time moves only when the test says so. */
 function manualTime() {
@@ -144,6 +144,27 @@ describe('RateLimiter', () => {
     await time.advance(1_000);
     expect(grantedAt[0]).toBe(1_000);
     await expect(limiter.acquire(0, controller.signal)).rejects.toThrow('stop');
+  });
+
+  it('refuses at once a call whose maxWaitMs a pause outlasts, and a waiter when a new pause outlasts its wait', async () => {
+    const time = manualTime();
+    const limiter = new RateLimiter({ clock: time.clock, setTimer: time.setTimer });
+    limiter.pause(3_600_000);
+    const refused = limiter.acquire(0, undefined, { maxWaitMs: 60_000 });
+    await expect(refused).rejects.toBeInstanceOf(RateLimitWaitError);
+    await expect(refused).rejects.toThrow('paused for 3600000 ms after a 429, longer than the 60000 ms this call may wait');
+
+    const fresh = new RateLimiter({ clock: time.clock, setTimer: time.setTimer });
+    fresh.pause(1_000);
+    const patient = fresh.acquire(0, undefined, { maxWaitMs: 5_000 });
+    const unbounded = fresh.acquire(0);
+    expect(fresh.waiting).toBe(2);
+    fresh.pause(10_000); // a second 429 asks for longer than the first waiter may wait
+    await expect(patient).rejects.toBeInstanceOf(RateLimitWaitError);
+    expect(fresh.waiting).toBe(1);
+    expect(fresh.pausedForMs()).toBe(10_000);
+    await time.advance(10_000);
+    await expect(unbounded).resolves.toBeDefined();
   });
 
   it('a call waiting out a pause keeps the process alive until its turn (nothing else on the event loop)', () => {

@@ -15,6 +15,9 @@
  *   started yet until then: one rate limit slows the whole provider instead of
  *   every queued call running into its own 429.
  * - Waiters are served in arrival order; an aborted waiter leaves the line.
+ * - A waiter may say how long it can wait at most (`maxWaitMs`, what is left of
+ *   its deadline): when a pause would hold it longer, it is refused at once with
+ *   a `RateLimitWaitError` instead of sitting in line until its deadline.
  *
  * The concurrency limit (`maxConcurrency`) stays with the provider's p-queue;
  * this limiter is consulted once a call holds a concurrency slot. Clock and
@@ -38,8 +41,26 @@ export interface RatePermit {
   settle(actualTokens?: number): void;
 }
 
+/** Thrown by `acquire` when a pause after a 429 would hold the call longer than it may wait. */
+export class RateLimitWaitError extends Error {
+  /** How long the pause still holds new calls. */
+  readonly pausedForMs: number;
+  constructor(pausedForMs: number, maxWaitMs: number) {
+    super(`paused for ${Math.ceil(pausedForMs)} ms after a 429, longer than the ${Math.max(0, Math.floor(maxWaitMs))} ms this call may wait`);
+    this.name = 'RateLimitWaitError';
+    this.pausedForMs = pausedForMs;
+  }
+}
+
+export interface AcquireOptions {
+  /** Refuse (RateLimitWaitError) rather than wait longer than this for a pause to end. */
+  maxWaitMs?: number;
+}
+
 interface Waiter {
   tokens: number;
+  /** The limiter clock's time after which this waiter must not start (its deadline); Infinity when none. */
+  latestStart: number;
   resolve: (permit: RatePermit) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
@@ -120,12 +141,16 @@ export class RateLimiter {
    * Wait for the turn of a call estimated at `tokens` tokens. Rejects with the
    * signal's reason when it aborts first.
    */
-  acquire(tokens = 0, signal?: AbortSignal): Promise<RatePermit> {
+  acquire(tokens = 0, signal?: AbortSignal, options: AcquireOptions = {}): Promise<RatePermit> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const now = this.clock();
+    const latestStart = options.maxWaitMs === undefined ? Infinity : now + Math.max(0, options.maxWaitMs);
+    if (this.pausedUntil > latestStart) return Promise.reject(new RateLimitWaitError(this.pausedUntil - now, latestStart - now));
     if (this.waiters.length === 0 && this.readyIn(tokens) === 0) return Promise.resolve(this.take(tokens));
     return new Promise<RatePermit>((resolve, reject) => {
       const waiter: Waiter = {
         tokens,
+        latestStart,
         resolve,
         reject,
         signal,
@@ -145,8 +170,21 @@ export class RateLimiter {
   /** Hold every call not yet started for `ms` (e.g. a 429's Retry-After). Pauses only ever extend. */
   pause(ms: number): void {
     if (!(ms > 0)) return;
-    this.pausedUntil = Math.max(this.pausedUntil, this.clock() + ms);
+    const now = this.clock();
+    this.pausedUntil = Math.max(this.pausedUntil, now + ms);
+    // Waiters the pause would hold past their deadline learn it now, not when the deadline hits.
+    for (const waiter of [...this.waiters]) {
+      if (this.pausedUntil <= waiter.latestStart) continue;
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      waiter.reject(new RateLimitWaitError(this.pausedUntil - now, waiter.latestStart - now));
+    }
     this.pump();
+  }
+
+  /** Milliseconds a pause after a 429 still holds new calls (0 when not paused). */
+  pausedForMs(): number {
+    return Math.max(0, this.pausedUntil - this.clock());
   }
 
   /** Milliseconds until a call of `tokens` could start; 0 when it can start now. */

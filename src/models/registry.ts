@@ -27,6 +27,7 @@ export interface ResolvedModel {
    */
   limiter?: RateLimiter;
   timeoutMs?: number;
+  attemptTimeoutMs?: number;
   maxRetries?: number;
 }
 
@@ -187,6 +188,7 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
         queue: state.queue,
         limiter: state.limiter,
         ...(state.settings.timeoutMs !== undefined ? { timeoutMs: state.settings.timeoutMs } : {}),
+        ...(state.settings.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: state.settings.attemptTimeoutMs } : {}),
         ...(state.settings.maxRetries !== undefined ? { maxRetries: state.settings.maxRetries } : {}),
       };
     },

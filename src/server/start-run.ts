@@ -8,7 +8,7 @@ import { withAggregatorSettings, type PresetCatalog } from './preset-catalog.js'
 import type { RunStore } from './run-store.js';
 
 /** Run settings the server applies to every run (tests shorten the retry delays). */
-export type ServerRunOptions = Pick<RunOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'random' | 'clock'>;
+export type ServerRunOptions = Pick<RunOptions, 'timeoutMs' | 'attemptTimeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs' | 'random' | 'clock'>;
 
 export interface RunDependencies {
   catalog: PresetCatalog;

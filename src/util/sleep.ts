@@ -21,11 +21,11 @@ export interface BackoffOptions {
 }
 
 /**
- * Delay before retry number `attempt` (1-based): the provider's Retry-After
- * when it sent one, else exponential backoff with jitter (50-100% of the step).
+ * Delay before retry number `attempt` (1-based) when the provider did not say
+ * when to retry: exponential backoff with jitter (50-100% of the step).
+ * A provider's Retry-After is honoured as sent by the caller, not here.
  */
-export function backoffDelay(attempt: number, retryAfterMs: number | undefined, options: BackoffOptions): number {
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, options.maxDelayMs);
+export function backoffDelay(attempt: number, options: BackoffOptions): number {
   const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
   const random = options.random ?? Math.random;
   return Math.round(step * (0.5 + random() * 0.5));

@@ -17,7 +17,7 @@ beforeAll(async () => {
   workspace = makeWorkspace({
     providers: {
       fake: { type: 'openai-compatible', baseURL: server.url, apiKeyEnv: 'FAKE_KEY', maxConcurrency: 8 },
-      flaky: { type: 'openai-compatible', baseURL: server.url, apiKeyEnv: 'FAKE_KEY', maxConcurrency: 8, timeoutMs: 400, maxRetries: 20 },
+      flaky: { type: 'openai-compatible', baseURL: server.url, apiKeyEnv: 'FAKE_KEY', maxConcurrency: 8, attemptTimeoutMs: 400, maxRetries: 20 },
     },
     presets: {
       two: { layers: 2, proposers: ['fake:p1', 'fake:p2'], aggregator: 'fake:agg', maxTokens: 50 },

@@ -4,7 +4,7 @@ import type { FakeLogEntry } from '../support/fake-llm-server.js';
 import { ssePayloads, useServerSuite } from './server-suite.js';
 
 // A short per-call timeout and one retry, so timeouts are quick to provoke.
-const suite = useServerSuite({ runOptions: { timeoutMs: 400, maxRetries: 1, retryBaseDelayMs: 1, retryMaxDelayMs: 5 } });
+const suite = useServerSuite({ runOptions: { attemptTimeoutMs: 400, maxRetries: 1, retryBaseDelayMs: 1, retryMaxDelayMs: 5 } });
 const question = [{ role: 'user', content: 'Tell me a long story' }];
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {

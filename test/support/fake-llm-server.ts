@@ -25,6 +25,12 @@ export interface FakeBehavior {
    */
   logprobs?: FakeTopLogprobs | ((request: FakeRequest) => FakeTopLogprobs | undefined);
   rejectLogprobs?: boolean; // a request asking for logprobs fails with HTTP 400 naming them (a server that refuses the parameter)
+  /**
+   * Streamed requests: after `afterTokens` content chunks, send `data: <body as JSON>` (an error chunk in the
+   * upstream's own shape, e.g. OpenRouter's `{ error: { code: 502, message } }`) and end the stream.
+   * Only the first `times` streamed requests to this model (default: all).
+   */
+  streamError?: { afterTokens: number; body: unknown; times?: number };
 }
 export type FakeTopLogprobs = Array<{ token: string; logprob: number }>;
 export interface FakeRequest { model: string; messages: Array<{ role: string; content: unknown }>; stream: boolean; temperature?: number; max_tokens?: number; body: Record<string, unknown>; headers: Record<string, string | string[] | undefined> }
@@ -101,6 +107,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
   let defaultBehavior: FakeBehavior = options.defaultBehavior ?? {};
   const requestCounts = new Map<string, number>(); // requests per model since its behaviour was set (for hangTimes)
   const failureCounts = new Map<string, number>(); // failures consumed per model
+  const streamedCounts = new Map<string, number>(); // streamed answers begun per model (for streamError.times)
   const randomStates = new Map<string, number>(); // per-model PRNG state (mulberry32) for randomFailures / randomHangRate
   function random(model: string, seed: number): number {
     let state = (randomStates.get(model) ?? seed) >>> 0;
@@ -214,6 +221,13 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     tail += 'data: [DONE]\n\n';
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     const head = chunk({ role: 'assistant', content: '' }, null);
+    const streamError = behavior.streamError;
+    const streamedSoFar = streamedCounts.get(request.model) ?? 0;
+    streamedCounts.set(request.model, streamedSoFar + 1);
+    if (streamError !== undefined && streamedSoFar < (streamError.times ?? Infinity)) {
+      contentChunks.length = Math.min(contentChunks.length, streamError.afterTokens);
+      tail = `data: ${JSON.stringify(streamError.body)}\n\n`;
+    }
     const tokenDelayMs = behavior.tokenDelayMs ?? 0;
     if (tokenDelayMs <= 0) {
       res.end(head + contentChunks.join('') + tail);
@@ -317,6 +331,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
       behaviors.set(model, behavior);
       requestCounts.delete(model);
       failureCounts.delete(model);
+      streamedCounts.delete(model);
       randomStates.delete(model);
     },
     setDefaultBehavior(behavior) { defaultBehavior = behavior; },
@@ -326,6 +341,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
       defaultBehavior = {};
       requestCounts.clear();
       failureCounts.clear();
+      streamedCounts.clear();
       randomStates.clear();
     },
     waitForIdle(timeoutMs = 5_000) {
