@@ -6,6 +6,7 @@ import { createMemoryResponseCache } from '../core/response-cache.js';
 import { reduceEvents } from '../core/reducer.js';
 import { readTrace } from '../core/trace-file.js';
 import { hangUntilAborted, mockModel } from '../../test/support/engine-mocks.js';
+import { createModelRegistry } from '../models/registry.js';
 import { openResponseCache } from './response-cache.js';
 import { runBatch, traceFileName, type BatchEvent, type BatchItem, type InvalidInput } from './run-batch.js';
 
@@ -58,6 +59,24 @@ describe('runBatch', () => {
     expect(a.calls).toHaveLength(5);
     expect(summary).toMatchObject({ succeeded: 5, failed: 0, calls: 15, cacheHits: 0, costUsd: 5 * ITEM_COST, usage: { inputTokens: 2000, outputTokens: 1500 } });
     expect(summary.stoppedBy).toBeUndefined();
+  });
+
+  it('counts the calls that were sent: agents cut while still queued sent nothing', async () => {
+    const free = mockModel('mock:free', 'free answer');
+    // One slot for the slow model: its second agent of each item is still queued when the quorum cuts it.
+    const slow = mockModel('mock:slow', () => new Promise<string>((resolve) => setTimeout(() => resolve('slow answer'), 50)));
+    const agg = mockModel('mock:agg', 'final');
+    const preset = { layers: [{ proposers: [free, slow, slow], quorum: 1, graceMs: 0 }], aggregator: agg };
+    const summary = await runBatch({
+      items: items(3),
+      outputPath: join(dir, 'out.jsonl'),
+      concurrency: 1,
+      registry: createModelRegistry({ defaultMaxConcurrency: 1 }),
+      work: async (item, context) => ({ text: (await context.runMoA(preset, item.prompt)).text }),
+    });
+    const sent = free.calls.length + slow.calls.length + agg.calls.length;
+    expect(sent).toBe(9); // per item: free, the first slow agent (cut in flight), the aggregator
+    expect(summary).toMatchObject({ succeeded: 3, calls: sent });
   });
 
   it('never has more than `concurrency` items in flight', async () => {
