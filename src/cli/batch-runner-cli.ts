@@ -32,6 +32,7 @@ import {
 import type { LoadedConfig } from '../core/load-config.js';
 import type { ResolvedPreset } from '../core/resolve-preset.js';
 import { createNodeHttpFetch } from '../models/node-http-fetch.js';
+import { AUTO_CONCURRENCY } from '../models/call-scheduler.js';
 import { createModelRegistry } from '../models/registry.js';
 import { ConfigError } from '../util/errors.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
@@ -174,7 +175,7 @@ export async function runBatchForCli<Item extends BatchItem, Output extends obje
     const providerSlots = new Map<string, number>();
     for (const { model, path } of options.models) {
       const resolved = registry.resolve(model, path);
-      providerSlots.set(resolved.provider, resolved.queue.concurrency);
+      providerSlots.set(resolved.provider, resolved.lane.adaptive ? AUTO_CONCURRENCY.max : resolved.lane.limit);
     }
     // Enough items in flight to keep every provider's slots busy even while items wait on their aggregator.
     const concurrency = flags.concurrency ?? defaultItemConcurrency([...providerSlots.values()]);

@@ -41,7 +41,15 @@ export type MoAEventBody =
   | { type: 'layer-start'; layer: number; references: number }
   | { type: 'agent-start'; layer: number; agent: number; model: string }
   /** A request left for the provider: the agent held a concurrency slot and passed the rate limiter (a cache hit sends none). */
-  | { type: 'agent-call'; layer: number; agent: number; model: string; attempt: number }
+  | {
+      type: 'agent-call';
+      layer: number;
+      agent: number;
+      model: string;
+      attempt: number;
+      /** The provider's concurrency limit in force when the call left (adaptive limits move). */
+      concurrency?: number;
+    }
   | { type: 'agent-delta'; layer: number; agent: number; delta: string }
   | {
       type: 'agent-retry';

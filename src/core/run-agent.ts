@@ -5,7 +5,8 @@
  */
 import type { ResolvedModel } from '../models/registry.js';
 import { callModel } from '../models/call-model.js';
-import { estimateCallTokens, RateLimitWaitError, type RatePermit } from '../models/rate-limiter.js';
+import type { CallGrant, CallOutcome } from '../models/call-scheduler.js';
+import { estimateCallTokens, RateLimitWaitError } from '../models/rate-buckets.js';
 import { ProviderError, toErrorInfo, type ErrorInfo } from '../util/errors.js';
 import { backoffDelay, sleep } from '../util/sleep.js';
 import { AgentDeadline } from './agent-deadline.js';
@@ -49,85 +50,91 @@ export function rateLimitedError(resolved: ResolvedModel, waitMs: number, why: '
 
 async function attempt(
   context: RunContext,
+  layer: number,
   resolved: ResolvedModel,
   request: Omit<Parameters<typeof callModel>[1], 'signal'>,
   deadline: AgentDeadline,
-  /** Called once the request really leaves for the provider (it held a slot and passed the rate limiter). */
-  onSend: () => void,
+  /** Called once the request really leaves for the provider, with the lane's concurrency limit then. */
+  onSend: (limit: number) => void,
 ): ReturnType<typeof callModel> {
-  const limiter = resolved.limiter;
+  const lane = resolved.lane;
   const queued = deadline.signal;
-  return resolved.queue.add(
-    async () => {
-      // Holding a concurrency slot, wait for the provider's rate limits (and any pause after a 429),
-      // but never past the deadline: a pause longer than that fails the attempt at once.
-      let permit: RatePermit | undefined;
-      if (limiter) {
-        const maxWaitMs = Math.min(deadline.remainingMs(), context.maxRetryAfterMs);
-        try {
-          permit = await limiter.acquire(limiter.unlimited ? 0 : estimateCallTokens(request.prompt, request.maxTokens), queued, { maxWaitMs });
-        } catch (error) {
-          if (error instanceof RateLimitWaitError) {
-            throw rateLimitedError(resolved, error.pausedForMs, maxWaitMs === context.maxRetryAfterMs ? 'cap' : 'deadline', context.maxRetryAfterMs);
-          }
-          throw error;
-        }
-      }
-      let actualTokens: number | undefined;
-      // The call's own signal: the deadline, and the attempt's own limit when one is set (a hung call is retried).
-      const attemptTimeoutMs = resolved.attemptTimeoutMs ?? context.attemptTimeoutMs;
-      const call = new AbortController();
-      const onDeadline = (): void => call.abort(queued.reason);
-      if (queued.aborted) onDeadline();
-      else queued.addEventListener('abort', onDeadline, { once: true });
-      const attemptTimer =
-        attemptTimeoutMs !== undefined && attemptTimeoutMs < deadline.remainingMs()
-          ? setTimeout(
-              () =>
-                call.abort(
-                  new ProviderError(`${resolved.label}: no complete answer within ${attemptTimeoutMs} ms (attemptTimeoutMs)`, {
-                    provider: resolved.provider,
-                    model: resolved.label,
-                    isRetryable: true,
-                    code: 'timeout',
-                  }),
-                ),
-              attemptTimeoutMs,
-            )
-          : undefined;
-      const signal = call.signal;
-      // Race the call against its own signal too, so a provider that ignores
-      // the abort signal cannot hold the agent past its deadline.
-      let rejectAborted: (reason: unknown) => void = () => undefined;
-      const aborted = new Promise<never>((_, reject) => {
-        rejectAborted = reject;
-      });
-      aborted.catch(() => undefined);
-      const onAbort = (): void => rejectAborted(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        if (signal.aborted) throw signal.reason;
-        onSend();
-        const onDelta = request.onDelta;
-        const guarded = onDelta ? { ...request, onDelta: (delta: string) => void (signal.aborted || onDelta(delta)) } : request;
-        const result = await Promise.race([callModel(resolved, { ...guarded, signal }), aborted]);
-        actualTokens = result.usage.inputTokens + result.usage.outputTokens;
-        return result;
-      } catch (error) {
-        // A 429 with Retry-After holds the whole provider, not just this call: no storm of 429s.
-        if (error instanceof ProviderError && error.status === 429 && error.retryAfterMs !== undefined) limiter?.pause(error.retryAfterMs);
-        throw error;
-      } finally {
-        permit?.settle(actualTokens);
-        // The HTTP client may keep the signal alive: drop the listener, or it
-        // would keep this call's prompt and answer in memory.
-        signal.removeEventListener('abort', onAbort);
-        queued.removeEventListener('abort', onDeadline);
-        if (attemptTimer !== undefined) clearTimeout(attemptTimer);
-      }
-    },
-    { signal: queued },
-  );
+  // Wait for a slot, the per-minute budgets and any pause after a 429 — never past the deadline:
+  // a pause longer than that (or than a run waits for a rate limit) fails the attempt at once.
+  const maxWaitMs = Math.min(deadline.remainingMs(), context.maxRetryAfterMs);
+  let grant: CallGrant;
+  try {
+    grant = await lane.acquire({
+      model: resolved.label,
+      priority: { layer, runOrder: context.runOrder },
+      tokens: lane.unmetered ? 0 : estimateCallTokens(request.prompt, request.maxTokens),
+      signal: queued,
+      maxWaitMs,
+    });
+  } catch (error) {
+    if (error instanceof RateLimitWaitError) {
+      throw rateLimitedError(resolved, error.pausedForMs, maxWaitMs === context.maxRetryAfterMs ? 'cap' : 'deadline', context.maxRetryAfterMs);
+    }
+    throw error;
+  }
+  let outcome: CallOutcome = { kind: 'failed' };
+  // The call's own signal: the deadline, and the attempt's own limit when one is set (a hung call is retried).
+  const attemptTimeoutMs = resolved.attemptTimeoutMs ?? context.attemptTimeoutMs;
+  const call = new AbortController();
+  const onDeadline = (): void => call.abort(queued.reason);
+  if (queued.aborted) onDeadline();
+  else queued.addEventListener('abort', onDeadline, { once: true });
+  const attemptTimer =
+    attemptTimeoutMs !== undefined && attemptTimeoutMs < deadline.remainingMs()
+      ? setTimeout(
+          () =>
+            call.abort(
+              new ProviderError(`${resolved.label}: no complete answer within ${attemptTimeoutMs} ms (attemptTimeoutMs)`, {
+                provider: resolved.provider,
+                model: resolved.label,
+                isRetryable: true,
+                code: 'timeout',
+              }),
+            ),
+          attemptTimeoutMs,
+        )
+      : undefined;
+  const signal = call.signal;
+  // Race the call against its own signal too, so a provider that ignores
+  // the abort signal cannot hold the agent past its deadline.
+  let rejectAborted: (reason: unknown) => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    rejectAborted = reject;
+  });
+  aborted.catch(() => undefined);
+  const onAbort = (): void => rejectAborted(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (signal.aborted) throw signal.reason;
+    onSend(grant.limit);
+    const onDelta = request.onDelta;
+    const guarded = onDelta ? { ...request, onDelta: (delta: string) => void (signal.aborted || onDelta(delta)) } : request;
+    const result = await Promise.race([callModel(resolved, { ...guarded, signal }), aborted]);
+    outcome = { kind: 'ok', tokens: result.usage.inputTokens + result.usage.outputTokens };
+    return result;
+  } catch (error) {
+    // A 429 pauses the model that answered it (the lane, when the limit is account-wide) and halves an adaptive limit.
+    if (error instanceof ProviderError && error.status === 429) {
+      outcome = {
+        kind: 'rate-limited',
+        ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+        scope: error.rateLimitScope ?? 'model',
+      };
+    }
+    throw error;
+  } finally {
+    grant.release(outcome);
+    // The HTTP client may keep the signal alive: drop the listeners, or they
+    // would keep this call's prompt and answer in memory.
+    signal.removeEventListener('abort', onAbort);
+    queued.removeEventListener('abort', onDeadline);
+    if (attemptTimer !== undefined) clearTimeout(attemptTimer);
+  }
 }
 
 /** Why an agent stopped when its signal aborted: cut by its layer's straggler policy, or cancelled. */
@@ -234,6 +241,7 @@ export async function runAgent(
         try {
           const result = await attempt(
             context,
+            layer,
             resolved,
             {
               prompt,
@@ -243,9 +251,9 @@ export async function runAgent(
               ...(agent.topLogprobs !== undefined ? { topLogprobs: agent.topLogprobs } : {}),
             },
             deadline,
-            () => {
+            (limit) => {
               calls++;
-              context.emit({ type: 'agent-call', layer, agent: index, model, attempt: attemptNumber });
+              context.emit({ type: 'agent-call', layer, agent: index, model, attempt: attemptNumber, concurrency: limit });
             },
           );
           context.emit({
@@ -287,7 +295,7 @@ export async function runAgent(
             // Retry-After is honoured as sent, unless it is longer than a run waits or than the budget left:
             // then this model is given up at once (the fallback, if any, takes over) instead of sitting silent.
             const retryAfterMs = error.retryAfterMs;
-            const pausedForMs = resolved.limiter?.pausedForMs() ?? 0;
+            const pausedForMs = resolved.lane.pausedForMs(resolved.label);
             const waitMs = Math.max(retryAfterMs ?? 0, pausedForMs);
             if (waitMs > context.maxRetryAfterMs || waitMs >= deadline.remainingMs()) {
               errors.push(info);

@@ -13,6 +13,8 @@ export interface RunContext {
   messages: readonly ChatMessage[];
   synthesisPrompt: string;
   stream: StreamMode;
+  /** This run's place in the process's order of runs: older runs' calls go first. */
+  runOrder: number;
   /** The run's own signal: aborted when its caller cancels. */
   signal: AbortSignal;
   timeoutMs: number;

@@ -117,6 +117,9 @@ export function normalizeInput(input: MoAInput): ChatMessage[] {
   return messages;
 }
 
+/** Runs started in this process, in order: the scheduler serves older runs' calls first. */
+let runsStarted = 0;
+
 export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput, options: RunOptions = {}): MoARun {
   const resolved = isResolvedPreset(preset) ? preset : resolvePreset(preset);
   const messages = normalizeInput(input);
@@ -157,6 +160,7 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
     resolveModel: (model) => models.get(model) ?? registry.resolve(model),
     isFinalLayer: (layer) => layer === lastLayer,
     messages,
+    runOrder: runsStarted++,
     synthesisPrompt: resolved.synthesisPrompt,
     stream,
     signal: controller.signal,

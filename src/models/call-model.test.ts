@@ -10,7 +10,7 @@ import { createModelRegistry } from './registry.js';
 const where = { provider: 'acme', label: 'acme:model-1' };
 
 describe('callModel', () => {
-  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, queue: undefined as never });
+  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, lane: undefined as never });
   const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
 
   it('generates without onDelta and streams with it, passing temperature and maxTokens', async () => {
@@ -37,7 +37,7 @@ describe('callModel', () => {
 });
 
 describe('an empty answer', () => {
-  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, queue: undefined as never });
+  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, lane: undefined as never });
   const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
 
   it('fails the call as a retryable empty_answer, generated or streamed', async () => {
@@ -75,12 +75,15 @@ describe('createModelRegistry', () => {
     );
   });
 
-  it('needs no key for Ollama and resolves labels, providers and shared queues', () => {
+  it('needs no key for Ollama and resolves labels, providers and shared lanes', () => {
     const registry = createModelRegistry({ env: { OPENAI_API_KEY: 'sk-test-shared-queue-000' } });
     expect(registry.resolve('ollama:llama3.2')).toMatchObject({ label: 'ollama:llama3.2', provider: 'ollama', modelId: 'llama3.2' });
     const a = registry.resolve('openai:gpt-4o');
     const b = registry.resolve('openai:gpt-4o-mini');
-    expect(a.queue).toBe(b.queue);
+    expect(a.lane).toBe(b.lane);
+    // Another registry on the same connection shares the lane: its limits hold for both together.
+    expect(createModelRegistry({ env: { OPENAI_API_KEY: 'sk-test-shared-queue-000' } }).resolve('openai:gpt-4o').lane).toBe(a.lane);
+    expect(createModelRegistry({ env: { OPENAI_API_KEY: 'sk-test-other-key-111' } }).resolve('openai:gpt-4o').lane).not.toBe(a.lane);
     expect(b.model.modelId).toBe('gpt-4o-mini');
     expect(registry.resolve('openai:ft:gpt-4o:org:custom').modelId).toBe('ft:gpt-4o:org:custom');
   });

@@ -126,6 +126,18 @@ function upstreamMessage(error: APICallError): string {
   return error.message;
 }
 
+/**
+ * Whose limit a 429 is: the model's (most rate limits are per model: "Rate limit reached for gpt-4o
+ * in organization … on requests per min") or the whole account's (an exhausted quota or credit
+ * balance, or a limit the provider says spans every model), when every model of the provider must wait.
+ */
+export function rateLimitScope(message: string, responseBody: string | undefined): 'model' | 'account' {
+  const text = `${message} ${responseBody ?? ''}`;
+  return /insufficient_quota|exceeded your (current )?quota|credit balance|billing|(account|organi[sz]ation)[- ]wide|all models/i.test(text)
+    ? 'account'
+    : 'model';
+}
+
 export function toProviderError(error: unknown, resolved: Pick<ResolvedModel, 'provider' | 'label'>): ProviderError {
   if (error instanceof ProviderError) return error;
   const base = { provider: resolved.provider, model: resolved.label, cause: error };
@@ -137,11 +149,13 @@ export function toProviderError(error: unknown, resolved: Pick<ResolvedModel, 'p
     // No status: the request never got an answer (connection refused, reset, DNS).
     const causeCode = status === undefined ? (error.cause as { cause?: { code?: string }; code?: string } | undefined) : undefined;
     const networkCode = causeCode?.code ?? causeCode?.cause?.code;
+    const message = upstreamMessage(error);
     return new ProviderError(
-      `${resolved.label}: ${status ? `HTTP ${status}: ` : ''}${upstreamMessage(error)}${networkCode ? ` (${networkCode})` : ''}`,
+      `${resolved.label}: ${status ? `HTTP ${status}: ` : ''}${message}${networkCode ? ` (${networkCode})` : ''}`,
       {
         ...base,
         ...(status !== undefined ? { status } : {}),
+        ...(status === 429 ? { rateLimitScope: rateLimitScope(message, error.responseBody) } : {}),
         ...(requestId ? { requestId } : {}),
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
         isRetryable: status !== undefined ? isRetryableStatus(status) : error.isRetryable,

@@ -11,7 +11,10 @@ export const providerSchema = z.strictObject({
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable, not the key itself' })
     .optional(),
   headers: z.record(z.string(), z.string()).optional(),
-  maxConcurrency: z.number().int().positive().optional(),
+  /** Calls in flight at once: a number pins it; 'auto' (the default) adapts (AIMD: 16 to start, halved on a 429, 1..256). */
+  maxConcurrency: z
+    .union([z.number().int().positive(), z.literal('auto')], { error: 'expected a whole number of calls, or "auto"' })
+    .optional(),
   /** Calls started per minute, shared by every run using the registry (a batch shares one). */
   requestsPerMinute: z.number({ error: 'expected a number of requests per minute' }).positive().optional(),
   /** Tokens (prompt + output) per minute, estimated before a call and corrected with its usage after. */

@@ -1,17 +1,18 @@
 /**
- * Resolve "provider:model-id" names to AI SDK language models, one provider
- * instance and one concurrency queue per provider name.
+ * Resolve "provider:model-id" names to AI SDK language models: one provider instance per name,
+ * and the call scheduler's lane of that provider connection (shared by every registry of the
+ * process that talks to the same connection: its limits hold for all of them together).
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import PQueue from 'p-queue';
+import { defaultScheduler, type CallScheduler, type ConcurrencySetting, type Lane } from './call-scheduler.js';
 import type { ProviderSettings } from './provider-schema.js';
 import { ConfigError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
 import { createModelFactory, type FetchFunction, type ModelFactory } from './create-provider.js';
 import { BUILTIN_PROVIDERS, type ProviderEntry } from './provider-catalog.js';
-import { RateLimiter } from './rate-limiter.js';
 
-export const DEFAULT_MAX_CONCURRENCY = 16;
+/** Calls in flight per provider unless its config pins a number: adaptive (AIMD, 16 to start, 1..256). */
+export const DEFAULT_MAX_CONCURRENCY: ConcurrencySetting = 'auto';
 
 export interface ResolvedModel {
   /** "provider:model-id" as written (or derived from a model object). */
@@ -19,13 +20,11 @@ export interface ResolvedModel {
   provider: string;
   modelId: string;
   model: LanguageModelV3;
-  /** Shared by every call to this provider: its concurrency limit. */
-  queue: PQueue;
   /**
-   * Shared by every call to this provider: requests/tokens per minute and the
-   * provider-wide pause after a 429. Consulted once a call holds a queue slot.
+   * The scheduler's line for this provider connection: concurrency (fixed or adaptive),
+   * requests/tokens per minute, per-model pauses after a 429, priorities.
    */
-  limiter?: RateLimiter;
+  lane: Lane;
   timeoutMs?: number;
   attemptTimeoutMs?: number;
   maxRetries?: number;
@@ -44,7 +43,10 @@ export interface RegistryOptions {
   providers?: Record<string, ProviderSettings>;
   env?: Record<string, string | undefined>;
   fetch?: FetchFunction;
-  defaultMaxConcurrency?: number;
+  /** Concurrency of providers whose config sets none, and of model objects (default 'auto'). */
+  defaultMaxConcurrency?: ConcurrencySetting;
+  /** Where calls wait their turn; default: the one scheduler of this process. */
+  scheduler?: CallScheduler;
 }
 
 /**
@@ -71,9 +73,23 @@ function cachedModels(key: string | undefined): Map<string, LanguageModelV3> {
 interface ProviderState {
   factory: ModelFactory;
   models: Map<string, LanguageModelV3>;
-  queue: PQueue;
-  limiter: RateLimiter;
+  lane: Lane;
   settings: ProviderSettings;
+}
+
+/** A short, stable fingerprint of a key (the lane's identity must not hold the key itself). */
+function fingerprint(text: string | undefined): string {
+  if (text === undefined) return '-';
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
 export function splitModelName(name: string): { provider: string; modelId: string } {
@@ -94,7 +110,7 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
   const env = options.env ?? process.env;
   const custom = options.providers ?? {};
   const states = new Map<string, ProviderState>();
-  const objectQueues = new WeakMap<LanguageModelV3, { queue: PQueue; limiter: RateLimiter }>();
+  const scheduler = options.scheduler ?? defaultScheduler();
   const defaultConcurrency = options.defaultMaxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
 
   function entryFor(name: string): ProviderEntry | undefined {
@@ -147,11 +163,12 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
     const cacheKey = options.fetch || entry.type === 'local'
       ? undefined
       : JSON.stringify([name, entry.type, baseURL, apiKey, entry.headers ?? null]);
+    const laneKey = JSON.stringify([name, entry.type, baseURL ?? null, fingerprint(apiKey), entry.headers ?? null]);
     const state: ProviderState = {
       factory,
       models: cachedModels(cacheKey),
-      queue: new PQueue({ concurrency: entry.maxConcurrency ?? defaultConcurrency }),
-      limiter: new RateLimiter({
+      lane: scheduler.lane(laneKey, {
+        maxConcurrency: entry.maxConcurrency ?? defaultConcurrency,
         ...(entry.requestsPerMinute !== undefined ? { requestsPerMinute: entry.requestsPerMinute } : {}),
         ...(entry.tokensPerMinute !== undefined ? { tokensPerMinute: entry.tokensPerMinute } : {}),
       }),
@@ -164,18 +181,13 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
   return {
     resolve(model, path) {
       if (typeof model !== 'string') {
-        let limits = objectQueues.get(model);
-        if (!limits) {
-          limits = { queue: new PQueue({ concurrency: defaultConcurrency }), limiter: new RateLimiter() };
-          objectQueues.set(model, limits);
-        }
+        const label = `${model.provider}:${model.modelId}`;
         return {
-          label: `${model.provider}:${model.modelId}`,
+          label,
           provider: model.provider,
           modelId: model.modelId,
           model,
-          queue: limits.queue,
-          limiter: limits.limiter,
+          lane: scheduler.objectLane(model, label, { maxConcurrency: defaultConcurrency }),
         };
       }
       const { provider, modelId } = splitModelName(model);
@@ -185,8 +197,7 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
         provider,
         modelId,
         model: modelFor(state, modelId),
-        queue: state.queue,
-        limiter: state.limiter,
+        lane: state.lane,
         ...(state.settings.timeoutMs !== undefined ? { timeoutMs: state.settings.timeoutMs } : {}),
         ...(state.settings.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: state.settings.attemptTimeoutMs } : {}),
         ...(state.settings.maxRetries !== undefined ? { maxRetries: state.settings.maxRetries } : {}),

@@ -51,6 +51,8 @@ export class ProviderError extends MoAError {
   readonly isRetryable: boolean;
   /** How long the provider asked us to wait: a Retry-After / retry-after-ms header, or Google's RetryInfo `retryDelay` in the error body. */
   readonly retryAfterMs: number | undefined;
+  /** For a 429: whether the limit is the model's (the default) or the whole account's (every model of the provider waits). */
+  readonly rateLimitScope: 'model' | 'account' | undefined;
   constructor(
     message: string,
     options: {
@@ -60,6 +62,7 @@ export class ProviderError extends MoAError {
       requestId?: string;
       isRetryable: boolean;
       retryAfterMs?: number;
+      rateLimitScope?: 'model' | 'account';
       code?: string;
       cause?: unknown;
     },
@@ -72,6 +75,7 @@ export class ProviderError extends MoAError {
     this.requestId = options.requestId;
     this.isRetryable = options.isRetryable;
     this.retryAfterMs = options.retryAfterMs;
+    this.rateLimitScope = options.rateLimitScope;
   }
   override toInfo(): ErrorInfo {
     return {

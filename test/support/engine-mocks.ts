@@ -11,7 +11,7 @@ import {
   type LanguageModelV3Usage,
 } from '@ai-sdk/provider';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
-import PQueue from 'p-queue';
+import { CallScheduler, type Lane } from '../../src/models/call-scheduler.js';
 import type { ModelRegistry, ResolvedModel } from '../../src/models/registry.js';
 
 export interface Reply {
@@ -151,15 +151,16 @@ export function turnsOf(options: LanguageModelV3CallOptions): Array<{ role: stri
 
 /** A registry that serves "provider:model" names from a fixed table (and model objects as themselves). */
 export function mockRegistry(named: Record<string, LanguageModelV3>): ModelRegistry {
-  const queues = new Map<string, PQueue>();
+  const scheduler = new CallScheduler();
+  const lanes = new Map<string, Lane>();
   return {
     resolve(model): ResolvedModel {
       const label = typeof model === 'string' ? model : `${model.provider}:${model.modelId}`;
       const found = typeof model === 'string' ? named[model] : model;
       if (!found) throw new Error(`mockRegistry: no model named ${label}`);
-      let queue = queues.get(label);
-      if (!queue) queues.set(label, (queue = new PQueue({ concurrency: 8 })));
-      return { label, provider: found.provider, modelId: found.modelId, model: found, queue };
+      let lane = lanes.get(label);
+      if (!lane) lanes.set(label, (lane = scheduler.lane(label, { maxConcurrency: 8 })));
+      return { label, provider: found.provider, modelId: found.modelId, model: found, lane };
     },
     providerNames() {
       return [];
