@@ -56,7 +56,8 @@ async function listen(options: StartServerOptions, given: { host: string; port: 
     if (!(error instanceof ConfigError)) throw error;
     if (error.code === 'port_in_use') throw new ConfigError(`port ${given.port} is in use: pick another with --port`, { code: error.code, cause: error });
     if (error.code === 'port_not_permitted') throw new ConfigError(`${error.message}: pick another with --port`, { code: error.code, cause: error });
-    if (error.path === 'host') throw new ConfigError(`--host ${given.host}: ${error.message}`, { code: error.code, cause: error });
+    // "host X is not an address of this machine (…)" → "--host X is not …"
+    if (error.path === 'host') throw new ConfigError(`--${error.message}`, { code: error.code, cause: error });
     throw error;
   }
 }

@@ -63,7 +63,10 @@ function machineAddresses(): string[] {
     .map((entry) => entry.address);
 }
 
-/** What a failed listen means, in words a user can act on (a ConfigError), or the error itself when it is something else. */
+/**
+ * What a failed listen means, in words a user can act on (a ConfigError whose message starts with
+ * "port …" or "host …"), or the error itself when it is something else.
+ */
 export function listenFailure(error: unknown, host: string, port: number): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
@@ -77,7 +80,7 @@ export function listenFailure(error: unknown, host: string, port: number): unkno
       });
     case 'EADDRNOTAVAIL':
       return new ConfigError(
-        `${host} is not an address of this machine (its addresses: ${machineAddresses().join(', ')}; 0.0.0.0 listens on all of them)`,
+        `host ${host} is not an address of this machine (its addresses: ${machineAddresses().join(', ')}; 0.0.0.0 listens on all of them)`,
         { code: 'host_unavailable', path: 'host', cause: error },
       );
     case 'ENOTFOUND':
@@ -85,7 +88,7 @@ export function listenFailure(error: unknown, host: string, port: number): unkno
     case 'EAI_FAIL':
     case 'EAI_NONAME':
     case 'EAI_NODATA':
-      return new ConfigError(`the host name "${host}" does not resolve to an address (${code})`, { code: 'host_unresolvable', path: 'host', cause: error });
+      return new ConfigError(`host ${host} does not resolve to an address (${code})`, { code: 'host_unresolvable', path: 'host', cause: error });
     default:
       return error;
   }

@@ -68,11 +68,12 @@ describe('the default server (loopback, no key)', () => {
     });
 
     it("lets the server's own page through: its origin, or null from a same-origin page under no-referrer", async () => {
-      for (const headers of [
+      const sameOrigin: Array<Record<string, string>> = [
         { origin: `http://127.0.0.1:${port()}` },
         { origin: `http://localhost:${port()}`, host: `localhost:${port()}` },
         { origin: 'null', 'sec-fetch-site': 'same-origin' },
-      ]) {
+      ];
+      for (const headers of sameOrigin) {
         const response = await post(suite, '/v1/chat/completions', { ...json, ...headers });
         expect(response.status, `${JSON.stringify(headers)}: ${response.body}`).toBe(200);
       }
