@@ -49,13 +49,13 @@ function hostList(value: string): string[] {
 }
 
 /** startServer, with its listen failures worded for the command line (the flag to change). */
-async function listen(options: StartServerOptions, given: { host: string; port: number }): Promise<RunningServer> {
+async function listen(options: StartServerOptions): Promise<RunningServer> {
   try {
     return await startServer(options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    if (error.code === 'port_in_use') throw new ConfigError(`port ${given.port} is in use: pick another with --port`, { code: error.code, cause: error });
-    if (error.code === 'port_not_permitted') throw new ConfigError(`${error.message}: pick another with --port`, { code: error.code, cause: error });
+    // "port 8787 is in use" → "port 8787 is in use: pick another with --port"
+    if (error.path === 'port') throw new ConfigError(`${error.message}: pick another with --port`, { code: error.code, cause: error });
     // "host X is not an address of this machine (…)" → "--host X is not …"
     if (error.path === 'host') throw new ConfigError(`--${error.message}`, { code: error.code, cause: error });
     throw error;
@@ -120,7 +120,7 @@ export function registerServeCommand({ program, io, setExitCode }: CommandRegist
         ...(options.cors ? { corsOrigins: options.cors } : {}),
         ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
       };
-      const server = await listen(serverOptions, options);
+      const server = await listen(serverOptions);
       // Handlers first, then the banner: whoever reads the URL may signal right away.
       const stopped = new Promise<void>((resolve) => {
         let stopping = false;
@@ -132,7 +132,9 @@ export function registerServeCommand({ program, io, setExitCode }: CommandRegist
           }
           stopping = true;
           const active = server.moa.runs.activeCount();
-          io.stderr.write(`moa: ${signal}: no longer accepting requests; waiting up to ${options.drainTimeout} ms for ${active} run(s) in flight\n`);
+          io.stderr.write(
+            `moa: ${signal}: refusing new requests (503; send ${signal} again to stop at once); waiting up to ${options.drainTimeout} ms for ${active} run(s) in flight\n`,
+          );
           server.close().then(
             ({ drained }) => {
               io.stderr.write(drained ? 'moa: every run finished; bye\n' : 'moa: drain timeout: cancelled the runs still in flight; bye\n');
