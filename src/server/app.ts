@@ -9,19 +9,24 @@
  *   GET  /api/runs/:id            a recent run's events (NDJSON, the trace format)
  *   GET  /, page assets           the live web page (webRoutes), public
  *
+ * Every request first passes the browser guard (Host, Origin, CORS: see
+ * browser-guard.ts); API request bodies must be JSON (json-body.ts).
  * One model registry per app: provider queues are shared by every request and
  * released by close(). Every error leaves through toHttpError as an
  * OpenAI-shaped body.
  */
-import { cors } from 'hono/cors';
 import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bodyLimit } from 'hono/body-limit';
 import { loadConfig, type LoadedConfig } from '../core/load-config.js';
 import type { FetchFunction } from '../models/create-provider.js';
 import { createNodeHttpFetch } from '../models/node-http-fetch.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
 import { AbortedError } from '../util/errors.js';
+import { createHostPolicy, DEFAULT_HOST, parseAllowedHosts } from './allowed-hosts.js';
 import { bearerAuth } from './auth.js';
+import { browserGuard } from './browser-guard.js';
+import { requireJsonBody } from './json-body.js';
 import { chatCompletion } from './chat-completions.js';
 import { liveRun, runTrace } from './live-runs.js';
 import { listModels } from './models-route.js';
@@ -65,9 +70,18 @@ export interface AppOptions {
   now?: () => number;
   /**
    * Origins whose browser pages may call `/v1/*` (chat UIs served elsewhere): exact origins,
-   * or `*` for any. Default: none (same-origin only, e.g. the live page).
+   * or `*` for any. Default: none (same-origin only, e.g. the live page). Requests from any
+   * other origin get 403.
    */
   corsOrigins?: readonly string[];
+  /**
+   * The address the server listens on (startServer's own `host`; default 127.0.0.1). Requests
+   * must name it in `Host` (any loopback name when it is loopback; any IP address or loopback
+   * name when it is 0.0.0.0 or ::), else 403: the defence against DNS rebinding.
+   */
+  host?: string;
+  /** More names requests may use in `Host`: `moa.example.com`, `.example.com` (with subdomains), or `*` (no check). */
+  allowedHosts?: readonly string[];
 }
 
 export interface MoAApp {
@@ -86,11 +100,15 @@ export interface MoAApp {
   close(): Promise<void>;
 }
 
-function errorResponse(error: unknown): Response {
+/** Ask HTTP/1.1 clients not to reuse the connection (once draining: the listener closes soon). */
+const CLOSE_CONNECTION = { Connection: 'close' };
+
+/** The error's OpenAI-shaped body, with the headers middleware put on the context (CORS, Connection). */
+function errorResponse(error: unknown, context: Context): Response {
   const failure = toHttpError(error);
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (failure.status === 401) headers['WWW-Authenticate'] = 'Bearer';
-  return new Response(JSON.stringify(failure.toBody()), { status: failure.status, headers });
+  return context.newResponse(JSON.stringify(failure.toBody()), failure.status as ContentfulStatusCode, headers);
 }
 
 export function createApp(options: AppOptions = {}): MoAApp {
@@ -107,6 +125,7 @@ export function createApp(options: AppOptions = {}): MoAApp {
   const runs = createRunStore(limits.recentRuns);
   const apiKey = options.apiKey === undefined ? env.MOA_API_KEY : options.apiKey;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const hosts = createHostPolicy(options.host ?? DEFAULT_HOST, parseAllowedHosts(options.allowedHosts ?? []));
   let shuttingDown = false;
   let closed: Promise<void> | undefined;
 
@@ -114,45 +133,40 @@ export function createApp(options: AppOptions = {}): MoAApp {
   const completionOptions = { ...dependencies, shuttingDown: () => shuttingDown, now };
 
   const app = new Hono();
-  app.onError((error) => errorResponse(error));
+  app.onError((error, context) => errorResponse(error, context));
   app.notFound((context) =>
-    errorResponse(new HttpError(404, `No route for ${context.req.method} ${context.req.path}`, { code: 'not_found' })),
+    errorResponse(new HttpError(404, `No route for ${context.req.method} ${context.req.path}`, { code: 'not_found' }), context),
   );
+
+  // First, for every route: Host and Origin checks, CORS headers and preflights (before auth: a preflight carries no key).
+  app.use('*', browserGuard({ hosts, corsOrigins: options.corsOrigins ?? [] }));
 
   app.get('/healthz', (context) =>
-    context.json({ status: shuttingDown ? 'draining' : 'ok', active_runs: runs.activeCount() }, shuttingDown ? 503 : 200),
+    shuttingDown
+      ? context.json({ status: 'draining', active_runs: runs.activeCount() }, 503, CLOSE_CONNECTION)
+      : context.json({ status: 'ok', active_runs: runs.activeCount() }),
   );
 
-  if (options.corsOrigins && options.corsOrigins.length > 0) {
-    // Before auth: a browser's preflight carries no key. Only /v1: the run API serves the live page, same origin.
-    const origins = [...options.corsOrigins];
-    app.use(
-      '/v1/*',
-      cors({
-        origin: origins.includes('*') ? '*' : origins,
-        allowMethods: ['GET', 'POST', 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type', 'X-MoA-Details'],
-        exposeHeaders: ['X-MoA-Run-Id'],
-        maxAge: 600,
-      }),
-    );
-  }
-
   for (const prefix of ['/v1/*', '/api/*']) {
-    app.use(prefix, async (_context, next) => {
-      if (shuttingDown) throw new HttpError(503, 'The server is shutting down; retry the request elsewhere', { code: 'server_shutting_down' });
+    app.use(prefix, async (context, next) => {
+      if (shuttingDown) {
+        context.header('Connection', 'close');
+        throw new HttpError(503, 'The server is shutting down; retry the request elsewhere', { code: 'server_shutting_down' });
+      }
       await next();
     });
     if (apiKey) app.use(prefix, bearerAuth(apiKey));
+    app.use(prefix, requireJsonBody());
   }
 
   const limitBody = bodyLimit({
     maxSize: limits.maxBodyBytes,
-    onError: () =>
+    onError: (context) =>
       errorResponse(
         new HttpError(413, `The request body is larger than this server's limit of ${limits.maxBodyBytes} bytes`, {
           code: 'request_too_large',
         }),
+        context,
       ),
   });
   const readRequest = async (context: Context): Promise<ChatRequest> =>

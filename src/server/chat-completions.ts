@@ -21,7 +21,7 @@ import type { MoAEvent } from '../core/events.js';
 import type { FinishReason, Usage } from '../models/usage.js';
 import type { MoAResult } from '../core/reducer.js';
 import { MoARunError } from '../core/stream-moa.js';
-import { createEventStream, nodeResponseOf } from './event-stream.js';
+import { createEventStream } from './event-stream.js';
 import { HttpError, runFailureError } from './openai-errors.js';
 import type { ChatRequest } from './openai-schema.js';
 import { startRun, type RunDependencies } from './start-run.js';
@@ -161,7 +161,7 @@ function streamedCompletion(context: Context, request: ChatRequest, options: Com
 
     const begin = (): NonNullable<typeof stream> => {
       if (!stream) {
-        stream = createEventStream(() => run.abort(), nodeResponseOf(context));
+        stream = createEventStream(context, () => run.abort());
         resolve(stream.response({ [RUN_ID_HEADER]: runId }));
         stream.data(chunk('{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}'));
       }

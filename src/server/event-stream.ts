@@ -8,7 +8,8 @@
  * ServerResponse and the handler returns RESPONSE_ALREADY_SENT: no web
  * ReadableStream, no reader loop in the adapter, one socket write per tick.
  * Anywhere else (app.request in tests, another runtime) the body is a
- * ReadableStream inside a standard Response.
+ * ReadableStream inside a standard Response. Either way the response carries the
+ * headers middleware put on the context before the handler (the CORS headers).
  */
 import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -41,8 +42,16 @@ export function nodeResponseOf(context: Context): ServerResponse | undefined {
     : undefined;
 }
 
-export function createEventStream(onCancel: () => void, outgoing?: ServerResponse): EventStream {
-  return outgoing ? nodeEventStream(onCancel, outgoing) : webEventStream(onCancel);
+/** A 200 response with the SSE headers, the context's and `headers`. */
+type Respond = (body: ReadableStream<Uint8Array> | null, headers: Record<string, string>) => Response;
+
+/** The event stream answering this request; `onCancel` runs when its client goes away. */
+export function createEventStream(context: Context, onCancel: () => void): EventStream {
+  const outgoing = nodeResponseOf(context);
+  // newResponse adds the headers middleware set (context.header) without making context.res, which would
+  // turn RESPONSE_ALREADY_SENT into a copy that the Node adapter then tries to send again.
+  const respond: Respond = (body, headers) => context.newResponse(body, 200, { ...SSE_HEADERS, ...headers });
+  return outgoing ? nodeEventStream(onCancel, outgoing, respond) : webEventStream(onCancel, respond);
 }
 
 /**
@@ -103,7 +112,7 @@ function coalescer(deliver: (text: string, last: boolean) => void, ready: () => 
   };
 }
 
-function nodeEventStream(onCancel: () => void, outgoing: ServerResponse): EventStream {
+function nodeEventStream(onCancel: () => void, outgoing: ServerResponse, respond: Respond): EventStream {
   let started = false;
   let cancelled = false;
   const queue = coalescer(
@@ -129,7 +138,7 @@ function nodeEventStream(onCancel: () => void, outgoing: ServerResponse): EventS
       if (!started && !cancelled) {
         started = true;
         // The head goes out with the first flush: one socket write for the head and the first events.
-        outgoing.writeHead(200, { ...SSE_HEADERS, ...headers });
+        outgoing.writeHead(200, Object.fromEntries(respond(null, headers).headers));
         if (queue.hasQueued) queue.schedule();
       }
       return RESPONSE_ALREADY_SENT;
@@ -137,7 +146,7 @@ function nodeEventStream(onCancel: () => void, outgoing: ServerResponse): EventS
   };
 }
 
-function webEventStream(onCancel: () => void): EventStream {
+function webEventStream(onCancel: () => void, respond: Respond): EventStream {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cancelled = false;
   const queue = coalescer(
@@ -164,7 +173,7 @@ function webEventStream(onCancel: () => void): EventStream {
       return queue.closed;
     },
     response(headers = {}) {
-      return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
+      return respond(body, headers);
     },
   };
 }

@@ -8,7 +8,7 @@
 import type { Context } from 'hono';
 import type { MoAEvent } from '../core/events.js';
 import { RUN_ID_HEADER } from './chat-completions.js';
-import { createEventStream, nodeResponseOf } from './event-stream.js';
+import { createEventStream } from './event-stream.js';
 import { HttpError } from './openai-errors.js';
 import type { ChatRequest } from './openai-schema.js';
 import type { RunStore } from './run-store.js';
@@ -16,7 +16,7 @@ import { startRun, type RunDependencies } from './start-run.js';
 
 export function liveRun(context: Context, request: ChatRequest, dependencies: RunDependencies): Response {
   let cancel: () => void = () => undefined;
-  const stream = createEventStream(() => cancel(), nodeResponseOf(context));
+  const stream = createEventStream(context, () => cancel());
   const onEvent = (event: MoAEvent): void => {
     stream.data(JSON.stringify(event));
     if (event.type === 'run-end' || event.type === 'run-error') stream.close();

@@ -1,22 +1,29 @@
 /**
- * Listen on a host and port with @hono/node-server. `close()` drains: it stops
- * accepting connections and new runs, lets the runs in flight finish for up to
- * `drainTimeoutMs`, then cancels what is left, closes every connection and
- * releases the registry.
+ * Listen on a host and port with @hono/node-server. `close()` drains: it refuses
+ * new runs (503; `/healthz` answers 503 "draining", so the listener stays open
+ * for it), lets the runs in flight finish for up to `drainTimeoutMs`, then
+ * cancels what is left, stops listening, closes every connection and releases
+ * the registry.
+ *
+ * A port in use, a host that is not an address of this machine or that does not
+ * resolve rejects with a ConfigError (code `port_in_use`, `port_not_permitted`,
+ * `host_unavailable`, `host_unresolvable`, `invalid_host`) saying which.
  */
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { serve } from '@hono/node-server';
 import { loadConfig, type LoadedConfig } from '../core/load-config.js';
+import { ConfigError } from '../util/errors.js';
+import { DEFAULT_HOST, isHostName, isLoopbackName } from './allowed-hosts.js';
 import { createApp, type AppOptions, type MoAApp } from './app.js';
 import { choosePresetsForServer, type ServerPresetConfig } from './preset-catalog.js';
 
-export const DEFAULT_HOST = '127.0.0.1';
+export { DEFAULT_HOST };
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 export interface StartServerOptions extends AppOptions {
-  host?: string;
   /** 0 picks a free port. */
   port?: number;
   /** How long close() lets runs in flight finish (default 10 s). */
@@ -37,18 +44,66 @@ function isLoaded(config: LoadedConfig | ServerPresetConfig): config is LoadedCo
 }
 
 export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return isLoopbackName(host);
+}
+
+/** The host to listen on, brackets dropped (`[::1]` → `::1`); anything that is neither an IP nor a host name is refused before any lookup. */
+export function listenHostOf(host: string): string {
+  const bare = host.trim().replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare) !== 0 || isHostName(bare)) return bare;
+  throw new ConfigError(
+    `host "${host}" is not an IP address or a host name: give just the address to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`,
+    { code: 'invalid_host', path: 'host' },
+  );
+}
+
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((entries) => entries ?? [])
+    .map((entry) => entry.address);
+}
+
+/**
+ * What a failed listen means, in words a user can act on (a ConfigError whose message starts with
+ * "port …" or "host …"), or the error itself when it is something else.
+ */
+export function listenFailure(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ConfigError(`port ${port} is in use`, { code: 'port_in_use', path: 'port', cause: error });
+    case 'EACCES':
+      return new ConfigError(`port ${port} may not be opened by this user (ports below 1024 usually need privileges)`, {
+        code: 'port_not_permitted',
+        path: 'port',
+        cause: error,
+      });
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(
+        `host ${host} is not an address of this machine (its addresses: ${machineAddresses().join(', ')}; 0.0.0.0 listens on all of them)`,
+        { code: 'host_unavailable', path: 'host', cause: error },
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+    case 'EAI_NODATA':
+      return new ConfigError(`host ${host} does not resolve to an address (${code})`, { code: 'host_unresolvable', path: 'host', cause: error });
+    default:
+      return error;
+  }
 }
 
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const host = options.host ?? DEFAULT_HOST;
+  const host = listenHostOf(options.host ?? DEFAULT_HOST);
+  const port = options.port ?? DEFAULT_PORT;
   const env = options.env ?? process.env;
   const config = options.config ?? loadConfig({ env });
   const machinePresets =
     options.machinePresets ?? (isLoaded(config) ? await choosePresetsForServer(config, env) : undefined);
-  const moa = createApp({ ...options, config, env, ...(machinePresets ? { machinePresets } : {}) });
+  const moa = createApp({ ...options, host, config, env, ...(machinePresets ? { machinePresets } : {}) });
   const server = await new Promise<Server>((resolve, reject) => {
-    const candidate = serve({ fetch: moa.app.fetch, hostname: host, port: options.port ?? DEFAULT_PORT }) as Server;
+    const candidate = serve({ fetch: moa.app.fetch, hostname: host, port }) as Server;
     candidate.once('error', reject);
     candidate.once('listening', () => {
       candidate.off('error', reject);
@@ -56,7 +111,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     });
   }).catch(async (error: unknown) => {
     await moa.close();
-    throw error;
+    throw listenFailure(error, host, port);
   });
   server.keepAliveTimeout = 30_000;
   const address = server.address() as AddressInfo;
@@ -66,11 +121,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const close = (closeOptions: { drainTimeoutMs?: number } = {}): Promise<{ drained: boolean }> => {
     closing ??= (async () => {
       const drainTimeoutMs = closeOptions.drainTimeoutMs ?? options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+      // Still listening while runs drain: new requests get 503 (and /healthz "draining"), not a refused connection.
       moa.beginShutdown();
-      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const drained = await moa.drain(drainTimeoutMs);
       await moa.close(); // cancels whatever did not finish in time
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Let finished responses flush, then drop keep-alive and stuck connections.
       server.closeIdleConnections();
       const forced = setTimeout(() => server.closeAllConnections(), drained ? 1_000 : 0);
