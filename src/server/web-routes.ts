@@ -21,6 +21,7 @@ export const WEB_MODULES = [
   'conversation.js',
   'format.js',
   'markdown.js',
+  'markdown-html.js',
   'run-view.js',
   'sse-decoder.js',
   'trace-text.js',

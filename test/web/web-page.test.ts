@@ -11,6 +11,7 @@ import type { MoAEvent } from '../../src/core/events.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { startFakeLLMServer, type FakeLLMServer, type FakeLogEntry } from '../support/fake-llm-server.js';
 import { LAPTOP, launchChromium, PHONE, screenshot, watchProblems, type PageProblems } from './browser-support.js';
+import { HOSTILE_MARKDOWN } from './hostile-markdown.js';
 
 const WAIT = { timeout: 30_000, interval: 50 };
 const FAKE_KEY = 'sk-fake-web-0123456789';
@@ -156,8 +157,10 @@ async function expectSanitizedAnswer(page: Page): Promise<void> {
   await expect.poll(() => answer.locator('h2').textContent(), WAIT).toBe('Why the sky is blue');
   expect(await answer.locator('strong').first().textContent()).toBe('blue light scatters most');
   expect(await answer.locator('li').allTextContents()).toEqual(['short wavelengths scatter more', 'our eyes favour blue over violet']);
-  expect(await answer.locator('script').count()).toBe(0);
+  expect(await answer.locator('script, img').count()).toBe(0);
   expect(await page.locator('#answer [onerror], #answer a[href^="javascript:"]').count()).toBe(0);
+  // The model's raw HTML reads as text: the browser never parsed it (not even to drop the handler).
+  expect(await answer.textContent()).toContain(`<img src=x onerror="window.__pwned='judge'"> <script>window.__pwned = "judge-script"</script>`);
   // The proposers' raw text is shown as text, never as HTML.
   expect(await page.locator('#layers script, #layers img').count()).toBe(0);
   expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
@@ -266,6 +269,28 @@ describe('the web page', () => {
       { role: 'assistant', content: TEXTS.judge },
       { role: 'user', content: 'Shorter please' },
     ]);
+    expect(session.problems.errors).toEqual([]);
+  });
+
+  it('shows the raw HTML of an answer as text, while it streams and when done, and the console stays clean', async () => {
+    fake.setBehavior('judge', { text: HOSTILE_MARKDOWN.join('\n\n'), tokenDelayMs: 3 });
+    session = await openPage();
+    const { page } = session;
+    await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(4);
+    await askAndWait(page, 'Show me some HTML', 'done');
+    const answer = page.locator('#answer');
+    await expect.poll(() => answer.textContent(), WAIT).toContain('<img src=x onerror="window.__pwned=1">');
+    // Only the attributes marked and the link hook write: no handler, no style, nothing else of the model's.
+    const attributes = await answer.evaluate((root) =>
+      [...root.querySelectorAll('*')].flatMap((element) => [...element.attributes].map((attribute) => `${element.tagName.toLowerCase()} ${attribute.name}`)),
+    );
+    expect([...new Set(attributes)].sort()).toEqual(['a href', 'a rel', 'a target', 'a title', 'code class']);
+    expect(await answer.locator('script, style, iframe, svg, img, div, span, a[href^="javascript:"]').count()).toBe(0);
+    // The bare formatting tags stay markup; a link from Markdown opens in a new tab.
+    expect(await answer.locator('kbd').allTextContents()).toEqual(['k']);
+    expect(await answer.locator('a[href="https://tracker.example/p.png"]').textContent()).toBe('pixel');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    await screenshot(page, 'laptop-raw-html-answer');
     expect(session.problems.errors).toEqual([]);
   });
 
