@@ -144,6 +144,8 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
 .answer[data-status="running"]:empty::before { content: "Waiting for the aggregator…"; color: var(--muted); font-style: italic; }
 .answer[data-status="failed"]:empty, .answer[data-status="stopped"]:empty { display: none; }
 .conversation .turn + .turn { margin-top: -4px; }
+/* Where "bring the answer into view" stops: below the sticky top bar (static on a phone). */
+#answer-turn { scroll-margin-top: 72px; }
 
 /* Totals */
 .run-summary {
@@ -239,6 +241,7 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
   .notices { padding: 0 12px; }
   .api-key-panel { margin: 12px 12px 0; width: auto; }
   .turn { grid-template-columns: 1fr; gap: 4px; }
+  #answer-turn { scroll-margin-top: 12px; }
   .cards { grid-template-columns: 1fr; }
   .composer { padding: 8px 12px calc(8px + env(safe-area-inset-bottom)); }
   .composer .button { padding: 10px 14px; }

@@ -50,9 +50,14 @@ export function watchProblems(page: Page): PageProblems {
   return problems;
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** A full-page shot, or with `{ viewport: true }` just what the screen shows now. */
+export async function screenshot(page: Page, name: string, options: { viewport?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const path = join(ARTIFACTS_DIR, `${name}.png`);
+  if (options.viewport) {
+    await page.screenshot({ path });
+    return path;
+  }
   // A full-page shot: the composer (sticky at the viewport's bottom) is drawn where the page ends.
   // (Through the CSSOM: the page's CSP rightly blocks an injected stylesheet.)
   const setComposerPosition = (position: string) =>

@@ -371,6 +371,58 @@ describe('the web page', () => {
     expect(session.problems.errors).toEqual([]);
   });
 
+  it('brings the answer into view on a phone when the run ends, but leaves a reader who scrolled up during it', async () => {
+    session = await openPage({ device: PHONE });
+    const { page } = session;
+    await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(4);
+    await page.locator('#preset').selectOption('web');
+    /** The answer's first line is on screen: below the top of the viewport, above the sticky composer. */
+    const answerStartInView = () =>
+      page.evaluate(() => {
+        const top = document.querySelector('#answer')!.getBoundingClientRect().top;
+        return top >= 0 && top + 20 <= document.querySelector('.composer')!.getBoundingClientRect().top;
+      });
+    await askAndWait(page, 'Why is the sky blue?', 'done');
+    // Below the first screen, where the question was asked (the page's top):
+    const answerOffset = await page.evaluate(() => document.querySelector('#answer')!.getBoundingClientRect().top + window.scrollY);
+    expect(answerOffset).toBeGreaterThan(PHONE.viewport!.height);
+    await expect.poll(answerStartInView, WAIT).toBe(true);
+    expect(await page.locator('#answer h2').isVisible()).toBe(true);
+    // The smooth scroll may still be going: shoot once it stopped.
+    let previousScrollY: number | undefined;
+    await expect
+      .poll(async () => {
+        const scrollY = await page.evaluate(() => window.scrollY);
+        const settled = scrollY === previousScrollY;
+        previousScrollY = scrollY;
+        return settled;
+      }, WAIT)
+      .toBe(true);
+    expect(await answerStartInView()).toBe(true);
+    await screenshot(page, 'phone-answer-in-view', { viewport: true });
+
+    // The reader scrolls up while the next answer streams: the end of the run leaves them there.
+    // (Reduced motion: a yank would be instant, so it would show by the time "Save trace" does.)
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    fake.setBehavior('judge', { text: TEXTS.judge, tokenDelayMs: 60 });
+    await ask(page, 'And at sunset?');
+    await page.waitForSelector('#layers .agent-card[data-layer="2"][data-status="streaming"]', WAIT);
+    await page.mouse.move(4, 300); // the page's margin, not a card (whose text scrolls on its own)
+    await page.mouse.wheel(0, -20_000);
+    await expect.poll(() => page.evaluate(() => window.scrollY), WAIT).toBe(0);
+    expect(await page.locator('#run-status').getAttribute('data-status')).toBe('running');
+    await waitForRunStatus(page, 'done');
+    await page.waitForSelector('#save-trace:not([hidden])', WAIT);
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    expect(await answerStartInView()).toBe(false);
+
+    // The next run, with no scrolling, brings its answer into view again (at once, motion reduced).
+    await askAndWait(page, 'And at night?', 'done');
+    await page.waitForSelector('#save-trace:not([hidden])', WAIT);
+    expect(await answerStartInView()).toBe(true);
+    expect(session.problems.errors).toEqual([]);
+  });
+
   it('looks right on a phone, in dark mode too', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       session = await openPage({ device: PHONE, colorScheme });
