@@ -80,11 +80,13 @@ interface Session {
   problems: PageProblems;
 }
 
-async function openPage(options: { apiKey?: string; device?: typeof LAPTOP; colorScheme?: 'light' | 'dark' } = {}): Promise<Session> {
+async function openPage(
+  options: { apiKey?: string; device?: typeof LAPTOP; colorScheme?: 'light' | 'dark'; config?: ReturnType<typeof serverConfig> } = {},
+): Promise<Session> {
   const server = await startServer({
     host: '127.0.0.1',
     port: 0,
-    config: serverConfig(fake.url),
+    config: options.config ?? serverConfig(fake.url),
     env: { FAKE_KEY },
     apiKey: options.apiKey ?? null,
     drainTimeoutMs: 500,
@@ -164,6 +166,23 @@ async function expectSanitizedAnswer(page: Page): Promise<void> {
   // The proposers' raw text is shown as text, never as HTML.
   expect(await page.locator('#layers script, #layers img').count()).toBe(0);
   expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+}
+
+/**
+ * The selected option's label against the room a picker gives it: the label's width as the page's
+ * font draws it, and the control's content box (its width less borders and padding). The pickers
+ * draw no native arrow (appearance: none; theirs sits in the padding), so that box is the label's.
+ */
+function measurePicker(page: Page, selector: string) {
+  return page.locator(selector).evaluate((select: HTMLSelectElement) => {
+    const style = getComputedStyle(select);
+    const canvas = document.createElement('canvas').getContext('2d')!;
+    canvas.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const label = select.selectedOptions[0]?.textContent ?? '';
+    const sides = ['borderLeftWidth', 'borderRightWidth', 'paddingLeft', 'paddingRight'] as const;
+    const content = select.getBoundingClientRect().width - sides.reduce((sum, side) => sum + parseFloat(style[side]), 0);
+    return { label, labelWidth: canvas.measureText(label).width, contentWidth: content, appearance: style.appearance };
+  });
 }
 
 function conversationOf(entry: FakeLogEntry): Array<{ role: string; content: unknown }> {
@@ -421,6 +440,36 @@ describe('the web page', () => {
     await page.waitForSelector('#save-trace:not([hidden])', WAIT);
     expect(await answerStartInView()).toBe(true);
     expect(session.problems.errors).toEqual([]);
+  });
+
+  it('shows every label of the preset and replay pickers whole, on a laptop and on a phone', async () => {
+    // A preset label as long as the built-in ones get ("moa-gpt4o (default) · 6 → 6 → 6 → 1").
+    const config = serverConfig(fake.url);
+    const six = ['fake:a', 'fake:b', 'fake:c', 'fake:d', 'fake:e', 'fake:f'];
+    const wide = { ...config, presets: { 'moa-gpt4o': { layers: 4, proposers: six, aggregator: 'fake:judge' }, ...config.presets }, defaultPreset: 'moa-gpt4o' };
+    for (const [device, options] of [['laptop', LAPTOP], ['phone', PHONE]] as const) {
+      session = await openPage({ device: options, config: wide });
+      const { page } = session;
+      await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(5);
+      for (const selector of ['#preset', '#replay-speed']) {
+        const values = await page.locator(`${selector} option`).evaluateAll((list) => list.map((option) => (option as HTMLOptionElement).value));
+        for (const value of values) {
+          await page.locator(selector).selectOption(value);
+          const picker = await measurePicker(page, selector);
+          expect(picker.appearance, `${device} ${selector}`).toBe('none');
+          expect(picker.label, `${device} ${selector}`).not.toBe('');
+          // Half a pixel for layout rounding.
+          expect(picker.labelWidth, `${device} ${selector} "${picker.label}"`).toBeLessThanOrEqual(picker.contentWidth + 0.5);
+        }
+      }
+      await page.locator('#preset').selectOption('moa-gpt4o');
+      await page.locator('#replay-speed').selectOption('1');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+      await screenshot(page, `${device}-pickers`, { viewport: true });
+      expect(session.problems.errors).toEqual([]);
+      await closeSession(session);
+      session = undefined;
+    }
   });
 
   it('looks right on a phone, in dark mode too', async () => {
