@@ -21,6 +21,8 @@ export const WEB_MODULES = [
   'conversation.js',
   'format.js',
   'markdown.js',
+  'markdown-html.js',
+  'reader-scroll.js',
   'run-view.js',
   'sse-decoder.js',
   'trace-text.js',

@@ -7,6 +7,7 @@ import type { ChatMessage, MoAEvent } from '../core/events.js';
 import { applyEvent, initialResult } from '../core/reducer.js';
 import { ApiError, listPresets, streamRun, type PresetInfo } from './api-client.js';
 import { conversationAfter, nextRequestMessages } from './conversation.js';
+import { ReaderScroll } from './reader-scroll.js';
 import { RunView, type RunViewState } from './run-view.js';
 import { parseTraceText, replayDelays } from './trace-text.js';
 
@@ -48,6 +49,8 @@ const promptInput = byId<HTMLTextAreaElement>('prompt');
 const askButton = byId<HTMLButtonElement>('ask');
 const stopButton = byId<HTMLButtonElement>('stop');
 const saveTraceButton = byId<HTMLButtonElement>('save-trace');
+const answerTurn = byId<HTMLDivElement>('answer-turn');
+const topBar = document.querySelector<HTMLElement>('.top-bar');
 
 const view = new RunView({
   currentTurn: byId('current-turn'),
@@ -72,6 +75,7 @@ let current: (RunViewState & { events: MoAEvent[] }) | undefined;
 let runController: AbortController | undefined;
 /** Bumped to cancel an animated replay. */
 let replayGeneration = 0;
+const readerScroll = new ReaderScroll(window);
 
 // ---- notices --------------------------------------------------------------
 
@@ -158,6 +162,21 @@ function showCurrent(): void {
   if (current) view.schedule(current);
 }
 
+/**
+ * A finished run's answer (or error) into view: on a phone it sits screens below the prompt. Not when
+ * its start is on screen already, nor when the reader scrolled up during the run to read something else.
+ */
+function bringAnswerIntoView(): void {
+  if (readerScroll.scrolledUp) return;
+  const top = answerTurn.getBoundingClientRect().top;
+  // The top bar is sticky on wide screens and the composer always is: the free band lies between.
+  const bandTop = topBar && getComputedStyle(topBar).position === 'sticky' ? topBar.getBoundingClientRect().bottom : 0;
+  const bandBottom = promptForm.getBoundingClientRect().top;
+  if (top >= bandTop && top < bandBottom - 48) return;
+  const reduceMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  answerTurn.scrollIntoView({ block: 'start', behavior: reduceMotion ? 'auto' : 'smooth' });
+}
+
 async function ask(prompt: string): Promise<void> {
   const preset = presetSelect.value;
   if (!preset) {
@@ -177,6 +196,7 @@ async function ask(prompt: string): Promise<void> {
   runController = controller;
   setBusy(true);
   promptInput.value = '';
+  readerScroll.reset();
   showCurrent();
   try {
     await streamRun(
@@ -211,7 +231,8 @@ async function ask(prompt: string): Promise<void> {
   if (run.result.status !== 'done' && promptInput.value === '') promptInput.value = prompt;
   saveTraceButton.hidden = run.events.length === 0;
   view.flush();
-  if (run.result.status === 'done') promptInput.focus();
+  if (run.result.status === 'done' || run.result.status === 'failed') bringAnswerIntoView();
+  if (run.result.status === 'done') promptInput.focus({ preventScroll: true });
 }
 
 function stopRun(): void {

@@ -1,13 +1,14 @@
 /**
- * Model output is untrusted: Markdown is rendered by `marked` and the HTML is
- * sanitized by DOMPurify before it reaches the page. Links open in a new tab
- * without an opener; images load only from the page's own origin (the CSP
- * blocks the rest, so an answer cannot ping a tracker).
+ * Model output is untrusted. Two lines of defence between it and the page:
+ * `markdownToHtml` (markdown-html.ts) renders the Markdown with every piece of
+ * raw HTML the model wrote turned into text, so the browser never parses a
+ * model-supplied attribute (parsing an `on…` attribute alone is a CSP
+ * violation in the console); then DOMPurify sanitizes what marked produced
+ * (it removes `javascript:` links, for one). Links open in a new tab without
+ * an opener.
  */
 import DOMPurify from 'dompurify';
-import { Marked } from 'marked';
-
-const markdown = new Marked({ gfm: true, breaks: false, async: false });
+import { markdownToHtml } from './markdown-html.js';
 
 let hooksInstalled = false;
 
@@ -25,8 +26,7 @@ function installHooks(): void {
 /** Sanitized HTML for a Markdown text. */
 export function renderMarkdown(text: string): string {
   installHooks();
-  const html = markdown.parse(text, { async: false });
-  return DOMPurify.sanitize(html, {
+  return DOMPurify.sanitize(markdownToHtml(text), {
     USE_PROFILES: { html: true },
     FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'],
     FORBID_ATTR: ['style'],

@@ -71,7 +71,7 @@ export const PAGE_HTML = `<!doctype html>
     </div>
     <ul id="run-warnings" class="warnings" aria-label="Warnings"></ul>
     <div id="layers" class="layers"></div>
-    <div class="turn assistant-turn">
+    <div id="answer-turn" class="turn assistant-turn">
       <div class="turn-role">Answer</div>
       <article id="answer" class="answer markdown" aria-live="polite" aria-busy="false"></article>
       <p id="run-error" class="run-error" hidden></p>

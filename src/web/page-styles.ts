@@ -23,6 +23,7 @@ export const PAGE_CSS = `
   --radius: 10px;
   --shadow: 0 1px 2px rgba(16, 24, 40, 0.06), 0 1px 3px rgba(16, 24, 40, 0.08);
   --mono: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace;
+  --select-arrow: url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 6'%3E%3Cpath d='M1 1l4 4 4-4' fill='none' stroke='%235d6673' stroke-width='1.6' stroke-linecap='round' stroke-linejoin='round'/%3E%3C/svg%3E");
   --sans: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif;
 }
 @media (prefers-color-scheme: dark) {
@@ -46,6 +47,7 @@ export const PAGE_CSS = `
     --info-soft: #1a2545;
     --code-bg: #11151a;
     --shadow: none;
+    --select-arrow: url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 6'%3E%3Cpath d='M1 1l4 4 4-4' fill='none' stroke='%239aa4b2' stroke-width='1.6' stroke-linecap='round' stroke-linejoin='round'/%3E%3C/svg%3E");
   }
 }
 * { box-sizing: border-box; }
@@ -86,7 +88,18 @@ select, input[type="password"], input[type="text"], textarea {
   font: inherit; color: var(--text); background: var(--surface);
   border: 1px solid var(--border); border-radius: 8px;
 }
-select { padding: 6px 8px; max-width: 14rem; }
+/*
+ * The pickers draw their own arrow in a padding of their own, so the content box is exactly where
+ * the label goes (whatever a browser's native arrow takes), and they never shrink below their
+ * longest option: a label is never cut (on a phone only one wider than the screen is).
+ */
+select {
+  appearance: none; -webkit-appearance: none;
+  padding: 6px 30px 6px 10px; max-width: 100%; flex-shrink: 0;
+  background: var(--surface) var(--select-arrow) no-repeat right 11px center / 10px 6px;
+  cursor: pointer;
+}
+select:disabled { opacity: 0.6; cursor: not-allowed; }
 select:focus-visible, input:focus-visible, textarea:focus-visible, .button:focus-visible, .button:focus-within {
   outline: 2px solid var(--accent); outline-offset: 1px;
 }
@@ -144,6 +157,8 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
 .answer[data-status="running"]:empty::before { content: "Waiting for the aggregator…"; color: var(--muted); font-style: italic; }
 .answer[data-status="failed"]:empty, .answer[data-status="stopped"]:empty { display: none; }
 .conversation .turn + .turn { margin-top: -4px; }
+/* Where "bring the answer into view" stops: below the sticky top bar (static on a phone). */
+#answer-turn { scroll-margin-top: 72px; }
 
 /* Totals */
 .run-summary {
@@ -231,14 +246,16 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
   .top-bar { padding: 8px 12px; position: static; }
   .brand-sub { display: none; }
   .toolbar { width: 100%; }
-  .toolbar .field:first-child { flex: 1 1 100%; }
-  .toolbar .field:first-child select { flex: 1; max-width: none; }
-  .toolbar .button { padding: 7px 10px; }
-  .toolbar #replay-speed { flex: 1 1 7rem; min-width: 0; max-width: none; }
+  .toolbar .field:first-child { flex: 1 1 100%; min-width: 0; }
+  /* As wide as the row; narrower than its label only when the label is wider than the screen. */
+  .toolbar .field:first-child select { flex: 1 1 auto; min-width: 0; }
+  .toolbar .button { padding: 7px 10px; flex: 1 1 auto; }
+  .toolbar #replay-speed { flex: 1 0 auto; }
   main { padding: 12px; }
   .notices { padding: 0 12px; }
   .api-key-panel { margin: 12px 12px 0; width: auto; }
   .turn { grid-template-columns: 1fr; gap: 4px; }
+  #answer-turn { scroll-margin-top: 12px; }
   .cards { grid-template-columns: 1fr; }
   .composer { padding: 8px 12px calc(8px + env(safe-area-inset-bottom)); }
   .composer .button { padding: 10px 14px; }

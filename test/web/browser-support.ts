@@ -28,7 +28,11 @@ export function launchChromium(): Promise<Browser> {
 export const LAPTOP: BrowserContextOptions = { viewport: { width: 1366, height: 900 } };
 export const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
-/** Everything that went wrong inside the page: uncaught errors, console errors, CSP violations. */
+/**
+ * Everything that went wrong inside the page, as a reader with DevTools open would see it: uncaught
+ * errors and rejections, every console error (CSP violations and failed requests are console errors
+ * too), and dialogs. Nothing is filtered: a test that expects an error (a refused 401) filters it.
+ */
 export interface PageProblems {
   errors: string[];
 }
@@ -37,10 +41,7 @@ export function watchProblems(page: Page): PageProblems {
   const problems: PageProblems = { errors: [] };
   page.on('pageerror', (error) => problems.errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    // A sanitized <img src="x"> from model output may 404; that is a resource, not a script problem.
-    if (/Failed to load resource/.test(message.text())) return;
-    problems.errors.push(`console: ${message.text()}`);
+    if (message.type() === 'error') problems.errors.push(`console: ${message.text()}`);
   });
   page.on('dialog', (dialog) => {
     problems.errors.push(`dialog opened: ${dialog.message()}`);
@@ -49,9 +50,14 @@ export function watchProblems(page: Page): PageProblems {
   return problems;
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** A full-page shot, or with `{ viewport: true }` just what the screen shows now. */
+export async function screenshot(page: Page, name: string, options: { viewport?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const path = join(ARTIFACTS_DIR, `${name}.png`);
+  if (options.viewport) {
+    await page.screenshot({ path });
+    return path;
+  }
   // A full-page shot: the composer (sticky at the viewport's bottom) is drawn where the page ends.
   // (Through the CSSOM: the page's CSP rightly blocks an injected stylesheet.)
   const setComposerPosition = (position: string) =>

@@ -11,6 +11,7 @@ import type { MoAEvent } from '../../src/core/events.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { startFakeLLMServer, type FakeLLMServer, type FakeLogEntry } from '../support/fake-llm-server.js';
 import { LAPTOP, launchChromium, PHONE, screenshot, watchProblems, type PageProblems } from './browser-support.js';
+import { HOSTILE_MARKDOWN } from './hostile-markdown.js';
 
 const WAIT = { timeout: 30_000, interval: 50 };
 const FAKE_KEY = 'sk-fake-web-0123456789';
@@ -79,11 +80,13 @@ interface Session {
   problems: PageProblems;
 }
 
-async function openPage(options: { apiKey?: string; device?: typeof LAPTOP; colorScheme?: 'light' | 'dark' } = {}): Promise<Session> {
+async function openPage(
+  options: { apiKey?: string; device?: typeof LAPTOP; colorScheme?: 'light' | 'dark'; config?: ReturnType<typeof serverConfig> } = {},
+): Promise<Session> {
   const server = await startServer({
     host: '127.0.0.1',
     port: 0,
-    config: serverConfig(fake.url),
+    config: options.config ?? serverConfig(fake.url),
     env: { FAKE_KEY },
     apiKey: options.apiKey ?? null,
     drainTimeoutMs: 500,
@@ -156,11 +159,30 @@ async function expectSanitizedAnswer(page: Page): Promise<void> {
   await expect.poll(() => answer.locator('h2').textContent(), WAIT).toBe('Why the sky is blue');
   expect(await answer.locator('strong').first().textContent()).toBe('blue light scatters most');
   expect(await answer.locator('li').allTextContents()).toEqual(['short wavelengths scatter more', 'our eyes favour blue over violet']);
-  expect(await answer.locator('script').count()).toBe(0);
+  expect(await answer.locator('script, img').count()).toBe(0);
   expect(await page.locator('#answer [onerror], #answer a[href^="javascript:"]').count()).toBe(0);
+  // The model's raw HTML reads as text: the browser never parsed it (not even to drop the handler).
+  expect(await answer.textContent()).toContain(`<img src=x onerror="window.__pwned='judge'"> <script>window.__pwned = "judge-script"</script>`);
   // The proposers' raw text is shown as text, never as HTML.
   expect(await page.locator('#layers script, #layers img').count()).toBe(0);
   expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+}
+
+/**
+ * The selected option's label against the room a picker gives it: the label's width as the page's
+ * font draws it, and the control's content box (its width less borders and padding). The pickers
+ * draw no native arrow (appearance: none; theirs sits in the padding), so that box is the label's.
+ */
+function measurePicker(page: Page, selector: string) {
+  return page.locator(selector).evaluate((select: HTMLSelectElement) => {
+    const style = getComputedStyle(select);
+    const canvas = document.createElement('canvas').getContext('2d')!;
+    canvas.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const label = select.selectedOptions[0]?.textContent ?? '';
+    const sides = ['borderLeftWidth', 'borderRightWidth', 'paddingLeft', 'paddingRight'] as const;
+    const content = select.getBoundingClientRect().width - sides.reduce((sum, side) => sum + parseFloat(style[side]), 0);
+    return { label, labelWidth: canvas.measureText(label).width, contentWidth: content, appearance: style.appearance };
+  });
 }
 
 function conversationOf(entry: FakeLogEntry): Array<{ role: string; content: unknown }> {
@@ -269,6 +291,28 @@ describe('the web page', () => {
     expect(session.problems.errors).toEqual([]);
   });
 
+  it('shows the raw HTML of an answer as text, while it streams and when done, and the console stays clean', async () => {
+    fake.setBehavior('judge', { text: HOSTILE_MARKDOWN.join('\n\n'), tokenDelayMs: 3 });
+    session = await openPage();
+    const { page } = session;
+    await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(4);
+    await askAndWait(page, 'Show me some HTML', 'done');
+    const answer = page.locator('#answer');
+    await expect.poll(() => answer.textContent(), WAIT).toContain('<img src=x onerror="window.__pwned=1">');
+    // Only the attributes marked and the link hook write: no handler, no style, nothing else of the model's.
+    const attributes = await answer.evaluate((root) =>
+      [...root.querySelectorAll('*')].flatMap((element) => [...element.attributes].map((attribute) => `${element.tagName.toLowerCase()} ${attribute.name}`)),
+    );
+    expect([...new Set(attributes)].sort()).toEqual(['a href', 'a rel', 'a target', 'a title', 'code class']);
+    expect(await answer.locator('script, style, iframe, svg, img, div, span, a[href^="javascript:"]').count()).toBe(0);
+    // The bare formatting tags stay markup; a link from Markdown opens in a new tab.
+    expect(await answer.locator('kbd').allTextContents()).toEqual(['k']);
+    expect(await answer.locator('a[href="https://tracker.example/p.png"]').textContent()).toBe('pixel');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    await screenshot(page, 'laptop-raw-html-answer');
+    expect(session.problems.errors).toEqual([]);
+  });
+
   it('replays a trace animated in time, and one with a torn last line with a warning', async () => {
     session = await openPage();
     const { page } = session;
@@ -344,6 +388,88 @@ describe('the web page', () => {
     await askAndWait(page, 'Fresh question', 'done');
     expect(conversationOf(fake.log[before]!)).toEqual([{ role: 'user', content: 'Fresh question' }]);
     expect(session.problems.errors).toEqual([]);
+  });
+
+  it('brings the answer into view on a phone when the run ends, but leaves a reader who scrolled up during it', async () => {
+    session = await openPage({ device: PHONE });
+    const { page } = session;
+    await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(4);
+    await page.locator('#preset').selectOption('web');
+    /** The answer's first line is on screen: below the top of the viewport, above the sticky composer. */
+    const answerStartInView = () =>
+      page.evaluate(() => {
+        const top = document.querySelector('#answer')!.getBoundingClientRect().top;
+        return top >= 0 && top + 20 <= document.querySelector('.composer')!.getBoundingClientRect().top;
+      });
+    await askAndWait(page, 'Why is the sky blue?', 'done');
+    // Below the first screen, where the question was asked (the page's top):
+    const answerOffset = await page.evaluate(() => document.querySelector('#answer')!.getBoundingClientRect().top + window.scrollY);
+    expect(answerOffset).toBeGreaterThan(PHONE.viewport!.height);
+    await expect.poll(answerStartInView, WAIT).toBe(true);
+    expect(await page.locator('#answer h2').isVisible()).toBe(true);
+    // The smooth scroll may still be going: shoot once it stopped.
+    let previousScrollY: number | undefined;
+    await expect
+      .poll(async () => {
+        const scrollY = await page.evaluate(() => window.scrollY);
+        const settled = scrollY === previousScrollY;
+        previousScrollY = scrollY;
+        return settled;
+      }, WAIT)
+      .toBe(true);
+    expect(await answerStartInView()).toBe(true);
+    await screenshot(page, 'phone-answer-in-view', { viewport: true });
+
+    // The reader scrolls up while the next answer streams: the end of the run leaves them there.
+    // (Reduced motion: a yank would be instant, so it would show by the time "Save trace" does.)
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    fake.setBehavior('judge', { text: TEXTS.judge, tokenDelayMs: 60 });
+    await ask(page, 'And at sunset?');
+    await page.waitForSelector('#layers .agent-card[data-layer="2"][data-status="streaming"]', WAIT);
+    await page.mouse.move(4, 300); // the page's margin, not a card (whose text scrolls on its own)
+    await page.mouse.wheel(0, -20_000);
+    await expect.poll(() => page.evaluate(() => window.scrollY), WAIT).toBe(0);
+    expect(await page.locator('#run-status').getAttribute('data-status')).toBe('running');
+    await waitForRunStatus(page, 'done');
+    await page.waitForSelector('#save-trace:not([hidden])', WAIT);
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    expect(await answerStartInView()).toBe(false);
+
+    // The next run, with no scrolling, brings its answer into view again (at once, motion reduced).
+    await askAndWait(page, 'And at night?', 'done');
+    await page.waitForSelector('#save-trace:not([hidden])', WAIT);
+    expect(await answerStartInView()).toBe(true);
+    expect(session.problems.errors).toEqual([]);
+  });
+
+  it('shows every label of the preset and replay pickers whole, on a laptop and on a phone', async () => {
+    // A preset label as long as the built-in ones get ("moa-gpt4o (default) · 6 → 6 → 6 → 1").
+    const config = serverConfig(fake.url);
+    const six = ['fake:a', 'fake:b', 'fake:c', 'fake:d', 'fake:e', 'fake:f'];
+    const wide = { ...config, presets: { 'moa-gpt4o': { layers: 4, proposers: six, aggregator: 'fake:judge' }, ...config.presets }, defaultPreset: 'moa-gpt4o' };
+    for (const [device, options] of [['laptop', LAPTOP], ['phone', PHONE]] as const) {
+      session = await openPage({ device: options, config: wide });
+      const { page } = session;
+      await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(5);
+      for (const selector of ['#preset', '#replay-speed']) {
+        const values = await page.locator(`${selector} option`).evaluateAll((list) => list.map((option) => (option as HTMLOptionElement).value));
+        for (const value of values) {
+          await page.locator(selector).selectOption(value);
+          const picker = await measurePicker(page, selector);
+          expect(picker.appearance, `${device} ${selector}`).toBe('none');
+          expect(picker.label, `${device} ${selector}`).not.toBe('');
+          // Half a pixel for layout rounding.
+          expect(picker.labelWidth, `${device} ${selector} "${picker.label}"`).toBeLessThanOrEqual(picker.contentWidth + 0.5);
+        }
+      }
+      await page.locator('#preset').selectOption('moa-gpt4o');
+      await page.locator('#replay-speed').selectOption('1');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+      await screenshot(page, `${device}-pickers`, { viewport: true });
+      expect(session.problems.errors).toEqual([]);
+      await closeSession(session);
+      session = undefined;
+    }
   });
 
   it('looks right on a phone, in dark mode too', async () => {
