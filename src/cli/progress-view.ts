@@ -48,6 +48,10 @@ function agentLine(agent: AgentResult, colors: Colors, frame: number, now: numbe
       mark = colors.green('✓');
       detail = colors.dim(`${formatDuration(agent.latencyMs ?? now)} · ${formatCount(agent.usage.outputTokens)} tok`);
       break;
+    case 'skipped':
+      mark = colors.dim('↷');
+      detail = colors.dim('skipped');
+      break;
     case 'cut':
       mark = colors.yellow('✂');
       detail = colors.yellow('cut (straggler)');
