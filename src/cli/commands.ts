@@ -25,10 +25,12 @@ export interface AskOptions extends PrepareFlags {
 }
 
 export async function askCommand(promptWords: string[], options: AskOptions, io: CliStreams): Promise<number> {
-  let prompt = promptWords.join(' ');
-  if (!prompt.trim() && !process.stdin.isTTY) prompt = await readStdin();
+  // "-" alone means standard input, as for Unix tools (read even from a terminal, up to Ctrl-D).
+  const fromStdin = promptWords.length === 1 && promptWords[0] === '-';
+  let prompt = fromStdin ? '' : promptWords.join(' ');
+  if (fromStdin || (!prompt.trim() && !process.stdin.isTTY)) prompt = await readStdin();
   if (!prompt.trim()) {
-    throw new ConfigError('No prompt: pass it as an argument (moa ask "...") or on standard input (echo "..." | moa ask)', {
+    throw new ConfigError('No prompt: pass it as an argument (moa ask "...") or on standard input (echo "..." | moa ask, or moa ask -)', {
       code: 'usage',
     });
   }

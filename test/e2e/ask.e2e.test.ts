@@ -136,6 +136,22 @@ describe('moa ask', () => {
     for (const entry of suite.server.log) expect(conversation(entry)).toEqual([{ role: 'user', text: 'what is on stdin?' }]);
   });
 
+  it('"moa ask -" reads the prompt from stdin instead of sending "-"; a "-" among other words stays a word', async () => {
+    const dash = await runCli(['ask', '--preset', 'lite', '-'], { cwd: suite.workspace.dir, stdin: 'the question on stdin\n' });
+    expect(dash.code, describeRun(dash)).toBe(0);
+    expect(suite.server.log).toHaveLength(3);
+    for (const entry of suite.server.log) expect(conversation(entry)).toEqual([{ role: 'user', text: 'the question on stdin' }]);
+
+    suite.server.reset();
+    const words = await runCli(['ask', '--preset', 'lite', 'what', 'is', '5', '-', '3'], { cwd: suite.workspace.dir, stdin: 'not this\n' });
+    expect(words.code, describeRun(words)).toBe(0);
+    for (const entry of suite.server.log) expect(conversation(entry)).toEqual([{ role: 'user', text: 'what is 5 - 3' }]);
+
+    const empty = await runCli(['ask', '--preset', 'lite', '-'], { cwd: suite.workspace.dir, stdin: '' });
+    expect(empty.code, describeRun(empty)).toBe(2);
+    expect(empty.stderr).toContain('No prompt');
+  });
+
   it('runs the quick flags --proposers/--aggregator/--layers without a preset', async () => {
     suite.server.setBehavior('a', { text: 'quick A' });
     suite.server.setBehavior('b', { text: 'quick B' });
