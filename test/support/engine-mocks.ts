@@ -182,6 +182,9 @@ export function mockRegistry(named: Record<string, LanguageModelV3>): ModelRegis
       if (!lane) lanes.set(label, (lane = scheduler.lane(label, { maxConcurrency: 8 })));
       return { label, provider: found.provider, modelId: found.modelId, model: found, lane, capabilities: providerCapabilities('object', found.provider) };
     },
+    resolveEmbedding(model) {
+      throw new Error(`mockRegistry: no embedding model named ${model}`);
+    },
     providerNames() {
       return [];
     },
