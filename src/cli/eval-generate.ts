@@ -92,6 +92,13 @@ function addGenerateOptions(command: Command, questionsHelp: string, outputHelp:
     .option('-y, --yes', 'download the default local model without asking, if the default preset needs it');
 }
 
+/** Leaves an option out of a command's help (it is still parsed, so the command can refuse it with a reason). */
+function hideOption(command: Command, long: string): void {
+  const option = command.options.find((candidate) => candidate.long === long);
+  if (!option) throw new Error(`${command.name()} has no option ${long} to hide`);
+  option.hideHelp();
+}
+
 export function registerEvalGenerateCommands(evaluate: Command, registration: CommandRegistration): void {
   const { io, setExitCode } = registration;
   addGenerateOptions(
@@ -102,13 +109,16 @@ export function registerEvalGenerateCommands(evaluate: Command, registration: Co
     .option('--generator <name>', 'the "generator" of every output (default: the preset\'s name)')
     .action(async (flags: EvalGenerateFlags) => setExitCode(await evalAlpacaEval(flags, io)));
 
-  addGenerateOptions(
+  const mtBench = addGenerateOptions(
     evaluate.command('mt-bench').description('answer the MT-Bench questions (two turns each, FastChat\'s temperatures); writes FastChat\'s answer JSONL'),
     'question.jsonl (default: $MOA_BENCH_DATA/mt_bench/question.jsonl)',
     'answers JSONL to write (FastChat model_answer format; progress in <file>.progress.jsonl)',
   )
     .option('--model-id <name>', 'the "model_id" of every answer (default: the preset\'s name)')
     .action(async (flags: EvalGenerateFlags) => setExitCode(await evalMtBench(flags, io)));
+  // MT-Bench fixes the temperature per category: the help must not offer --temperature. The option
+  // stays known (hidden) so that using it gets the reason instead of "unknown option".
+  hideOption(mtBench, '--temperature');
 
   addGenerateOptions(
     evaluate.command('flask').description('answer the FLASK instances; writes the {question_id, text} JSONL FLASK\'s judge reads'),
