@@ -43,6 +43,7 @@ import {
   readProgressRecords,
   writeFileAtomically,
 } from './eval-batch.js';
+import { EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
 import {
   asConfigError,
@@ -236,6 +237,16 @@ export async function judgeAlpacaEvalOutputs(flags: JudgeAlpacaEvalFlags, io: Cl
     io.stderr.write(`${label}: ${notes.join(' — ')}\n`);
   }
   if (annotations.length === 0) return outcome.exitCode;
+  if (unparsed === annotations.length) {
+    // Not one preference: there is no win rate, so that is a failed run.
+    io.stderr.write(
+      outcome.colors.red(
+        `${label}: no preference in any of the ${annotations.length} judge replies (neither "m" nor "M", and no log-probabilities of them), so there is no win rate; ` +
+          `the raw replies are the "raw_completion" fields of ${annotationsPath}\n`,
+      ),
+    );
+    return outcome.exitCode === EXIT_OK ? EXIT_RUN_FAILED : outcome.exitCode;
+  }
   let fit: LengthControlledFit;
   try {
     fit = computeLengthControlledWinRate(annotations, lengthControlData, { evaluationInstructions });

@@ -38,6 +38,7 @@ import {
   readProgressRecords,
   writeFileAtomically,
 } from './eval-batch.js';
+import { EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
 import {
   addJudgeOptions,
@@ -209,10 +210,21 @@ export async function judgeMtBench(flags: JudgeMtBenchFlags, io: CliStreams): Pr
     io.stderr.write(`${label}: ${notes.join(' — ')}\n`);
   }
   const scores = summarizeMtBenchJudgments(judgments, questions).find((entry) => entry.model === model);
-  if (scores) {
+  // Judge replies were written, yet not one holds a rating: the scores would be empty, so that is a failed run.
+  const noneRated = judgments.length > 0 && judgments.every((judgment) => judgment.score === -1);
+  if (scores && (flags.json || !noneRated)) {
     io.stdout.write(flags.json ? `${JSON.stringify(mtBenchScoresJson(scores), null, 2)}\n` : renderMtBenchScores(scores, judgeModel));
   } else if (flags.json) {
     io.stdout.write(`${JSON.stringify({ model, overall: null, turns: { 1: null, 2: null }, categories: {}, n: 0 }, null, 2)}\n`);
+  }
+  if (noneRated) {
+    io.stderr.write(
+      outcome.colors.red(
+        `${label}: no rating in any of the ${judgments.length} judge replies (no [[rating]], nor [rating], found), so there is no score; ` +
+          `the raw replies are the "judgment" fields of ${judgmentsPath}\n`,
+      ),
+    );
+    return outcome.exitCode === EXIT_OK ? EXIT_RUN_FAILED : outcome.exitCode;
   }
   return outcome.exitCode;
 }
