@@ -3,13 +3,14 @@
  *
  * - `moa eval alpaca-eval | mt-bench | flask` (eval-generate.ts): the preset answers a benchmark,
  *   written in its official format.
- * - `moa judge mt-bench`, `moa judge alpaca-eval --outputs …` (eval-judge.ts): a judge model with the
+ * - `moa judge mt-bench | alpaca-eval --outputs …` (judge-*.ts): a judge model with the
  *   benchmark's official prompt, then the metrics.
  * - `moa judge alpaca-eval --annotations FILE`: the AlpacaEval 2.0 metrics (win rate and
  *   length-controlled win rate, with standard errors) from existing annotations, no model call.
  *
- * Every command that calls models runs on the batch runner (eval-batch.ts): the same scheduler,
- * cache, progress and resume as `moa batch`.
+ * Every command that calls models runs a job of the library (src/eval/jobs/) on the batch runner
+ * (eval-batch.ts): the same scheduler, cache, progress and resume as `moa batch`, after an
+ * estimate of its calls and cost (`--dry-run` stops there).
  */
 import type { Command } from 'commander';
 import {

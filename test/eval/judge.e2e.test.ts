@@ -102,9 +102,10 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
       expect(Object.keys(judgment)).toEqual(['question_id', 'model', 'judge', 'user_prompt', 'judgment', 'score', 'turn', 'tstamp']);
       const question = questions.find((candidate) => candidate.question_id === judgment.question_id) as Question;
       const math = ['math', 'reasoning', 'coding'].includes(question.category);
-      expect(judgment.judge).toEqual(['fake:judge', `single-${math ? 'math-' : ''}v1${judgment.turn === 2 ? '-multi-turn' : ''}`]);
+      // FastChat's naming: the judge without moa's provider prefix, the model by its answer file's name.
+      expect(judgment.judge).toEqual(['judge', `single-${math ? 'math-' : ''}v1${judgment.turn === 2 ? '-multi-turn' : ''}`]);
       expect(judgment.score).toBe(ratingOf(question.question_id, judgment.turn as number) ?? -1);
-      expect(judgment.model).toBe('my-moa');
+      expect(judgment.model).toBe('judge-answers');
     }
 
     // The scores, computed here from the rule.
@@ -119,7 +120,7 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
       n: number;
     };
     expect(Object.keys(scores)).toEqual(['model', 'overall', 'turns', 'categories', 'n']);
-    expect(scores.model).toBe('my-moa');
+    expect(scores.model).toBe('judge-answers');
     expect(scores.n).toBe(159);
     expect(scores.overall).toBeCloseTo(mean(ratings(() => true)), 10);
     expect(scores.turns['1']).toBeCloseTo(mean(ratings((_, turn) => turn === 1)), 10);
@@ -136,7 +137,7 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
     const rerun = await runCli(args, { cwd: workspace.dir, env: env() });
     expect(rerun.code, describeRun(rerun)).toBe(0);
     expect(server.log).toHaveLength(160);
-    expect(rerun.stdout).toContain('MT-Bench: my-moa (judge fake:judge), 159 rated turns, 1 without a rating (left out)');
+    expect(rerun.stdout).toContain('MT-Bench: judge-answers (judge fake:judge), 159 rated turns, 1 without a rating (left out)');
     expect(rerun.stdout).toMatch(new RegExp(`all\\s+${mean(ratings((_, turn) => turn === 1)).toFixed(2)}\\s+${mean(ratings((_, turn) => turn === 2)).toFixed(2)}\\s+${mean(ratings(() => true)).toFixed(2)}`));
   });
 
