@@ -3,7 +3,7 @@
  *
  * - `moa eval alpaca-eval | mt-bench | flask` (eval-generate.ts): the preset answers a benchmark,
  *   written in its official format.
- * - `moa judge mt-bench | alpaca-eval --outputs …` (judge-*.ts): a judge model with the
+ * - `moa judge mt-bench | alpaca-eval --outputs … | flask` (judge-*.ts): a judge model with the
  *   benchmark's official prompt, then the metrics.
  * - `moa judge alpaca-eval --annotations FILE`: the AlpacaEval 2.0 metrics (win rate and
  *   length-controlled win rate, with standard errors) from existing annotations, no model call.
@@ -28,6 +28,7 @@ import { registerEvalGenerateCommands } from './eval-generate.js';
 import { addJudgeOptions } from './eval-judge.js';
 import { judgeAlpacaEvalOutputs, lengthControlDirectory, renderAlpacaEvalMetrics, type JudgeAlpacaEvalFlags } from './judge-alpaca-eval.js';
 import { registerJudgeMtBench } from './judge-mt-bench.js';
+import { registerJudgeFlask } from './judge-flask.js';
 import { EXIT_OK } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
 
@@ -51,6 +52,7 @@ export function registerEvalCommands(registration: CommandRegistration): EvalCom
   registerEvalGenerateCommands(evaluate, registration);
   registerJudgeMtBench(judge, io, setExitCode);
   registerJudgeAlpacaEval(judge, registration);
+  registerJudgeFlask(judge, io, setExitCode);
   return { evaluate, judge };
 }
 

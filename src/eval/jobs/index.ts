@@ -8,3 +8,4 @@ export * from './progress-file.js';
 export * from './generate.js';
 export * from './judge-mt-bench.js';
 export * from './judge-alpaca-eval.js';
+export * from './judge-flask.js';
