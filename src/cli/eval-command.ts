@@ -3,6 +3,7 @@
  *
  * - `moa eval alpaca-eval | mt-bench | flask` (eval-generate.ts): the preset answers a benchmark,
  *   written in its official format.
+ * - `moa eval compare` (compare-command.ts): A against B, judged pairwise in both orders.
  * - `moa judge mt-bench | alpaca-eval --outputs … | flask` (judge-*.ts): a judge model with the
  *   benchmark's official prompt, then the metrics.
  * - `moa judge alpaca-eval --annotations FILE`: the AlpacaEval 2.0 metrics (win rate and
@@ -29,6 +30,7 @@ import { addJudgeOptions } from './eval-judge.js';
 import { judgeAlpacaEvalOutputs, lengthControlDirectory, renderAlpacaEvalMetrics, type JudgeAlpacaEvalFlags } from './judge-alpaca-eval.js';
 import { registerJudgeMtBench } from './judge-mt-bench.js';
 import { registerJudgeFlask } from './judge-flask.js';
+import { registerCompareCommand } from './compare-command.js';
 import { EXIT_OK } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
 
@@ -45,11 +47,12 @@ export function registerEvalCommands(registration: CommandRegistration): EvalCom
   const { program, io, setExitCode } = registration;
   const evaluate = program
     .command('eval')
-    .description('generate answers for a benchmark (AlpacaEval 2.0, MT-Bench, FLASK) in its official format');
+    .description('generate answers for a benchmark (AlpacaEval 2.0, MT-Bench, FLASK) in its official format, or compare two configurations\' outputs');
   const judge = program
     .command('judge')
     .description('judge outputs with a benchmark\'s official judge prompt and compute its metrics');
   registerEvalGenerateCommands(evaluate, registration);
+  registerCompareCommand(evaluate, io, setExitCode);
   registerJudgeMtBench(judge, io, setExitCode);
   registerJudgeAlpacaEval(judge, registration);
   registerJudgeFlask(judge, io, setExitCode);

@@ -9,3 +9,4 @@ export * from './generate.js';
 export * from './judge-mt-bench.js';
 export * from './judge-alpaca-eval.js';
 export * from './judge-flask.js';
+export * from './compare.js';
