@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadConfig } from '../core/load-config.js';
 import type { WinRateInterval } from '../eval/pairwise-statistics.js';
-import { prepareComparison, type ComparisonBenchmark, type ComparisonResult, type ComparisonSide } from '../eval/jobs/compare.js';
+import { comparisonJson, prepareComparison, type ComparisonBenchmark, type ComparisonResult, type ComparisonSide } from '../eval/jobs/compare.js';
 import { ConfigError } from '../util/errors.js';
 import { benchDataFile, optionalBenchDataFile, runJobForCli, runnerSummaryJson } from './eval-batch.js';
 import { addJudgeOptions, requireJudge, type JudgeFlags } from './eval-judge.js';
@@ -141,40 +141,6 @@ export async function compareCommand(flags: CompareFlags, io: CliStreams): Promi
 
 function optionalEntry<Key extends string>(key: Key, value: string | undefined): Partial<Record<Key, string>> {
   return value === undefined ? {} : ({ [key]: value } as Record<Key, string>);
-}
-
-function intervalJson(interval: WinRateInterval): Record<string, unknown> {
-  return {
-    winRate: interval.winRate,
-    interval: interval.interval,
-    standardError: interval.standardError,
-    wins: interval.wins,
-    ties: interval.ties,
-    losses: interval.losses,
-    n: interval.n,
-  };
-}
-
-/** The `--json` of a comparison (also what `moa report` reads: `kind: "moa-comparison"`). */
-export function comparisonJson(result: ComparisonResult): Record<string, unknown> {
-  return {
-    kind: 'moa-comparison',
-    benchmark: result.benchmark,
-    judge: result.judge,
-    a: result.a,
-    b: result.b,
-    ...intervalJson(result.statistics.overall),
-    unparsed: result.unparsed,
-    missing: result.missing,
-    consistent: result.consistent,
-    lengthControlled: result.lengthControlled,
-    ...(result.lengthControlledNote !== undefined ? { lengthControlledNote: result.lengthControlledNote } : {}),
-    categories: Object.fromEntries(Object.entries(result.statistics.categories).map(([category, interval]) => [category, intervalJson(interval)])),
-    ...(result.turns ? { turns: { 1: intervalJson(result.turns[1]), 2: intervalJson(result.turns[2]) } } : {}),
-    bootstrap: result.bootstrap,
-    judgments: result.judgmentsPath,
-    progress: result.progressPath,
-  };
 }
 
 function percent(value: number): string {

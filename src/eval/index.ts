@@ -19,3 +19,4 @@ export * from './call-estimate.js';
 export { shortUuid, SHORTUUID_ALPHABET } from './short-id.js';
 export { PythonRandom } from './python-random.js';
 export * from './jobs/index.js';
+export * from './report/index.js';

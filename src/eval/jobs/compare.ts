@@ -470,6 +470,71 @@ export function prepareMtBenchComparison(options: MtBenchComparisonOptions): Eva
   };
 }
 
+
+/** A win rate with its interval, as `moa eval compare --json` prints it (NaN becomes null in JSON). */
+export interface ComparisonIntervalJson {
+  winRate: number;
+  interval: [number, number];
+  standardError: number;
+  wins: number;
+  ties: number;
+  losses: number;
+  n: number;
+}
+
+/** What `moa eval compare --json` prints (without the runner summary), and `moa report` reads back. */
+export interface ComparisonJson extends ComparisonIntervalJson {
+  kind: 'moa-comparison';
+  benchmark: ComparisonBenchmark;
+  judge: string;
+  a: ComparisonSide;
+  b: ComparisonSide;
+  unparsed: number;
+  missing: number;
+  consistent: number;
+  lengthControlled: { winRate: number; standardError: number } | null;
+  lengthControlledNote?: string;
+  categories: Record<string, ComparisonIntervalJson>;
+  turns?: Record<'1' | '2', ComparisonIntervalJson>;
+  bootstrap: { resamples: number; seed: string };
+  judgments: string;
+  progress: string;
+}
+
+function intervalJson(interval: WinRateInterval): ComparisonIntervalJson {
+  return {
+    winRate: interval.winRate,
+    interval: interval.interval,
+    standardError: interval.standardError,
+    wins: interval.wins,
+    ties: interval.ties,
+    losses: interval.losses,
+    n: interval.n,
+  };
+}
+
+/** The `--json` of a comparison (also what `moa report` reads: `kind: "moa-comparison"`). */
+export function comparisonJson(result: ComparisonResult): ComparisonJson {
+  return {
+    kind: 'moa-comparison',
+    benchmark: result.benchmark,
+    judge: result.judge,
+    a: result.a,
+    b: result.b,
+    ...intervalJson(result.statistics.overall),
+    unparsed: result.unparsed,
+    missing: result.missing,
+    consistent: result.consistent,
+    lengthControlled: result.lengthControlled,
+    ...(result.lengthControlledNote !== undefined ? { lengthControlledNote: result.lengthControlledNote } : {}),
+    categories: Object.fromEntries(Object.entries(result.statistics.categories).map(([category, interval]) => [category, intervalJson(interval)])),
+    ...(result.turns ? { turns: { 1: intervalJson(result.turns[1]), 2: intervalJson(result.turns[2]) } } : {}),
+    bootstrap: result.bootstrap,
+    judgments: result.judgmentsPath,
+    progress: result.progressPath,
+  };
+}
+
 export function prepareComparison(options: ComparisonOptions): EvalJob<BatchItem, object, ComparisonResult> {
   const job = options.benchmark === 'alpaca-eval' ? prepareAlpacaEvalComparison(options) : prepareMtBenchComparison(options);
   return job as unknown as EvalJob<BatchItem, object, ComparisonResult>;
