@@ -128,6 +128,8 @@ export async function runAgent(context: RunContext, task: AgentTask): Promise<Ag
   let view: ReferenceView | undefined;
   try {
     view = await feed.first(signal);
+    // Stopped while its view was on the way (a skipped layer, a cut): as if stopped while waiting.
+    if (signal.aborted) throw signal.reason;
   } catch (error) {
     if (signal.aborted) {
       // Stopped before its first call: say so only if its layer had started (its agents are shown).

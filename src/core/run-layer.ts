@@ -139,7 +139,7 @@ export function startLayer(context: RunContext, setup: LayerSetup): LayerRun {
             signal: controllers[agentIndex]!.signal,
             layerStarted: () => started,
             onStart: (view) => {
-              if (started) return;
+              if (started || outputs.skipped) return;
               started = true;
               outputs.markStarted();
               context.emit({ type: 'layer-start', layer: layerIndex, references: view.references.filter((reference) => reference.source >= 0).length });
