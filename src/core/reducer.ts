@@ -90,6 +90,8 @@ export interface MoAResult {
   degraded: DegradedEntry[];
   /** `draft: true`: the proposer streaming as the draft. */
   draft?: { layer: number; agent: number; model: string };
+  /** Each provider's concurrency limit in force at its last call (adaptive limits move). */
+  concurrency?: Record<string, number>;
   messages: ChatMessage[];
   stream: StreamMode;
   layers: LayerResult[];
@@ -190,6 +192,7 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
     case 'agent-call': {
       const agent = agentAt(state, event.layer, event.agent);
       if (agent) agent.calls = (agent.calls ?? 0) + 1;
+      if (event.concurrency !== undefined) (state.concurrency ??= {})[event.model.slice(0, event.model.indexOf(':'))] = event.concurrency;
       break;
     }
     case 'agent-tool-call-delta': {
