@@ -73,7 +73,7 @@ export interface InvalidInput {
 export type BatchSource<Item> = Iterable<Item | InvalidInput> | AsyncIterable<Item | InvalidInput>;
 
 /** Options of one MoA run inside an item (the batch's registry, cache and signal are always used). */
-export type ItemRunOptions = Pick<RunOptions, 'stream' | 'timeoutMs' | 'maxRetries' | 'onEvent' | 'runId'>;
+export type ItemRunOptions = Pick<RunOptions, 'stream' | 'timeoutMs' | 'maxRetries' | 'onEvent' | 'runId' | 'final' | 'draft'>;
 
 export interface ModelCallOptions {
   temperature?: number;
@@ -343,10 +343,7 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
           },
           { name: 'call' },
         );
-        // Not a preset setting (a config cannot ask for it): set on the resolved agent.
-        const caller = preset.layers[0]?.agents[0];
-        if (caller && callOptions.topLogprobs !== undefined) caller.topLogprobs = callOptions.topLogprobs;
-        const result = await runMoA(preset, input);
+        const result = await runMoA(preset, input, callOptions.topLogprobs !== undefined ? { final: { topLogprobs: callOptions.topLogprobs } } : {});
         const agent = result.layers[0]?.agents[0];
         return {
           text: result.text,

@@ -135,6 +135,7 @@ export function startLayer(context: RunContext, setup: LayerSetup): LayerRun {
             watched: () => setup.watched(agentIndex),
             streams: setup.streams,
             ...(settings ? { settings } : {}),
+            ...(isFinal && context.topLogprobs !== undefined ? { topLogprobs: context.topLogprobs } : {}),
             sample: samples[agentIndex] ?? 0,
             signal: controllers[agentIndex]!.signal,
             layerStarted: () => started,
