@@ -201,7 +201,7 @@ type WithEnvelope<T> = T extends unknown ? T & EventEnvelope : never;
 export type MoAEvent = WithEnvelope<MoAEventBody>;
 export type MoAEventType = MoAEvent['type'];
 
-export const EVENT_TYPES: readonly MoAEventType[] = [
+const EVENT_TYPE_LIST = [
   'run-start',
   'layer-start',
   'agent-start',
@@ -219,7 +219,13 @@ export const EVENT_TYPES: readonly MoAEventType[] = [
   'warning',
   'run-end',
   'run-error',
-];
+] as const satisfies readonly MoAEventType[];
+
+/** Every event type, in the order a run emits them (trace readers refuse others). */
+export const EVENT_TYPES: readonly MoAEventType[] = EVENT_TYPE_LIST;
+
+/** Event types missing from EVENT_TYPES: `never` (a type test holds it there). */
+export type UnlistedEventType = Exclude<MoAEventType, (typeof EVENT_TYPE_LIST)[number]>;
 
 export function addUsage(a: Usage, b: Usage): Usage {
   return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
