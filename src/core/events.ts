@@ -90,7 +90,8 @@ export type MoAEventBody =
       messages: ChatMessage[];
     }
   | { type: 'layer-start'; layer: number; references: number }
-  | { type: 'agent-start'; layer: number; agent: number; model: string }
+  /** An attempt begins (`continues`: the agent's shown text stays, this call goes on after it). */
+  | { type: 'agent-start'; layer: number; agent: number; model: string; continues?: boolean }
   /**
    * A synthesizing agent's next call: it starts early, restarts or continues with more of the references, writes
    * the next part of a staircase, or synthesizes the next window. Agents that make one call emit none.
