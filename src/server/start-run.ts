@@ -3,7 +3,7 @@ import type { MoAEvent, StreamMode } from '../core/events.js';
 import type { ResolvedPreset } from '../core/resolve-preset.js';
 import { streamMoA, type MoARun, type RunOptions } from '../core/stream-moa.js';
 import type { ModelRegistry } from '../models/registry.js';
-import type { ChatRequest } from './openai-schema.js';
+import type { RunRequest } from './run-request.js';
 import { withAggregatorSettings, type PresetCatalog } from './preset-catalog.js';
 import type { RunStore } from './run-store.js';
 
@@ -28,7 +28,7 @@ export interface StartedRun {
  */
 export function startRun(
   dependencies: RunDependencies,
-  request: ChatRequest,
+  request: RunRequest,
   stream: StreamMode,
   signal: AbortSignal,
   onEvent?: (event: MoAEvent) => void,

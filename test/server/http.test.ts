@@ -74,7 +74,7 @@ describe('POST /v1/chat/completions, raw', () => {
     ['max_tokens not whole', { model: 'duo', messages: question, max_tokens: 2.5 }, 400, { param: 'max_tokens', code: 'invalid_value' }],
     ['stream not boolean', { model: 'duo', messages: question, stream: 'yes' }, 400, { param: 'stream', code: 'invalid_value' }],
     ['n > 1', { model: 'duo', messages: question, n: 3 }, 400, { param: 'n', code: 'invalid_value' }],
-    ['tools', { model: 'duo', messages: question, tools: [{ type: 'function' }] }, 400, { param: 'tools', code: 'invalid_value' }],
+    ['tools', { model: 'duo', messages: question, tools: [{ type: 'function' }] }, 400, { param: 'tools', code: 'unsupported_parameter' }],
     ['the last turn not the user', { model: 'duo', messages: [...question, { role: 'assistant', content: 'ok' }] }, 400, { param: 'messages[1].role', code: 'invalid_input' }],
     ['an empty prompt', { model: 'duo', messages: [{ role: 'user', content: '  ' }] }, 400, { param: 'messages[0].content', code: 'invalid_input' }],
     ['too many messages', { model: 'duo', messages: Array.from({ length: 6 }, () => question[0]) }, 400, { param: 'messages', code: 'too_many_messages' }],

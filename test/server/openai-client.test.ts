@@ -163,12 +163,14 @@ describe('the openai client against moa serve', () => {
     expect(message).not.toContain(UPSTREAM_SECRET);
   });
 
-  it('maps a streamed request that fails before its first token to a real 502 status', async () => {
+  it('raises a streamed run that fails before its first token as an APIError while iterating', async () => {
     suite.fake.setBehavior('aggregator', { alwaysFail: { status: 500, message: 'upstream exploded' } });
-    const error = await client()
-      .chat.completions.create({ model: 'duo', messages: question, stream: true })
-      .catch((failure: unknown) => failure);
-    expect(error).toMatchObject({ status: 502 });
+    // The headers (200) went out at once, so the failure arrives as the stream's error event.
+    const stream = await client().chat.completions.create({ model: 'duo', messages: question, stream: true });
+    const error = await (async () => {
+      for await (const chunk of stream) void chunk;
+    })().catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as Error).message).toContain('upstream exploded');
     // 500 is retryable: the engine retried (maxRetries 2) before giving up.
     expect(suite.fake.log.filter((entry) => entry.model === 'aggregator')).toHaveLength(3);

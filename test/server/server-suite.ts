@@ -76,14 +76,32 @@ export function systemOf(entry: FakeLogEntry): string {
     .join('\n');
 }
 
-/** Parse an SSE body into its `data:` payloads, checking the framing on the way. */
-export function ssePayloads(body: string): string[] {
+/** The keep-alive comment a streamed reply starts with and repeats while it is quiet. */
+export const KEEP_ALIVE = ': keep-alive';
+
+/** SSE frames of a body, checking the framing (every frame ends with a blank line). */
+function sseFrames(body: string): string[] {
   if (!body.endsWith('\n\n')) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(body.slice(-40))}`);
-  return body
-    .slice(0, -2)
-    .split('\n\n')
+  return body.slice(0, -2).split('\n\n');
+}
+
+/** Parse an SSE body into its `data:` payloads (keep-alive comments skipped), checking the framing on the way. */
+export function ssePayloads(body: string): string[] {
+  return sseFrames(body)
+    .filter((frame) => frame !== KEEP_ALIVE)
     .map((frame) => {
       if (!frame.startsWith('data: ') || frame.includes('\n')) throw new Error(`not a single-line data frame: ${JSON.stringify(frame)}`);
       return frame.slice('data: '.length);
+    });
+}
+
+/** Parse an SSE body of named events (`event: x` + `data: {...}`), keep-alive comments skipped. */
+export function sseEvents(body: string): Array<{ event: string; data: Record<string, unknown> }> {
+  return sseFrames(body)
+    .filter((frame) => frame !== KEEP_ALIVE)
+    .map((frame) => {
+      const match = /^event: ([^\n]+)\ndata: ([^\n]*)$/.exec(frame);
+      if (!match) throw new Error(`not an "event:" + single-line "data:" frame: ${JSON.stringify(frame)}`);
+      return { event: match[1]!, data: JSON.parse(match[2]!) as Record<string, unknown> };
     });
 }
