@@ -127,6 +127,9 @@ export function createMcpServer(dependencies: RunDependencies): McpServer {
       if (name === undefined) {
         return { isError: true, content: [{ type: 'text', text: `No default preset on this server: name one of ${catalog.names.join(', ')}.` }] };
       }
+      if (!catalog.names.includes(name)) {
+        return { isError: true, content: [{ type: 'text', text: `No preset "${name}" on this server: the presets are ${catalog.names.join(', ')} (moa_presets describes them).` }] };
+      }
       const progressToken = extra._meta?.progressToken;
       let finished = 0;
       let total = 0;

@@ -21,7 +21,10 @@ export interface ServerSuite {
   readonly url: string;
 }
 
-export function useServerSuite(options: Partial<StartServerOptions> & { apiKey?: string | null } = {}): ServerSuite {
+export function useServerSuite(
+  options: Partial<StartServerOptions> & { apiKey?: string | null; prices?: Record<string, { input: number; output: number }>; presets?: Record<string, PresetInput> } = {},
+): ServerSuite {
+  const { prices, presets, ...serverOptions } = options;
   const suite = {} as { fake: FakeLLMServer; server: RunningServer; url: string };
   beforeAll(async () => {
     suite.fake = await startFakeLLMServer();
@@ -29,14 +32,15 @@ export function useServerSuite(options: Partial<StartServerOptions> & { apiKey?:
       host: '127.0.0.1',
       port: 0,
       config: {
-        presets: TEST_PRESETS,
+        presets: { ...TEST_PRESETS, ...presets },
         providers: { fake: { type: 'openai-compatible', baseURL: suite.fake.url, apiKeyEnv: 'FAKE_KEY' } },
         defaultPreset: 'duo',
+        ...(prices ? { prices } : {}),
       },
       env: { FAKE_KEY: UPSTREAM_SECRET },
       apiKey: null,
       runOptions: { retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
-      ...options,
+      ...serverOptions,
     });
     suite.url = suite.server.url;
   });
