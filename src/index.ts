@@ -1,7 +1,9 @@
 /** Public library API. */
 export { streamMoA, runMoA, MoARunError, normalizeInput, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from './core/stream-moa.js';
-export type { MoAInput, MoARun, RunOptions } from './core/stream-moa.js';
-export type { ChatMessage, MoAEvent, MoAEventBody, MoAEventType, PlannedLayer, StreamMode, Usage } from './core/events.js';
+export type { FinalCallOptions, MoAInput, MoARun, RunOptions } from './core/stream-moa.js';
+export type { ChatMessage, FinalChoice, MoAEvent, MoAEventBody, MoAEventType, PlannedLayer, StreamMode, ToolCall, Usage } from './core/events.js';
+export type { FunctionToolDefinition, ResponseFormatSetting, ToolChoiceSetting } from './models/call-settings.js';
+export { createReferenceMemory, type ReferenceMemory } from './core/reference-memory.js';
 export { EVENT_TYPES } from './core/events.js';
 export { applyEvent, initialResult, reduceEvents } from './core/reducer.js';
 export type { AgentResult, AgentStatus, LayerResult, MoAResult, Warning } from './core/reducer.js';

@@ -70,6 +70,8 @@ export const presetSchema = z.strictObject({
   timeoutMs: z.number().int().positive().optional(),
   attemptTimeoutMs: z.number().int().positive().optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
+  /** Inside a client's tool loop: 'reuse' the references of the user turn (default) or 'rerun' every layer each step. */
+  toolLoop: z.enum(['reuse', 'rerun'], { error: 'expected "reuse" or "rerun"' }).optional(),
 });
 
 const usdPerMillion = z.number({ error: 'expected a price in USD per million tokens, e.g. 0.88' }).nonnegative();

@@ -2,19 +2,35 @@
  * The one event stream every face consumes (CLI, server, batch, web page).
  * Plain JSON only and no `node:` imports: the browser page imports this file.
  */
-import type { FinishReason, Usage } from '../models/usage.js';
+import type { FinishReason, ToolCall, Usage } from '../models/usage.js';
 import type { ErrorInfo } from '../util/errors.js';
 
-export type { ErrorInfo, FinishReason, Usage };
+export type { ErrorInfo, FinishReason, ToolCall, Usage };
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/**
+ * One turn of the conversation. Tool calls and their results appear when a client runs its own
+ * tool loop through MoA: only the final aggregator sees them as such; every other agent gets them
+ * as plain text.
+ */
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; toolName: string; content: string };
+
+/** One of `samples` final answers over the same references (the OpenAI `n`). */
+export interface FinalChoice {
+  index: number;
+  text: string;
+  toolCalls?: ToolCall[];
+  finishReason: FinishReason;
 }
 
 /** Which agents stream their tokens as `agent-delta` events. */
 export type StreamMode = 'none' | 'final' | 'all';
 
+
+export type LayerSkipReason = 'agreement' | 'tool-loop';
 
 export interface PlannedAgent {
   model: string;
@@ -51,6 +67,8 @@ export type MoAEventBody =
       concurrency?: number;
     }
   | { type: 'agent-delta'; layer: number; agent: number; delta: string }
+  /** A streamed piece of a tool call's arguments (final aggregator with tools); `index` orders the calls of one answer. */
+  | { type: 'agent-tool-call-delta'; layer: number; agent: number; index: number; toolCallId: string; toolName: string; argumentsDelta: string }
   | {
       type: 'agent-retry';
       layer: number;
@@ -77,6 +95,8 @@ export type MoAEventBody =
       cached?: boolean;
       /** The first token's top log-probabilities, when the agent asked for them (`topLogprobs`) and the provider returned some. */
       topLogprobs?: Array<{ token: string; logprob: number }>;
+      /** Tool calls the final aggregator answered with (finishReason 'tool-calls'). */
+      toolCalls?: ToolCall[];
     }
   | {
       type: 'agent-error';
@@ -93,8 +113,20 @@ export type MoAEventBody =
       attempts: number;
     }
   | { type: 'layer-end'; layer: number; succeeded: number[]; failed: number[]; cut: number[] }
+  /** A planned layer that does not run: answers already agree, or a tool loop reuses the references of its user turn. */
+  | { type: 'layer-skipped'; layer: number; reason: LayerSkipReason; message: string }
   | { type: 'warning'; code: string; message: string; layer?: number; agent?: number }
-  | { type: 'run-end'; text: string; usage: Usage; latencyMs: number }
+  | {
+      type: 'run-end';
+      text: string;
+      usage: Usage;
+      latencyMs: number;
+      /** Why the final answer ended ('tool-calls' when it calls tools). Absent in traces written before it. */
+      finishReason?: FinishReason;
+      toolCalls?: ToolCall[];
+      /** Every final answer, when the run asked for more than one (`samples`). */
+      choices?: FinalChoice[];
+    }
   | { type: 'run-error'; error: ErrorInfo; usage: Usage; latencyMs: number };
 
 export interface EventEnvelope {
@@ -115,10 +147,12 @@ export const EVENT_TYPES: readonly MoAEventType[] = [
   'agent-start',
   'agent-call',
   'agent-delta',
+  'agent-tool-call-delta',
   'agent-retry',
   'agent-end',
   'agent-error',
   'layer-end',
+  'layer-skipped',
   'warning',
   'run-end',
   'run-error',

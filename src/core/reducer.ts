@@ -4,9 +4,9 @@
  * web page folds live events with it. No `node:` imports.
  */
 import type { ErrorInfo } from '../util/errors.js';
-import { addUsage, ZERO_USAGE, type ChatMessage, type FinishReason, type MoAEvent, type StreamMode, type Usage } from './events.js';
+import { addUsage, ZERO_USAGE, type ChatMessage, type FinalChoice, type FinishReason, type LayerSkipReason, type MoAEvent, type StreamMode, type ToolCall, type Usage } from './events.js';
 
-export type AgentStatus = 'waiting' | 'running' | 'streaming' | 'retrying' | 'done' | 'failed' | 'cut';
+export type AgentStatus = 'waiting' | 'running' | 'streaming' | 'retrying' | 'done' | 'failed' | 'cut' | 'skipped';
 
 export interface AgentResult {
   model: string;
@@ -27,13 +27,17 @@ export interface AgentResult {
   cached?: boolean;
   /** The first token's top log-probabilities, when the agent asked for them and the provider returned some. */
   topLogprobs?: Array<{ token: string; logprob: number }>;
+  /** Tool calls the agent answered with (while streaming: as received so far). */
+  toolCalls?: ToolCall[];
 }
 
 export interface LayerResult {
   index: number;
   aggregator: boolean;
-  status: 'waiting' | 'running' | 'done';
+  status: 'waiting' | 'running' | 'done' | 'skipped';
   agents: AgentResult[];
+  /** Why the layer did not run (status 'skipped'). */
+  skipped?: { reason: LayerSkipReason; message: string };
 }
 
 export interface Warning {
@@ -49,6 +53,12 @@ export interface MoAResult {
   status: 'running' | 'done' | 'failed';
   /** The final answer ('' when the run failed). */
   text: string;
+  /** Why the final answer ended ('tool-calls' when it calls tools). */
+  finishReason?: FinishReason;
+  /** The tool calls the final answer makes, if any. */
+  toolCalls?: ToolCall[];
+  /** Every final answer, when the run asked for several (`samples`); `text` is the first. */
+  choices?: FinalChoice[];
   messages: ChatMessage[];
   stream: StreamMode;
   layers: LayerResult[];
@@ -127,6 +137,16 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
       if (agent) agent.calls = (agent.calls ?? 0) + 1;
       break;
     }
+    case 'agent-tool-call-delta': {
+      const agent = agentAt(state, event.layer, event.agent);
+      if (agent) {
+        agent.status = 'streaming';
+        const calls = (agent.toolCalls ??= []);
+        const call = (calls[event.index] ??= { id: event.toolCallId, name: event.toolName, arguments: '' });
+        call.arguments += event.argumentsDelta;
+      }
+      break;
+    }
     case 'agent-delta': {
       const agent = agentAt(state, event.layer, event.agent);
       if (agent) {
@@ -141,6 +161,7 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
         agent.status = 'retrying';
         agent.errors.push(event.error);
         agent.text = '';
+        delete agent.toolCalls;
       }
       break;
     }
@@ -158,6 +179,8 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
         else delete agent.cached;
         if (event.topLogprobs) agent.topLogprobs = event.topLogprobs;
         else delete agent.topLogprobs;
+        if (event.toolCalls) agent.toolCalls = event.toolCalls;
+        else delete agent.toolCalls;
         delete agent.error;
       }
       state.usage = addUsage(state.usage, event.usage);
@@ -183,6 +206,15 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
       if (layer) layer.status = 'done';
       break;
     }
+    case 'layer-skipped': {
+      const layer = state.layers[event.layer];
+      if (layer) {
+        layer.status = 'skipped';
+        layer.skipped = { reason: event.reason, message: event.message };
+        for (const agent of layer.agents) if (agent.status === 'waiting') agent.status = 'skipped';
+      }
+      break;
+    }
     case 'warning':
       state.warnings.push({
         code: event.code,
@@ -194,6 +226,9 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
     case 'run-end':
       state.status = 'done';
       state.text = event.text;
+      if (event.finishReason !== undefined) state.finishReason = event.finishReason;
+      if (event.toolCalls) state.toolCalls = event.toolCalls;
+      if (event.choices) state.choices = event.choices;
       state.usage = event.usage;
       state.latencyMs = event.latencyMs;
       break;

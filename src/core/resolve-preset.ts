@@ -47,6 +47,8 @@ export interface ResolvedPreset {
   timeoutMs?: number;
   attemptTimeoutMs?: number;
   maxRetries?: number;
+  /** Inside a client's tool loop: reuse the user turn's references (default) or rerun every layer. */
+  toolLoop?: 'reuse' | 'rerun';
 }
 
 export interface ResolveOptions {
@@ -173,6 +175,7 @@ export function resolvePreset(input: PresetInput | unknown, options: ResolveOpti
     synthesisPrompt,
     ...(preset.timeoutMs !== undefined ? { timeoutMs: preset.timeoutMs } : {}),
     ...(preset.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: preset.attemptTimeoutMs } : {}),
+    ...(preset.toolLoop !== undefined ? { toolLoop: preset.toolLoop } : {}),
     ...(preset.maxRetries !== undefined ? { maxRetries: preset.maxRetries } : {}),
   };
 }

@@ -12,7 +12,7 @@
  * successful answers are stored; nothing secret is part of a key or a value.
  */
 import { createHash } from 'node:crypto';
-import type { FinishReason, Usage } from './events.js';
+import type { FinishReason, ToolCall, Usage } from './events.js';
 
 export interface CachedResponse {
   text: string;
@@ -23,6 +23,7 @@ export interface CachedResponse {
    * asked, none returned). A stored answer without this field cannot serve a call that asks.
    */
   topLogprobs?: Array<{ token: string; logprob: number }>;
+  toolCalls?: ToolCall[];
 }
 
 export interface ResponseCache {
@@ -40,6 +41,8 @@ export interface CacheKeyParts {
   sample: number;
   /** Top log-probabilities asked for (part of the key only when set: other keys are unchanged). */
   topLogprobs?: number;
+  /** The final aggregator's tools, response format and sampling settings (part of the key only when set). */
+  settings?: unknown;
 }
 
 /** Bump when the key's recipe changes, so old entries are never read with a new meaning. */
@@ -55,6 +58,7 @@ export function responseCacheKey(parts: CacheKeyParts): string {
     parts.maxTokens ?? null,
     parts.sample,
     ...(parts.topLogprobs !== undefined ? [{ topLogprobs: parts.topLogprobs }] : []),
+    ...(parts.settings !== undefined ? [{ settings: parts.settings }] : []),
   ]);
   return createHash('sha256').update(material).digest('hex');
 }

@@ -4,7 +4,7 @@
  * events that tell the world about each step.
  */
 import type { ResolvedModel } from '../models/registry.js';
-import { callModel } from '../models/call-model.js';
+import { callModel, type ToolCallDelta } from '../models/call-model.js';
 import type { CallGrant, CallOutcome } from '../models/call-scheduler.js';
 import { estimateCallTokens, RateLimitWaitError } from '../models/rate-buckets.js';
 import { ProviderError, toErrorInfo, type ErrorInfo } from '../util/errors.js';
@@ -13,11 +13,12 @@ import { AgentDeadline } from './agent-deadline.js';
 import type { RunContext } from './run-context.js';
 import type { ResolvedAgent } from './resolve-preset.js';
 import { buildAgentPrompt } from './synthesis-prompt.js';
-import { ZERO_USAGE, type Usage } from './events.js';
+import { ZERO_USAGE, type FinishReason, type ToolCall, type Usage } from './events.js';
+import { checkStructuredAnswer } from './structured-output.js';
 import { responseCacheKey, type CachedResponse } from './response-cache.js';
 
 export type AgentOutcome =
-  | { ok: true; text: string; usage: Usage }
+  | { ok: true; text: string; usage: Usage; finishReason: FinishReason; toolCalls?: ToolCall[] }
   | {
       ok: false;
       error: ErrorInfo;
@@ -159,12 +160,23 @@ export async function runAgent(
 ): Promise<AgentOutcome> {
   const models = [agent.label, ...agent.fallbacks];
   const stream = context.stream === 'all' || (context.stream === 'final' && context.isFinalLayer(layer));
+  // Tools, response format and sampling settings are the final aggregator's alone; everyone else advises in text.
+  const settings = context.isFinalLayer(layer) ? context.final : undefined;
+  const hasTools = (settings?.tools?.length ?? 0) > 0;
+  const structured = settings?.responseFormat?.type === 'json' ? settings.responseFormat : undefined;
   const prompt = buildAgentPrompt(context.messages, {
     ...(agent.system !== undefined ? { agentSystem: agent.system } : {}),
     references,
     synthesisTemplate: context.synthesisPrompt,
+    view: hasTools ? 'tools' : 'text',
+    toolsInPlay: context.toolsInPlay,
   });
-  const onDelta = stream ? (delta: string) => void context.emit({ type: 'agent-delta', layer, agent: index, delta }) : undefined;
+  const emitDelta = stream ? (delta: string) => void context.emit({ type: 'agent-delta', layer, agent: index, delta }) : undefined;
+  // JSON is checked before anyone sees it: such an answer is shown in one piece, once it passed.
+  const onDelta = structured ? undefined : emitDelta;
+  const emitToolCall = stream
+    ? (delta: ToolCallDelta) => void context.emit({ type: 'agent-tool-call-delta', layer, agent: index, ...delta })
+    : undefined;
   const started = context.now();
   const errors: ErrorInfo[] = [];
   let attempts = 0;
@@ -200,6 +212,7 @@ export async function runAgent(
           ...(agent.maxTokens !== undefined ? { maxTokens: agent.maxTokens } : {}),
           sample,
           ...(agent.topLogprobs !== undefined ? { topLogprobs: agent.topLogprobs } : {}),
+          ...(settings !== undefined ? { settings } : {}),
         })
       : undefined;
     if (context.cache && cacheKey !== undefined) {
@@ -214,7 +227,10 @@ export async function runAgent(
       if (hit && !signal.aborted) {
         attempts++;
         context.emit({ type: 'agent-start', layer, agent: index, model });
-        if (onDelta) onDelta(hit.text);
+        if (emitDelta && hit.text) emitDelta(hit.text);
+        hit.toolCalls?.forEach((call, callIndex) =>
+          emitToolCall?.({ index: callIndex, toolCallId: call.id, toolName: call.name, argumentsDelta: call.arguments }),
+        );
         context.emit({
           type: 'agent-end',
           layer,
@@ -227,8 +243,9 @@ export async function runAgent(
           attempts,
           cached: true,
           ...(hit.topLogprobs && hit.topLogprobs.length > 0 ? { topLogprobs: hit.topLogprobs } : {}),
+          ...(hit.toolCalls ? { toolCalls: hit.toolCalls } : {}),
         });
-        return { ok: true, text: hit.text, usage: hit.usage };
+        return { ok: true, text: hit.text, usage: hit.usage, finishReason: hit.finishReason, ...(hit.toolCalls ? { toolCalls: hit.toolCalls } : {}) };
       }
     }
     // One budget for everything this model does for the agent: queue, rate limits, retries, calls.
@@ -248,7 +265,9 @@ export async function runAgent(
               ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
               ...(agent.maxTokens !== undefined ? { maxTokens: agent.maxTokens } : {}),
               ...(onDelta ? { onDelta } : {}),
+              ...(onDelta && emitToolCall && hasTools ? { onToolCallDelta: emitToolCall } : {}),
               ...(agent.topLogprobs !== undefined ? { topLogprobs: agent.topLogprobs } : {}),
+              ...(settings ? { settings } : {}),
             },
             deadline,
             (limit) => {
@@ -256,31 +275,47 @@ export async function runAgent(
               context.emit({ type: 'agent-call', layer, agent: index, model, attempt: attemptNumber, concurrency: limit });
             },
           );
+          let text = result.text;
+          if (structured && !result.toolCalls) {
+            const check = checkStructuredAnswer(text, structured);
+            if (!check.ok) {
+              throw new ProviderError(`${resolved.label}: ${check.reason}`, {
+                provider: resolved.provider,
+                model: resolved.label,
+                isRetryable: true,
+                code: 'invalid_output',
+              });
+            }
+            text = check.text;
+            if (emitDelta) emitDelta(text);
+          }
           context.emit({
             type: 'agent-end',
             layer,
             agent: index,
             model,
-            text: result.text,
+            text,
             usage: result.usage,
             finishReason: result.finishReason,
             latencyMs: context.now() - started,
             attempts,
             ...(result.topLogprobs && result.topLogprobs.length > 0 ? { topLogprobs: result.topLogprobs } : {}),
+            ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
           });
           if (context.cache && cacheKey !== undefined) {
             try {
               await context.cache.set(cacheKey, {
-                text: result.text,
+                text,
                 usage: result.usage,
                 finishReason: result.finishReason,
                 ...(agent.topLogprobs !== undefined ? { topLogprobs: result.topLogprobs ?? [] } : {}),
+                ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
               });
             } catch (error) {
               context.emit({ type: 'warning', code: 'cache-error', message: `response cache write failed: ${toErrorInfo(error).message}`, layer, agent: index });
             }
           }
-          return { ok: true, text: result.text, usage: result.usage };
+          return { ok: true, text, usage: result.usage, finishReason: result.finishReason, ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}) };
         } catch (thrown) {
           if (signal.aborted) {
             const { info, cut } = stoppedError(model, signal, false, calls);

@@ -1,4 +1,5 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { CallSettings } from '../models/call-settings.js';
 import type { ResolvedModel } from '../models/registry.js';
 import type { BackoffOptions } from '../util/sleep.js';
 import type { ResponseCache } from './response-cache.js';
@@ -11,6 +12,10 @@ export interface RunContext {
   resolveModel(model: string | LanguageModelV3): ResolvedModel;
   isFinalLayer(layer: number): boolean;
   messages: readonly ChatMessage[];
+  /** The final aggregator's tools, response format and sampling settings (RunOptions.final). */
+  final?: CallSettings;
+  /** True when the final aggregator has tools or the conversation holds tool calls: advisers are told they cannot call tools. */
+  toolsInPlay: boolean;
   synthesisPrompt: string;
   stream: StreamMode;
   /** This run's place in the process's order of runs: older runs' calls go first. */

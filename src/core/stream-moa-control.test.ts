@@ -182,7 +182,14 @@ describe('input validation', () => {
     ]);
     expect(error.path).toBe('messages[1].role');
     expect(error.message).toContain('assistant');
-    expect(configError([{ role: 'tool' as 'user', content: 'x' }]).path).toBe('messages[0].role');
+    expect(configError([{ role: 'robot' as 'user', content: 'x' }]).path).toBe('messages[0].role');
+    // A tool result must answer a call an earlier assistant message made.
+    const orphan = configError([
+      { role: 'user', content: 'hi' },
+      { role: 'tool', toolCallId: 'call_9', toolName: 'lookup', content: '42' },
+    ]);
+    expect(orphan.path).toBe('messages[1].toolCallId');
+    expect(orphan.message).toContain('no earlier assistant message made a call with that id');
   });
 
   it('rejects before calling any model', () => {

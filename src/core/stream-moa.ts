@@ -6,23 +6,37 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { createModelRegistry, type ModelRegistry, type ResolvedModel } from '../models/registry.js';
 import type { FetchFunction } from '../models/create-provider.js';
-import { AbortedError, ConfigError, MoAError, toErrorInfo } from '../util/errors.js';
+import { AbortedError, MoAError, toErrorInfo } from '../util/errors.js';
 import type { ProviderSettings } from './config-schema.js';
 import { EventChannel } from './event-channel.js';
-import type { ChatMessage, MoAEvent, StreamMode } from './events.js';
+import { normalizeInput, type MoAInput } from './conversation-input.js';
+import type { MoAEvent, StreamMode } from './events.js';
+
+export { normalizeInput, type MoAInput };
 import { applyEvent, initialResult, type MoAResult } from './reducer.js';
 import { isResolvedPreset, planLayers, resolvePreset, type ResolvedPreset } from './resolve-preset.js';
 import type { PresetInput } from './config-schema.js';
 import type { ResponseCache } from './response-cache.js';
 import type { RunContext } from './run-context.js';
 import { runLayer } from './run-layer.js';
+import type { CallSettings } from '../models/call-settings.js';
+import { endsWithToolResults } from './conversation-input.js';
+import { involvesTools } from './conversation-view.js';
+import { processReferenceMemory, referenceMemoryKey, type ReferenceMemory } from './reference-memory.js';
+import { withFinalSamples, checkFinalTools } from './final-options.js';
+import type { FinalChoice } from './events.js';
 
-export type MoAInput = string | readonly ChatMessage[] | { messages: readonly ChatMessage[] };
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_RETRIES = 2;
 /** The AI SDK and openai-node wait at most 60 s for a Retry-After; so do we. */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+
+/** The final aggregator's tools, response format and sampling settings, and how many answers it writes. */
+export interface FinalCallOptions extends CallSettings {
+  /** Answers over one set of references (OpenAI's `n`): the final layer runs this many times (default 1). */
+  samples?: number;
+}
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -63,6 +77,19 @@ export interface RunOptions {
    * successful answer is stored. See core/response-cache.ts for the key.
    */
   cache?: ResponseCache;
+  /**
+   * Only for the final aggregator (and its fallbacks): tools, response format, stop sequences, seed,
+   * top-p/top-k, penalties, provider options, and `samples`. Every other agent advises in plain text.
+   */
+  final?: FinalCallOptions;
+  /**
+   * Inside a client's tool loop (the conversation ends with tool results): 'reuse' (default) gives the
+   * final aggregator the references of that user turn again instead of running the proposers; 'rerun'
+   * runs every layer each step. A preset's own `toolLoop` wins.
+   */
+  toolLoop?: 'reuse' | 'rerun';
+  /** Where the references of each user turn are kept for tool loops (default: one per process). */
+  referenceMemory?: ReferenceMemory;
 }
 
 export interface MoARun extends AsyncIterable<MoAEvent> {
@@ -84,44 +111,12 @@ export class MoARunError extends MoAError {
   }
 }
 
-export function normalizeInput(input: MoAInput): ChatMessage[] {
-  const list = typeof input === 'string' ? [{ role: 'user' as const, content: input }] : 'messages' in input ? input.messages : input;
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new ConfigError('The conversation is empty: give a prompt or at least one user message', {
-      code: 'invalid_input',
-      path: 'messages',
-    });
-  }
-  const messages = list.map((message, index) => {
-    if (!message || !['system', 'user', 'assistant'].includes(message.role)) {
-      throw new ConfigError(`messages[${index}].role must be "system", "user" or "assistant"`, {
-        code: 'invalid_input',
-        path: `messages[${index}].role`,
-      });
-    }
-    if (typeof message.content !== 'string') {
-      throw new ConfigError(`messages[${index}].content must be a string`, { code: 'invalid_input', path: `messages[${index}].content` });
-    }
-    return { role: message.role, content: message.content };
-  });
-  const last = messages[messages.length - 1]!;
-  if (last.role !== 'user') {
-    throw new ConfigError(`The last message must be the user's turn (found "${last.role}" at messages[${messages.length - 1}])`, {
-      code: 'invalid_input',
-      path: `messages[${messages.length - 1}].role`,
-    });
-  }
-  if (!last.content.trim()) {
-    throw new ConfigError('The prompt is empty', { code: 'invalid_input', path: `messages[${messages.length - 1}].content` });
-  }
-  return messages;
-}
-
 /** Runs started in this process, in order: the scheduler serves older runs' calls first. */
 let runsStarted = 0;
 
 export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput, options: RunOptions = {}): MoARun {
-  const resolved = isResolvedPreset(preset) ? preset : resolvePreset(preset);
+  const { samples = 1, ...finalSettings } = options.final ?? {};
+  const resolved = withFinalSamples(isResolvedPreset(preset) ? preset : resolvePreset(preset), samples);
   const messages = normalizeInput(input);
   const ownsRegistry = options.registry === undefined;
   const registry = options.registry ?? createModelRegistry({ providers: options.providers, env: options.env, fetch: options.fetch });
@@ -137,6 +132,9 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
       });
     }
   }
+
+  const hasTools = (finalSettings.tools?.length ?? 0) > 0;
+  if (hasTools) checkFinalTools(resolved, models);
 
   const clock = options.clock ?? (() => performance.now());
   const start = clock();
@@ -160,6 +158,8 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
     resolveModel: (model) => models.get(model) ?? registry.resolve(model),
     isFinalLayer: (layer) => layer === lastLayer,
     messages,
+    ...(options.final ? { final: finalSettings } : {}),
+    toolsInPlay: hasTools || involvesTools(messages),
     runOrder: runsStarted++,
     synthesisPrompt: resolved.synthesisPrompt,
     stream,
@@ -189,11 +189,51 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
     });
     try {
       let references: string[] = [];
-      for (let index = 0; index <= lastLayer; index++) {
+      let firstLayer = 0;
+      // Inside a client's tool loop, the proposers already advised on this user turn: reuse what they said.
+      const memory = options.referenceMemory ?? processReferenceMemory;
+      const memoryKey = lastLayer > 0 ? referenceMemoryKey(resolved, messages) : undefined;
+      const toolLoop = resolved.toolLoop ?? options.toolLoop ?? 'reuse';
+      const kept = memoryKey !== undefined && toolLoop === 'reuse' && endsWithToolResults(messages) ? memory.get(memoryKey) : undefined;
+      if (kept) {
+        for (let index = 0; index < lastLayer; index++) {
+          channel.emit({
+            type: 'layer-skipped',
+            layer: index,
+            reason: 'tool-loop',
+            message: `layer ${index + 1} skipped: inside a tool loop, the final aggregator reuses the ${kept.length} reference(s) of this user turn`,
+          });
+        }
+        references = [...kept];
+        firstLayer = lastLayer;
+      }
+      let final: Awaited<ReturnType<typeof runLayer>> | undefined;
+      for (let index = firstLayer; index <= lastLayer; index++) {
+        if (index === lastLayer && memoryKey !== undefined && !kept) memory.set(memoryKey, references);
         const outcome = await runLayer(context, index, resolved.layers[index]!, references);
         references = outcome.answers;
+        final = outcome;
       }
-      channel.emit({ type: 'run-end', text: references[0] ?? '', usage: state.usage, latencyMs: now() });
+      const answers = (final?.outcomes ?? []).flatMap((outcome, index) => (outcome.ok ? [{ outcome, index }] : []));
+      const first = answers[0]?.outcome;
+      const choices: FinalChoice[] | undefined =
+        samples > 1
+          ? answers.map(({ outcome, index }) => ({
+              index,
+              text: outcome.text,
+              finishReason: outcome.finishReason,
+              ...(outcome.toolCalls ? { toolCalls: outcome.toolCalls } : {}),
+            }))
+          : undefined;
+      channel.emit({
+        type: 'run-end',
+        text: first?.text ?? '',
+        usage: state.usage,
+        latencyMs: now(),
+        ...(first ? { finishReason: first.finishReason } : {}),
+        ...(first?.toolCalls ? { toolCalls: first.toolCalls } : {}),
+        ...(choices ? { choices } : {}),
+      });
     } catch (error) {
       const info = controller.signal.aborted ? toErrorInfo(new AbortedError()) : toErrorInfo(error);
       channel.emit({ type: 'run-error', error: info, usage: state.usage, latencyMs: now() });

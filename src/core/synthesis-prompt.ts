@@ -5,6 +5,7 @@
  * the previous layer's answers as numbered references.
  */
 import type { LanguageModelV3Prompt } from '@ai-sdk/provider';
+import { ADVISER_TOOL_NOTE, conversationMessages, involvesTools, type ConversationView } from './conversation-view.js';
 import type { ChatMessage } from './events.js';
 
 /** Our wording of the paper's intent; replace it with `synthesisPrompt` / `synthesisPromptFile`. */
@@ -35,27 +36,29 @@ export interface AgentPromptOptions {
   /** Previous layer's answers; empty for layer 1. */
   references: readonly string[];
   synthesisTemplate: string;
+  /** 'tools' for the final aggregator when it has tools; every other agent sees text only (default). */
+  view?: ConversationView;
+  /** The run gives the final aggregator tools: a text-view agent is told it advises and cannot call them. */
+  toolsInPlay?: boolean;
 }
 
 /**
  * Build the provider prompt: one leading system message (agent system prompt,
- * then the user's system messages, then the synthesis instruction with the
- * references), followed by the conversation turns.
+ * then the user's system messages, then — for an adviser in a conversation with
+ * tools — the note that it cannot call them, then the synthesis instruction with
+ * the references), followed by the conversation turns.
  */
 export function buildAgentPrompt(messages: readonly ChatMessage[], options: AgentPromptOptions): LanguageModelV3Prompt {
+  const view = options.view ?? 'text';
   const systemParts: string[] = [];
   if (options.agentSystem) systemParts.push(options.agentSystem);
   for (const message of messages) if (message.role === 'system') systemParts.push(message.content);
+  if (view === 'text' && (options.toolsInPlay || involvesTools(messages))) systemParts.push(ADVISER_TOOL_NOTE);
   if (options.references.length > 0) {
     systemParts.push(buildSynthesisSystem(options.synthesisTemplate, options.references));
   }
   const prompt: LanguageModelV3Prompt = [];
   if (systemParts.length > 0) prompt.push({ role: 'system', content: systemParts.join('\n\n') });
-  for (const message of messages) {
-    if (message.role === 'user') prompt.push({ role: 'user', content: [{ type: 'text', text: message.content }] });
-    else if (message.role === 'assistant') {
-      prompt.push({ role: 'assistant', content: [{ type: 'text', text: message.content }] });
-    }
-  }
+  prompt.push(...conversationMessages(messages, view));
   return prompt;
 }

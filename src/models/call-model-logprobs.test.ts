@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mockModel } from '../../test/support/engine-mocks.js';
 import { startFakeLLMServer, type FakeLLMServer, type FakeTopLogprobs } from '../../test/support/fake-llm-server.js';
-import { callModel, logprobSupport } from './call-model.js';
+import { callModel } from './call-model.js';
 import { createModelRegistry, type ModelRegistry } from './registry.js';
 
 const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Which output is better, m or M?' }] }];
@@ -38,11 +38,11 @@ afterAll(async () => {
 });
 beforeEach(() => server.reset());
 
-describe('logprobSupport', () => {
+describe('log-probability support by provider type', () => {
   it('tells the openai chat model, the openai-compatible chat model, and the rest apart', () => {
-    expect(logprobSupport(registry.resolve('oa:judge').model)).toEqual({ kind: 'openai' });
-    expect(logprobSupport(registry.resolve('compat:judge').model)).toEqual({ kind: 'openai-compatible', optionsName: 'compat' });
-    expect(logprobSupport(mockModel('openai:gpt-4o'))).toEqual({ kind: 'none' });
+    expect(registry.resolve('oa:judge').capabilities.logprobs).toEqual({ kind: 'openai' });
+    expect(registry.resolve('compat:judge').capabilities.logprobs).toEqual({ kind: 'openai-compatible', optionsName: 'compat' });
+    expect(registry.resolve(mockModel('openai:gpt-4o')).capabilities.logprobs).toEqual({ kind: 'none' });
   });
 });
 

@@ -4,13 +4,14 @@ import { apiError, mockModel } from '../../test/support/engine-mocks.js';
 import { ConfigError, MoAError, toErrorInfo } from '../util/errors.js';
 import { redactSecrets } from '../util/redact.js';
 import { callModel } from './call-model.js';
+import { providerCapabilities } from './provider-capabilities.js';
 import { toProviderError } from './provider-errors.js';
 import { createModelRegistry } from './registry.js';
 
 const where = { provider: 'acme', label: 'acme:model-1' };
 
 describe('callModel', () => {
-  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, lane: undefined as never });
+  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, lane: undefined as never, capabilities: providerCapabilities('object', 'mock') });
   const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
 
   it('generates without onDelta and streams with it, passing temperature and maxTokens', async () => {
@@ -37,7 +38,7 @@ describe('callModel', () => {
 });
 
 describe('an empty answer', () => {
-  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, lane: undefined as never });
+  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, lane: undefined as never, capabilities: providerCapabilities('object', 'mock') });
   const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
 
   it('fails the call as a retryable empty_answer, generated or streamed', async () => {

@@ -5,6 +5,7 @@
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { defaultScheduler, type CallScheduler, type ConcurrencySetting, type Lane } from './call-scheduler.js';
+import { providerCapabilities, type ProviderCapabilities } from './provider-capabilities.js';
 import type { ProviderSettings } from './provider-schema.js';
 import { ConfigError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
@@ -25,6 +26,8 @@ export interface ResolvedModel {
    * requests/tokens per minute, per-model pauses after a 429, priorities.
    */
   lane: Lane;
+  /** What the provider's package can do: tools, logprobs, its providerOptions key. */
+  capabilities: ProviderCapabilities;
   timeoutMs?: number;
   attemptTimeoutMs?: number;
   maxRetries?: number;
@@ -74,6 +77,7 @@ interface ProviderState {
   factory: ModelFactory;
   models: Map<string, LanguageModelV3>;
   lane: Lane;
+  capabilities: ProviderCapabilities;
   settings: ProviderSettings;
 }
 
@@ -172,6 +176,7 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
         ...(entry.requestsPerMinute !== undefined ? { requestsPerMinute: entry.requestsPerMinute } : {}),
         ...(entry.tokensPerMinute !== undefined ? { tokensPerMinute: entry.tokensPerMinute } : {}),
       }),
+      capabilities: providerCapabilities(entry.type, name),
       settings: entry,
     };
     states.set(name, state);
@@ -188,6 +193,7 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
           modelId: model.modelId,
           model,
           lane: scheduler.objectLane(model, label, { maxConcurrency: defaultConcurrency }),
+          capabilities: providerCapabilities('object', model.provider),
         };
       }
       const { provider, modelId } = splitModelName(model);
@@ -198,6 +204,7 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
         modelId,
         model: modelFor(state, modelId),
         lane: state.lane,
+        capabilities: state.capabilities,
         ...(state.settings.timeoutMs !== undefined ? { timeoutMs: state.settings.timeoutMs } : {}),
         ...(state.settings.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: state.settings.attemptTimeoutMs } : {}),
         ...(state.settings.maxRetries !== undefined ? { maxRetries: state.settings.maxRetries } : {}),

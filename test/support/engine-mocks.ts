@@ -12,12 +12,15 @@ import {
 } from '@ai-sdk/provider';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import { CallScheduler, type Lane } from '../../src/models/call-scheduler.js';
+import { providerCapabilities } from '../../src/models/provider-capabilities.js';
 import type { ModelRegistry, ResolvedModel } from '../../src/models/registry.js';
 
 export interface Reply {
   text: string;
   inputTokens?: number;
   outputTokens?: number;
+  /** Function calls to answer with (finish reason 'tool-calls'); streamed as tool-input parts, arguments in two pieces. */
+  toolCalls?: Array<{ id: string; name: string; arguments: string }>;
 }
 
 export interface MockCall {
@@ -50,7 +53,7 @@ export function chunksOf(text: string): string[] {
 export function mockModel(name: string, respond: Responder | Reply | string = name): MockModel {
   const [provider, modelId] = name.includes(':') ? (name.split(/:(.*)/s) as [string, string]) : ['mock', name];
   const calls: MockCall[] = [];
-  const answer = async (options: LanguageModelV3CallOptions, mode: MockCall['mode']): Promise<Required<Reply>> => {
+  const answer = async (options: LanguageModelV3CallOptions, mode: MockCall['mode']): Promise<Required<Omit<Reply, 'toolCalls'>> & Pick<Reply, 'toolCalls'>> => {
     const call: MockCall = { options, index: calls.length, mode };
     calls.push(call);
     const reply = typeof respond === 'function' ? await respond(call) : respond;
@@ -62,21 +65,38 @@ export function mockModel(name: string, respond: Responder | Reply | string = na
     modelId,
     doGenerate: async (options) => {
       const reply = await answer(options, 'generate');
+      const calls = reply.toolCalls ?? [];
       return {
-        content: [{ type: 'text', text: reply.text }],
-        finishReason: { unified: 'stop', raw: 'stop' },
+        content: [
+          ...(reply.text ? [{ type: 'text' as const, text: reply.text }] : []),
+          ...calls.map((call) => ({ type: 'tool-call' as const, toolCallId: call.id, toolName: call.name, input: call.arguments })),
+        ],
+        finishReason: calls.length > 0 ? { unified: 'tool-calls', raw: 'tool_calls' } : { unified: 'stop', raw: 'stop' },
         usage: usageOf(reply.inputTokens, reply.outputTokens),
         warnings: [],
       };
     },
     doStream: async (options) => {
       const reply = await answer(options, 'stream');
+      const calls = reply.toolCalls ?? [];
+      const half = (text: string) => Math.ceil(text.length / 2);
       const parts: LanguageModelV3StreamPart[] = [
         { type: 'stream-start', warnings: [] },
         { type: 'text-start', id: 't0' },
         ...chunksOf(reply.text).map((delta): LanguageModelV3StreamPart => ({ type: 'text-delta', id: 't0', delta })),
         { type: 'text-end', id: 't0' },
-        { type: 'finish', usage: usageOf(reply.inputTokens, reply.outputTokens), finishReason: { unified: 'stop', raw: 'stop' } },
+        ...calls.flatMap((call): LanguageModelV3StreamPart[] => [
+          { type: 'tool-input-start', id: call.id, toolName: call.name },
+          { type: 'tool-input-delta', id: call.id, delta: call.arguments.slice(0, half(call.arguments)) },
+          { type: 'tool-input-delta', id: call.id, delta: call.arguments.slice(half(call.arguments)) },
+          { type: 'tool-input-end', id: call.id },
+          { type: 'tool-call', toolCallId: call.id, toolName: call.name, input: call.arguments },
+        ]),
+        {
+          type: 'finish',
+          usage: usageOf(reply.inputTokens, reply.outputTokens),
+          finishReason: calls.length > 0 ? { unified: 'tool-calls', raw: 'tool_calls' } : { unified: 'stop', raw: 'stop' },
+        },
       ];
       return { stream: convertArrayToReadableStream(parts) };
     },
@@ -160,7 +180,7 @@ export function mockRegistry(named: Record<string, LanguageModelV3>): ModelRegis
       if (!found) throw new Error(`mockRegistry: no model named ${label}`);
       let lane = lanes.get(label);
       if (!lane) lanes.set(label, (lane = scheduler.lane(label, { maxConcurrency: 8 })));
-      return { label, provider: found.provider, modelId: found.modelId, model: found, lane };
+      return { label, provider: found.provider, modelId: found.modelId, model: found, lane, capabilities: providerCapabilities('object', found.provider) };
     },
     providerNames() {
       return [];
