@@ -8,6 +8,7 @@
  * MoARunError, which the AI SDK does not retry: a retry would rerun every proposer.
  */
 import {
+  InvalidArgumentError,
   UnsupportedFunctionalityError,
   type LanguageModelV3,
   type LanguageModelV3CallOptions,
@@ -21,9 +22,12 @@ import {
 import type { ChatMessage, MoAEvent } from '../core/events.js';
 import type { MoAResult } from '../core/reducer.js';
 import type { ResolvedPreset } from '../core/resolve-preset.js';
-import { MoARunError, streamMoA, type MoARun, type RunOptions } from '../core/stream-moa.js';
+import { MoARunError, streamMoA, type FinalCallOptions, type MoARun, type RunOptions } from '../core/stream-moa.js';
+import { mergeProviderOptions, type FunctionToolDefinition, type ToolChoiceSetting } from '../models/call-settings.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { FinishReason } from '../models/usage.js';
+import { finalCallOptions, type AggregatorSettings } from '../server/aggregator-settings.js';
+import { HttpError } from '../server/openai-errors.js';
 import { withAggregatorSettings } from '../server/preset-catalog.js';
 import { promptMessages } from './prompt-messages.js';
 
@@ -55,7 +59,7 @@ function unifiedFinishReason(reason: FinishReason | undefined): LanguageModelV3F
 
 function finishReasonOf(result: MoAResult): LanguageModelV3FinishReason {
   const final = result.layers[result.layers.length - 1];
-  const reason = final?.agents.find((agent) => agent.status === 'done')?.finishReason;
+  const reason = result.finishReason ?? final?.agents.find((agent) => agent.status === 'done')?.finishReason;
   return { unified: unifiedFinishReason(reason), raw: reason };
 }
 
@@ -91,20 +95,50 @@ function metadataOf(result: MoAResult): Record<string, Record<string, import('@a
   };
 }
 
-/** The call's options that this model cannot honour yet: refused, not ignored. */
-function refuseUnsupported(options: LanguageModelV3CallOptions): SharedV3Warning[] {
-  const refuse = (functionality: string): never => {
-    throw new UnsupportedFunctionalityError({ functionality: `${functionality} (MoA models do not apply it yet)` });
+/** The call's tools, response format and sampling settings, for the final aggregator (as on `moa serve`). */
+function settingsOf(options: LanguageModelV3CallOptions): AggregatorSettings {
+  const tools: FunctionToolDefinition[] = (options.tools ?? []).map((tool) => {
+    if (tool.type !== 'function') {
+      throw new UnsupportedFunctionalityError({ functionality: `provider tools (${tool.id}): a MoA model takes function tools only` });
+    }
+    return {
+      name: tool.name,
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      inputSchema: tool.inputSchema,
+      ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
+    };
+  });
+  const choice = options.toolChoice;
+  const toolChoice: ToolChoiceSetting | undefined =
+    choice === undefined ? undefined : choice.type === 'tool' ? { type: 'tool', toolName: choice.toolName } : choice.type;
+  return {
+    ...(tools.length > 0 ? { tools } : {}),
+    ...(toolChoice !== undefined && tools.length > 0 ? { toolChoice } : {}),
+    ...(options.responseFormat?.type === 'json' ? { responseFormat: options.responseFormat } : {}),
+    ...(options.stopSequences?.length ? { stopSequences: options.stopSequences } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.topP !== undefined ? { topP: options.topP } : {}),
+    ...(options.topK !== undefined ? { topK: options.topK } : {}),
+    ...(options.presencePenalty !== undefined ? { presencePenalty: options.presencePenalty } : {}),
+    ...(options.frequencyPenalty !== undefined ? { frequencyPenalty: options.frequencyPenalty } : {}),
   };
-  if (options.tools?.length) refuse('tools');
-  if (options.toolChoice && options.toolChoice.type !== 'auto' && options.toolChoice.type !== 'none') refuse('toolChoice');
-  if (options.responseFormat?.type === 'json') refuse('responseFormat json');
-  if (options.stopSequences?.length) refuse('stopSequences');
-  if (options.topP !== undefined) refuse('topP');
-  if (options.topK !== undefined) refuse('topK');
-  if (options.presencePenalty !== undefined) refuse('presencePenalty');
-  if (options.frequencyPenalty !== undefined) refuse('frequencyPenalty');
-  if (options.seed !== undefined) refuse('seed');
+}
+
+/** `providerOptions.moa`: the MoA settings of one call. */
+function moaOptionsOf(options: LanguageModelV3CallOptions): { toolLoop?: 'reuse' | 'rerun' } {
+  const moa = options.providerOptions?.['moa'];
+  if (moa === undefined) return {};
+  for (const key of Object.keys(moa)) {
+    if (key !== 'toolLoop') throw new InvalidArgumentError({ argument: `providerOptions.moa.${key}`, message: `unknown MoA option "${key}" (known: toolLoop)` });
+  }
+  const toolLoop = moa['toolLoop'];
+  if (toolLoop !== undefined && toolLoop !== 'reuse' && toolLoop !== 'rerun') {
+    throw new InvalidArgumentError({ argument: 'providerOptions.moa.toolLoop', message: 'expected "reuse" or "rerun"' });
+  }
+  return toolLoop === undefined ? {} : { toolLoop };
+}
+
+function warningsOf(options: LanguageModelV3CallOptions): SharedV3Warning[] {
   const warnings: SharedV3Warning[] = [];
   if (options.headers && Object.keys(options.headers).length > 0) {
     warnings.push({ type: 'unsupported', feature: 'headers', details: 'a MoA call makes several provider calls; set headers on the providers in the config' });
@@ -126,8 +160,7 @@ export class MoALanguageModel implements LanguageModelV3 {
 
   /** The call's conversation and warnings, before anything runs (a refused option throws here). */
   #prepare(options: LanguageModelV3CallOptions): { warnings: SharedV3Warning[]; messages: ChatMessage[] } {
-    const warnings = refuseUnsupported(options);
-    return { warnings, messages: promptMessages(options.prompt) };
+    return { warnings: warningsOf(options), messages: promptMessages(options.prompt) };
   }
 
   async #launch(options: LanguageModelV3CallOptions, messages: ChatMessage[], stream: 'none' | 'final', onEvent?: (event: MoAEvent) => void): Promise<MoARun> {
@@ -135,11 +168,25 @@ export class MoALanguageModel implements LanguageModelV3 {
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       ...(options.maxOutputTokens !== undefined ? { maxTokens: options.maxOutputTokens } : {}),
     });
+    const { toolLoop } = moaOptionsOf(options);
+    let final: FinalCallOptions | undefined;
+    try {
+      final = finalCallOptions(preset, this.#dependencies.registry, settingsOf(options), {});
+    } catch (error) {
+      // A setting a model of the final layer cannot honour: refused before any call, in the AI SDK's terms.
+      if (error instanceof HttpError) throw new UnsupportedFunctionalityError({ functionality: error.message });
+      throw error;
+    }
+    const { moa: _moa, ...passThrough } = options.providerOptions ?? {};
+    const providerOptions = mergeProviderOptions(final?.providerOptions, Object.keys(passThrough).length > 0 ? passThrough : undefined);
+    if (providerOptions) final = { ...final, providerOptions };
     const { onEvent: listener, ...runOptions } = this.#dependencies.runOptions;
     return streamMoA(preset, messages, {
       ...runOptions,
       stream,
       registry: this.#dependencies.registry,
+      ...(final ? { final } : {}),
+      ...(toolLoop ? { toolLoop } : {}),
       ...(options.abortSignal ? { signal: options.abortSignal } : {}),
       onEvent: (event) => {
         listener?.(event);
@@ -152,8 +199,12 @@ export class MoALanguageModel implements LanguageModelV3 {
     const { warnings, messages } = this.#prepare(options);
     const run = await this.#launch(options, messages, 'none');
     const result = await run.result; // rejects with MoARunError (not retried by the AI SDK)
+    const calls = result.toolCalls ?? [];
     return {
-      content: [{ type: 'text', text: result.text }],
+      content: [
+        ...(result.text !== '' || calls.length === 0 ? [{ type: 'text' as const, text: result.text }] : []),
+        ...calls.map((call) => ({ type: 'tool-call' as const, toolCallId: call.id, toolName: call.name, input: call.arguments })),
+      ],
       finishReason: finishReasonOf(result),
       usage: usageOf(result),
       warnings,
@@ -170,6 +221,7 @@ export class MoALanguageModel implements LanguageModelV3 {
     let finalLayer = -1;
     let textOpen = false;
     let sentText = false;
+    const openCalls = new Set<string>();
     let closed = false;
     const textId = '0';
     const close = (): void => {
@@ -188,6 +240,13 @@ export class MoALanguageModel implements LanguageModelV3 {
           controller.enqueue({ type: 'text-start', id: textId });
         }
         controller.enqueue({ type: 'text-delta', id: textId, delta: event.delta });
+        sentText = true;
+      } else if (event.type === 'agent-tool-call-delta' && event.layer === finalLayer) {
+        if (!openCalls.has(event.toolCallId)) {
+          openCalls.add(event.toolCallId);
+          controller.enqueue({ type: 'tool-input-start', id: event.toolCallId, toolName: event.toolName });
+        }
+        if (event.argumentsDelta !== '') controller.enqueue({ type: 'tool-input-delta', id: event.toolCallId, delta: event.argumentsDelta });
         sentText = true;
       } else if (event.type === 'agent-retry' && event.layer === finalLayer && sentText) {
         // Text already handed to the caller cannot be taken back: end here rather than restart the answer.
@@ -213,8 +272,15 @@ export class MoALanguageModel implements LanguageModelV3 {
     run.result.then(
       (result) => {
         if (closed) return;
-        if (!textOpen) controller.enqueue({ type: 'text-start', id: textId });
-        controller.enqueue({ type: 'text-end', id: textId });
+        const calls = result.toolCalls ?? [];
+        if (textOpen || calls.length === 0) {
+          if (!textOpen) controller.enqueue({ type: 'text-start', id: textId });
+          controller.enqueue({ type: 'text-end', id: textId });
+        }
+        for (const call of calls) {
+          if (openCalls.has(call.id)) controller.enqueue({ type: 'tool-input-end', id: call.id });
+          controller.enqueue({ type: 'tool-call', toolCallId: call.id, toolName: call.name, input: call.arguments });
+        }
         controller.enqueue({ type: 'finish', finishReason: finishReasonOf(result), usage: usageOf(result), providerMetadata: metadataOf(result) });
         close();
       },

@@ -29,12 +29,27 @@ export interface FaceOptions extends RunDependencies {
   heartbeatMs: number;
 }
 
+/** A streamed piece of a tool call the aggregator is writing. */
+export interface ToolCallPiece {
+  /** Which answer (choice) it belongs to: 0 unless the request asked for several (`n`). */
+  choice: number;
+  /** Its position among that answer's tool calls. */
+  index: number;
+  id: string;
+  name: string;
+  argumentsDelta: string;
+  /** True for the call's first piece (write the id and name then). */
+  first: boolean;
+}
+
 /** How one API shape writes a streamed answer. Each writer gets the stream; `done` and `fail` must close it. */
 export interface AnswerWriter {
   /** Right after the headers (e.g. `response.created`, `message_start`). */
   start?(stream: EventStream): void;
-  /** A piece of the aggregator's answer. */
-  text(stream: EventStream, delta: string): void;
+  /** A piece of the aggregator's answer (`choice`: which answer, 0 unless `n` > 1). */
+  text(stream: EventStream, delta: string, choice: number): void;
+  /** A piece of a tool call; writers of APIs without tools never get one (the request could not carry tools). */
+  toolCall?(stream: EventStream, piece: ToolCallPiece): void;
   done(stream: EventStream, result: MoAResult): void;
   fail(stream: EventStream, error: HttpError): void;
 }
@@ -57,7 +72,11 @@ export function streamAnswer(
   makeWriter: (run: MoARun, preset: ResolvedPreset) => AnswerWriter,
 ): StartedAnswer {
   let finalLayer = 0;
-  let sentText = false;
+  // Final agents (choices) that have streamed something: a retry of one of them cannot take it back.
+  const sent = new Set<number>();
+  // What each choice has streamed: text, and each tool call's arguments so far.
+  const sentText = new Map<number, string>();
+  const sentCalls = new Map<string, string>();
   let ended = false;
   let writer: AnswerWriter | undefined;
   let stream: EventStream | undefined;
@@ -70,9 +89,24 @@ export function streamAnswer(
     if (ended || !stream) return;
     if (event.type === 'agent-delta') {
       if (event.layer !== finalLayer || event.delta === '') return;
-      writer!.text(stream, event.delta);
-      sentText = true;
-    } else if (event.type === 'agent-retry' && event.layer === finalLayer && sentText) {
+      writer!.text(stream, event.delta, event.agent);
+      sentText.set(event.agent, (sentText.get(event.agent) ?? '') + event.delta);
+      sent.add(event.agent);
+    } else if (event.type === 'agent-tool-call-delta') {
+      if (event.layer !== finalLayer) return;
+      const key = `${event.agent}/${event.index}`;
+      const first = !sentCalls.has(key);
+      sentCalls.set(key, (sentCalls.get(key) ?? '') + event.argumentsDelta);
+      writer!.toolCall?.(stream, {
+        choice: event.agent,
+        index: event.index,
+        id: event.toolCallId,
+        name: event.toolName,
+        argumentsDelta: event.argumentsDelta,
+        first,
+      });
+      sent.add(event.agent);
+    } else if (event.type === 'agent-retry' && event.layer === finalLayer && sent.has(event.agent)) {
       end(streamInterrupted(event.error.message));
       run.abort();
     }
@@ -90,11 +124,32 @@ export function streamAnswer(
       if (ended) return;
       if (result.status !== 'done') return end(runFailureError(result, options.shuttingDown()));
       ended = true;
+      catchUp(writer!, stream!, result, sentText, sentCalls);
       writer!.done(stream!, result);
     },
     (error: unknown) => end(new HttpError(500, `Internal server error: ${String(error)}`, { code: 'internal_error' })),
   );
   return { response, run, preset };
+}
+
+/**
+ * Whatever of the final answers did not arrive as deltas (an answer from the cache, a tool call
+ * a provider sent whole), written before the closing events, so a stream always carries the
+ * whole answer.
+ */
+function catchUp(writer: AnswerWriter, stream: EventStream, result: MoAResult, sentText: Map<number, string>, sentCalls: Map<string, string>): void {
+  const choices = result.choices?.length ? result.choices : [{ index: 0, text: result.text, toolCalls: result.toolCalls }];
+  for (const choice of choices) {
+    const streamed = sentText.get(choice.index) ?? '';
+    if (choice.text.length > streamed.length && choice.text.startsWith(streamed)) writer.text(stream, choice.text.slice(streamed.length), choice.index);
+    (choice.toolCalls ?? []).forEach((call, index) => {
+      const soFar = sentCalls.get(`${choice.index}/${index}`);
+      if (soFar !== undefined && !call.arguments.startsWith(soFar)) return;
+      const rest = call.arguments.slice(soFar?.length ?? 0);
+      if (soFar !== undefined && rest === '') return;
+      writer.toolCall?.(stream, { choice: choice.index, index, id: call.id, name: call.name, argumentsDelta: rest, first: soFar === undefined });
+    });
+  }
 }
 
 /** The aggregator failed after part of its answer was streamed: a stream cannot take text back. */

@@ -13,24 +13,32 @@
  * `usage` counts the tokens of every agent of every layer.
  */
 import type { Context } from 'hono';
-import type { FinishReason } from '../models/usage.js';
+import type { FinishReason, ToolCall } from '../models/usage.js';
 import type { MoAResult } from '../core/reducer.js';
 import { streamAnswer, type FaceOptions } from './answer-stream.js';
+import type { EventStream } from './event-stream.js';
 import { runFailureError } from './openai-errors.js';
 import type { ChatRequest } from './openai-schema.js';
 import { aggregatorFinishReason, moaDetails, openAIUsage, RUN_ID_HEADER, settledResult } from './run-outcome.js';
 import { startRun } from './start-run.js';
 
-export type OpenAIFinishReason = 'stop' | 'length' | 'content_filter';
+export type OpenAIFinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
 
 export function openAIFinishReason(reason: FinishReason | undefined): OpenAIFinishReason {
   if (reason === 'length') return 'length';
   if (reason === 'content-filter') return 'content_filter';
+  if (reason === 'tool-calls') return 'tool_calls';
   return 'stop';
 }
 
-function finalFinishReason(result: MoAResult): OpenAIFinishReason {
-  return openAIFinishReason(aggregatorFinishReason(result));
+export function openAIToolCalls(calls: readonly ToolCall[]): Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> {
+  return calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
+}
+
+/** The answers of a run: one, or `n` (the engine's choices, in order). */
+function choicesOf(result: MoAResult): Array<{ index: number; text: string; toolCalls?: ToolCall[]; finishReason: FinishReason | undefined }> {
+  if (result.choices && result.choices.length > 0) return result.choices;
+  return [{ index: 0, text: result.text, ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}), finishReason: result.finishReason ?? aggregatorFinishReason(result) }];
 }
 
 export function completionId(runId: string): string {
@@ -52,14 +60,18 @@ async function wholeCompletion(context: Context, request: ChatRequest, options: 
       object: 'chat.completion',
       created,
       model: request.model,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: result.text, refusal: null },
-          logprobs: null,
-          finish_reason: finalFinishReason(result),
+      choices: choicesOf(result).map((choice) => ({
+        index: choice.index,
+        message: {
+          role: 'assistant',
+          // OpenAI's shape: content is null when the answer is only tool calls.
+          content: choice.toolCalls?.length && choice.text === '' ? null : choice.text,
+          refusal: null,
+          ...(choice.toolCalls?.length ? { tool_calls: openAIToolCalls(choice.toolCalls) } : {}),
         },
-      ],
+        logprobs: null,
+        finish_reason: openAIFinishReason(choice.finishReason),
+      })),
       usage: openAIUsage(result.usage),
       system_fingerprint: null,
       ...(request.details ? { moa: moaDetails(result) } : {}),
@@ -75,29 +87,46 @@ function streamedCompletion(context: Context, request: ChatRequest, options: Fac
   return streamAnswer(context, options, request, (run) => {
     // Chunks are a precomputed head + JSON + tail (built once per request, not per token).
     const prefix = `{"id":${JSON.stringify(completionId(run.runId))},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(request.model)},"system_fingerprint":null,"choices":[`;
-    const deltaHead = `${prefix}{"index":0,"delta":{"content":`;
     const deltaTail = `},"logprobs":null,"finish_reason":null}]${usageField}}`;
-    let sentRole = false;
-    const role = (stream: { data(payload: string): void }): void => {
-      if (sentRole) return;
-      sentRole = true;
-      stream.data(`${prefix}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]${usageField}}`);
+    const heads = new Map<number, string>();
+    const deltaHead = (choice: number): string => {
+      let head = heads.get(choice);
+      if (head === undefined) {
+        head = `${prefix}{"index":${choice},"delta":{"content":`;
+        heads.set(choice, head);
+      }
+      return head;
+    };
+    const delta = (choice: number, fields: Record<string, unknown>): string =>
+      `${prefix}{"index":${choice},"delta":${JSON.stringify(fields)},"logprobs":null,"finish_reason":null}]${usageField}}`;
+    const opened = new Set<number>();
+    const role = (stream: EventStream, choice: number, withContent: boolean): void => {
+      if (opened.has(choice)) return;
+      opened.add(choice);
+      stream.data(delta(choice, withContent ? { role: 'assistant', content: '' } : { role: 'assistant', content: null }));
     };
     return {
-      text(stream, delta) {
-        role(stream);
-        stream.data(deltaHead + JSON.stringify(delta) + deltaTail);
+      text(stream, text, choice) {
+        role(stream, choice, true);
+        stream.data(deltaHead(choice) + JSON.stringify(text) + deltaTail);
+      },
+      toolCall(stream, piece) {
+        role(stream, piece.choice, false);
+        const call = piece.first
+          ? { index: piece.index, id: piece.id, type: 'function', function: { name: piece.name, arguments: piece.argumentsDelta } }
+          : { index: piece.index, function: { arguments: piece.argumentsDelta } };
+        stream.data(delta(piece.choice, { tool_calls: [call] }));
       },
       done(stream, result) {
-        role(stream);
         const details = request.details ? `,"moa":${JSON.stringify(moaDetails(result))}` : '';
-        const finish = `${prefix}{"index":0,"delta":{},"logprobs":null,"finish_reason":"${finalFinishReason(result)}"}]${usageField}`;
-        if (request.includeUsage) {
-          stream.data(`${finish}}`);
-          stream.data(`${prefix}],"usage":${JSON.stringify(openAIUsage(result.usage))}${details}}`);
-        } else {
-          stream.data(`${finish}${details}}`);
-        }
+        const choices = choicesOf(result);
+        choices.forEach((choice, position) => {
+          role(stream, choice.index, true);
+          const last = position === choices.length - 1;
+          const finish = `${prefix}{"index":${choice.index},"delta":{},"logprobs":null,"finish_reason":"${openAIFinishReason(choice.finishReason)}"}]${usageField}`;
+          stream.data(`${finish}${last && !request.includeUsage ? details : ''}}`);
+        });
+        if (request.includeUsage) stream.data(`${prefix}],"usage":${JSON.stringify(openAIUsage(result.usage))}${details}}`);
         stream.data('[DONE]');
         stream.close();
       },

@@ -29,7 +29,29 @@ export type AnthropicStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 
 export function anthropicStopReason(reason: FinishReason | undefined): AnthropicStopReason {
   if (reason === 'length') return 'max_tokens';
   if (reason === 'content-filter') return 'refusal';
+  if (reason === 'tool-calls') return 'tool_use';
   return 'end_turn';
+}
+
+/** A tool call's arguments as the `input` object Anthropic clients expect (the raw text when it is not JSON). */
+function toolInput(argumentsText: string): unknown {
+  try {
+    return JSON.parse(argumentsText === '' ? '{}' : argumentsText);
+  } catch {
+    return argumentsText;
+  }
+}
+
+function contentBlocks(result: MoAResult): Json[] {
+  const calls = result.toolCalls ?? [];
+  return [
+    ...(result.text !== '' || calls.length === 0 ? [{ type: 'text', text: result.text }] : []),
+    ...calls.map((call) => ({ type: 'tool_use', id: call.id, name: call.name, input: toolInput(call.arguments) })),
+  ];
+}
+
+function stopReasonOf(result: MoAResult): AnthropicStopReason {
+  return anthropicStopReason(result.finishReason ?? aggregatorFinishReason(result));
 }
 
 function messageId(runId: string): string {
@@ -46,6 +68,8 @@ function runRequestOf(request: MessagesRequest): RunRequest {
     messages: request.messages,
     maxTokens: request.maxTokens,
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.settings ? { settings: request.settings, params: request.params ?? {} } : {}),
+    ...(request.toolLoop ? { toolLoop: request.toolLoop } : {}),
     details: request.details,
   };
 }
@@ -62,8 +86,8 @@ export async function createMessage(context: Context, request: MessagesRequest, 
         type: 'message',
         role: 'assistant',
         model: request.model,
-        content: [{ type: 'text', text: result.text }],
-        stop_reason: anthropicStopReason(aggregatorFinishReason(result)),
+        content: contentBlocks(result),
+        stop_reason: stopReasonOf(result),
         stop_sequence: null,
         usage: usageOf(result),
         ...(request.details ? { moa: moaDetails(result) } : {}),
@@ -74,13 +98,22 @@ export async function createMessage(context: Context, request: MessagesRequest, 
   }
 
   return streamAnswer(context, options, runRequest, (run) => {
-    let opened = false;
+    // Content blocks in the order they open; each is stopped when the next starts, or at the end.
+    let blocks = 0;
+    let open: { index: number; kind: 'text' | 'tool'; callIndex: number } | undefined;
     const send = (stream: EventStream, type: string, fields: Json): void => stream.event(type, JSON.stringify({ type, ...fields }));
-    const open = (stream: EventStream): void => {
-      if (opened) return;
-      opened = true;
-      send(stream, 'content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+    const stop = (stream: EventStream): void => {
+      if (open) send(stream, 'content_block_stop', { index: open.index });
+      open = undefined;
     };
+    const start = (stream: EventStream, kind: 'text' | 'tool', callIndex: number, block: Json): number => {
+      stop(stream);
+      open = { index: blocks++, kind, callIndex };
+      send(stream, 'content_block_start', { index: open.index, content_block: block });
+      return open.index;
+    };
+    let textBlock: number | undefined;
+    const toolBlocks = new Map<number, number>();
     return {
       start(stream) {
         send(stream, 'message_start', {
@@ -97,14 +130,22 @@ export async function createMessage(context: Context, request: MessagesRequest, 
         });
       },
       text(stream, delta) {
-        open(stream);
-        send(stream, 'content_block_delta', { index: 0, delta: { type: 'text_delta', text: delta } });
+        if (textBlock === undefined || open?.index !== textBlock) textBlock = start(stream, 'text', -1, { type: 'text', text: '' });
+        send(stream, 'content_block_delta', { index: textBlock, delta: { type: 'text_delta', text: delta } });
+      },
+      toolCall(stream, piece) {
+        let index = toolBlocks.get(piece.index);
+        if (index === undefined || open?.index !== index) {
+          index = start(stream, 'tool', piece.index, { type: 'tool_use', id: piece.id, name: piece.name, input: {} });
+          toolBlocks.set(piece.index, index);
+        }
+        if (piece.argumentsDelta !== '') send(stream, 'content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: piece.argumentsDelta } });
       },
       done(stream, result) {
-        open(stream);
-        send(stream, 'content_block_stop', { index: 0 });
+        if (blocks === 0) start(stream, 'text', -1, { type: 'text', text: '' });
+        stop(stream);
         send(stream, 'message_delta', {
-          delta: { stop_reason: anthropicStopReason(aggregatorFinishReason(result)), stop_sequence: null },
+          delta: { stop_reason: stopReasonOf(result), stop_sequence: null },
           usage: usageOf(result),
           ...(request.details ? { moa: moaDetails(result) } : {}),
         });

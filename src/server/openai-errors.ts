@@ -64,6 +64,10 @@ export function toHttpError(error: unknown): HttpError {
     if (error.code === 'unknown_preset') {
       return new HttpError(404, error.message, { code: 'model_not_found', param: 'model' });
     }
+    if (error.code === 'tools_unsupported') {
+      // The request's tools, refused before any call: the preset's aggregator (or a fallback) cannot call tools.
+      return new HttpError(400, `'tools' cannot be used with this preset: ${error.message}`, { code: 'tools_unsupported', param: 'tools' });
+    }
     if (REQUEST_ERROR_CODES.has(error.code)) {
       const param = error.path ?? null;
       const message = param !== null && !error.message.includes(param) ? `Invalid value for '${param}': ${error.message}` : error.message;

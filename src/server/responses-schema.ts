@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../core/events.js';
 import { HttpError } from './openai-errors.js';
-import { detailsHeader } from './openai-schema.js';
+import type { FunctionToolDefinition, JSONSchema7, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
+import type { AggregatorSettings, SettingParams } from './aggregator-settings.js';
+import { detailsHeader, moaExtensionSchema } from './openai-schema.js';
 import {
   checkListLength,
   isSent,
@@ -16,6 +18,30 @@ import {
   validate,
   type RequestLimits,
 } from './request-validation.js';
+
+const functionTool = z.strictObject({
+  type: z.literal('function', { error: 'only function tools are supported (no hosted tools: web search, file search, code interpreter, MCP …)' }),
+  name: z.string({ error: 'expected the function name as a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a name of letters, digits, _ and - (at most 64)' }),
+  description: z.string({ error: 'expected a string' }).nullish(),
+  parameters: z.record(z.string(), z.unknown(), { error: 'expected a JSON Schema object' }).nullish(),
+  strict: z.boolean({ error: 'expected true or false' }).nullish(),
+});
+
+const textFormat = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('text') }),
+    z.strictObject({ type: z.literal('json_object') }),
+    z.strictObject({
+      type: z.literal('json_schema'),
+      name: z.string({ error: 'expected the schema name as a string' }),
+      description: z.string().nullish(),
+      schema: z.record(z.string(), z.unknown(), { error: 'expected a JSON Schema object' }),
+      strict: z.boolean({ error: 'expected true or false' }).nullish(),
+    }),
+  ],
+  { error: 'expected { "type": "text" }, { "type": "json_object" } or { "type": "json_schema", "name": …, "schema": { … } }' },
+);
 
 const tokenCount = z
   .number({ error: 'expected a positive whole number of tokens' })
@@ -41,40 +67,50 @@ export const responsesRequestSchema = z.looseObject({
   metadata: z.record(z.string(), z.string({ error: 'expected string values' }), { error: 'expected an object of strings' }).nullish(),
   text: z
     .strictObject({
-      format: z
-        .strictObject({ type: z.literal('text', { error: 'structured output (json_schema, json_object) is not supported yet' }) })
-        .nullish(),
+      format: textFormat.nullish(),
       verbosity: z.null({ error: 'verbosity is not passed to the aggregator' }).optional(),
+    })
+    .nullish(),
+  tools: z.array(functionTool, { error: 'expected an array of function tools' }).nullish(),
+  tool_choice: z
+    .union([z.enum(['none', 'auto', 'required']), z.strictObject({ type: z.literal('function'), name: z.string() })], {
+      error: 'expected "none", "auto", "required" or { "type": "function", "name": … }',
+    })
+    .nullish(),
+  parallel_tool_calls: z.boolean({ error: 'expected true or false' }).nullish(),
+  top_p: z.number({ error: 'expected a number between 0 and 1' }).min(0, { error: 'expected a number between 0 and 1' }).max(1, { error: 'expected a number between 0 and 1' }).nullish(),
+  user: z.string({ error: 'expected a string' }).nullish(),
+  reasoning: z
+    .strictObject({
+      effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'], { error: 'expected "none", "minimal", "low", "medium", "high" or "xhigh"' }).nullish(),
+      summary: z.null({ error: 'reasoning summaries are not returned by this server' }).optional(),
+      generate_summary: z.null({ error: 'reasoning summaries are not returned by this server' }).optional(),
     })
     .nullish(),
   truncation: z.literal('disabled', { error: 'only "disabled" is supported (the whole conversation goes to every agent)' }).nullish(),
   background: z.literal(false, { error: 'background responses are not supported: stream instead' }).nullish(),
   include: z.array(z.never({ error: 'this server returns no extra output data' })).nullish(),
-  moa: z.strictObject({ details: z.boolean({ error: 'expected true or false' }).nullish() }, { error: 'expected an object such as { "details": true }' }).nullish(),
+  moa: moaExtensionSchema.nullish(),
 });
 
 const APPLIED_FIELDS = new Set(Object.keys(responsesRequestSchema.shape));
 
 const REFUSED_FIELDS: Record<string, string> = {
-  tools: 'tool calling is not available on this server yet',
-  tool_choice: 'tool calling is not available on this server yet',
-  parallel_tool_calls: 'tool calling is not available on this server yet',
-  max_tool_calls: 'tool calling is not available on this server yet',
-  top_p: 'nucleus sampling is not applied to the aggregator yet',
-  top_logprobs: 'log-probabilities are not returned by this server',
-  user: 'end-user ids are not passed to the aggregator yet',
-  reasoning: 'reasoning settings are not passed to the aggregator yet',
+  max_tool_calls: 'a limit on tool calls is not applied (the client runs its own tool loop)',
+  top_logprobs: "log-probabilities of the answer are not returned by this server (the engine keeps only a judge's first-token log-probabilities)",
   prompt: 'stored prompt templates are not supported: send input and instructions',
   conversation: 'conversations are not stored by this server: use previous_response_id',
   service_tier: 'service tiers are not passed to the providers',
   prompt_cache_key: 'prompt cache keys are not passed to the providers',
-  safety_identifier: 'safety identifiers are not passed to the providers',
+  safety_identifier: "safety identifiers are not passed to the providers: send the end user's id as user",
 };
 
 export interface ResponsesRequest {
   model: string;
-  /** The new input as conversation turns (earlier turns come from `previousResponseId`). */
+  /** The new input as conversation turns (earlier turns come from `previousResponseId`); tool results' names are filled in later. */
   input: ChatMessage[];
+  /** The request field each input turn came from (`input[3]`), for errors found once the history is known. */
+  inputPaths: string[];
   instructions?: string;
   previousResponseId?: string;
   stream: boolean;
@@ -82,6 +118,11 @@ export interface ResponsesRequest {
   maxTokens?: number;
   store: boolean;
   metadata: Record<string, string>;
+  settings?: AggregatorSettings;
+  params?: SettingParams;
+  toolLoop?: 'reuse' | 'rerun';
+  /** What the response object echoes back: tools, tool_choice, parallel_tool_calls, text, top_p, user, reasoning. */
+  echo: { tools: unknown[]; tool_choice: unknown; parallel_tool_calls: boolean; text: unknown; top_p: number | null; user: string | null; reasoning: unknown };
   details: boolean;
 }
 
@@ -114,16 +155,28 @@ function textOfParts(parts: unknown, at: string, role: string): string {
 
 const MESSAGE_ROLES = new Set(['user', 'assistant', 'system', 'developer']);
 
-/** Input items → conversation turns. */
-function inputTurns(input: string | unknown[]): ChatMessage[] {
-  if (typeof input === 'string') return [{ role: 'user', content: input }];
-  return input.map((item: unknown, index): ChatMessage => {
+/** Input items → conversation turns, with the field each came from. */
+function inputTurns(input: string | unknown[]): { turns: ChatMessage[]; paths: string[] } {
+  if (typeof input === 'string') return { turns: [{ role: 'user', content: input }], paths: ['input'] };
+  const turns: ChatMessage[] = [];
+  const paths: string[] = [];
+  input.forEach((item: unknown, index) => {
     const at = `input[${index}]`;
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
       throw new HttpError(400, `Invalid value for '${at}': expected an input item object.`, { param: at, code: 'invalid_value' });
     }
     const record = item as Part;
     const type = record['type'] ?? 'message';
+    const text = (field: string): string => {
+      const value = record[field];
+      if (typeof value !== 'string') {
+        throw new HttpError(400, `${isSent(value) ? 'Invalid value for' : 'Missing required parameter:'} '${at}.${field}'${isSent(value) ? ': expected a string' : ''}.`, {
+          param: `${at}.${field}`,
+          code: isSent(value) ? 'invalid_value' : 'missing_required_parameter',
+        });
+      }
+      return value;
+    };
     if (type === 'message') {
       const role = record['role'];
       if (typeof role !== 'string' || !MESSAGE_ROLES.has(role)) {
@@ -137,13 +190,84 @@ function inputTurns(input: string | unknown[]): ChatMessage[] {
       }
       rejectUnknownFields(record, new Set(['type', 'role', 'content', 'id', 'status']), at);
       const content = textOfParts(record['content'], `${at}.content`, role);
-      return { role: role === 'developer' ? 'system' : (role as ChatMessage['role']), content };
+      turns.push({ role: role === 'developer' ? 'system' : (role as 'system' | 'user' | 'assistant'), content });
+      paths.push(at);
+      return;
     }
-    if (type === 'function_call' || type === 'function_call_output') {
-      throw unsupportedParameter(`${at}.type`, 'tool calling is not available on this server yet');
+    if (type === 'function_call') {
+      rejectUnknownFields(record, new Set(['type', 'call_id', 'name', 'arguments', 'id', 'status']), at);
+      const call = { id: text('call_id'), name: text('name'), arguments: text('arguments') };
+      // Calls right after the assistant's text (or after other calls) belong to that same assistant turn.
+      const previous = turns[turns.length - 1];
+      if (previous?.role === 'assistant') previous.toolCalls = [...(previous.toolCalls ?? []), call];
+      else {
+        turns.push({ role: 'assistant', content: '', toolCalls: [call] });
+        paths.push(at);
+      }
+      return;
     }
-    throw unsupportedParameter(`${at}.type`, `input items of type "${String(type)}" are not supported (only messages)`);
+    if (type === 'function_call_output') {
+      rejectUnknownFields(record, new Set(['type', 'call_id', 'output', 'id', 'status']), at);
+      const output = record['output'];
+      if (!isSent(output)) throw new HttpError(400, `Missing required parameter: '${at}.output'.`, { param: `${at}.output`, code: 'missing_required_parameter' });
+      turns.push({ role: 'tool', toolCallId: text('call_id'), toolName: '', content: textOfParts(output, `${at}.output`, 'user') });
+      paths.push(`${at}.call_id`);
+      return;
+    }
+    throw unsupportedParameter(`${at}.type`, `input items of type "${String(type)}" are not supported (messages, function_call and function_call_output are)`);
   });
+  return { turns, paths };
+}
+
+type ParsedRequest = z.infer<typeof responsesRequestSchema>;
+
+function settingsOf(request: ParsedRequest): { settings: AggregatorSettings; params: SettingParams } {
+  const names = new Set<string>();
+  const tools: FunctionToolDefinition[] = (request.tools ?? []).map((tool, index) => {
+    if (names.has(tool.name)) throw new HttpError(400, `Invalid value for 'tools[${index}].name': "${tool.name}" is defined twice.`, { param: `tools[${index}].name`, code: 'invalid_value' });
+    names.add(tool.name);
+    return {
+      name: tool.name,
+      ...(tool.description != null ? { description: tool.description } : {}),
+      inputSchema: (tool.parameters ?? { type: 'object', properties: {} }) as JSONSchema7,
+      ...(tool.strict != null ? { strict: tool.strict } : {}),
+    };
+  });
+  const choice = request.tool_choice;
+  if (choice != null && choice !== 'none' && tools.length === 0) {
+    throw new HttpError(400, "Invalid value for 'tool_choice': tool_choice is only allowed when tools are given.", { param: 'tool_choice', code: 'invalid_value' });
+  }
+  let toolChoice: ToolChoiceSetting | undefined;
+  if (typeof choice === 'string') toolChoice = choice;
+  else if (choice != null) {
+    if (!names.has(choice.name)) throw new HttpError(400, `Invalid value for 'tool_choice.name': no tool named "${choice.name}" in tools.`, { param: 'tool_choice.name', code: 'invalid_value' });
+    toolChoice = { type: 'tool', toolName: choice.name };
+  }
+  const format = request.text?.format;
+  let responseFormat: ResponseFormatSetting | undefined;
+  if (format?.type === 'json_object') responseFormat = { type: 'json' };
+  else if (format?.type === 'json_schema') {
+    responseFormat = { type: 'json', name: format.name, schema: format.schema as JSONSchema7, ...(format.description != null ? { description: format.description } : {}) };
+  }
+  const settings: AggregatorSettings = {
+    ...(tools.length > 0 ? { tools } : {}),
+    ...(toolChoice !== undefined && tools.length > 0 ? { toolChoice } : {}),
+    ...(request.parallel_tool_calls != null ? { parallelToolCalls: request.parallel_tool_calls } : {}),
+    ...(responseFormat ? { responseFormat } : {}),
+    ...(request.top_p != null ? { topP: request.top_p } : {}),
+    ...(request.user != null ? { user: request.user } : {}),
+    ...(request.reasoning?.effort != null ? { reasoningEffort: request.reasoning.effort } : {}),
+  };
+  const params: SettingParams = {
+    tools: 'tools',
+    toolChoice: 'tool_choice',
+    parallelToolCalls: 'parallel_tool_calls',
+    responseFormat: 'text.format',
+    topP: 'top_p',
+    user: 'user',
+    reasoningEffort: 'reasoning.effort',
+  };
+  return { settings, params };
 }
 
 export function parseResponsesRequest(text: string, limits: RequestLimits, headers?: { details?: string | undefined }): ResponsesRequest {
@@ -154,10 +278,12 @@ export function parseResponsesRequest(text: string, limits: RequestLimits, heade
     if (isSent(body[field])) throw unsupportedParameter(field, reason);
   }
   rejectUnknownFields(body, new Set([...APPLIED_FIELDS, ...Object.keys(REFUSED_FIELDS)]));
-  const input = inputTurns(request.input);
+  const { turns, paths } = inputTurns(request.input);
+  const { settings, params } = settingsOf(request);
   return {
     model: request.model,
-    input,
+    input: turns,
+    inputPaths: paths,
     ...(request.instructions != null ? { instructions: request.instructions } : {}),
     ...(request.previous_response_id != null ? { previousResponseId: request.previous_response_id } : {}),
     stream: request.stream === true,
@@ -165,6 +291,17 @@ export function parseResponsesRequest(text: string, limits: RequestLimits, heade
     ...(request.max_output_tokens != null ? { maxTokens: request.max_output_tokens } : {}),
     store: request.store !== false,
     metadata: request.metadata ?? {},
+    ...(Object.keys(settings).length > 0 ? { settings, params } : {}),
+    ...(request.moa?.toolLoop != null ? { toolLoop: request.moa.toolLoop } : {}),
+    echo: {
+      tools: (request.tools ?? []).map((tool) => ({ ...tool, strict: tool.strict ?? true, description: tool.description ?? null, parameters: tool.parameters ?? null })),
+      tool_choice: request.tool_choice ?? 'auto',
+      parallel_tool_calls: request.parallel_tool_calls ?? true,
+      text: { format: request.text?.format ?? { type: 'text' } },
+      top_p: request.top_p ?? null,
+      user: request.user ?? null,
+      reasoning: { effort: request.reasoning?.effort ?? null, summary: null },
+    },
     details: request.moa?.details === true || detailsHeader(headers?.details),
   };
 }

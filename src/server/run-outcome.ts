@@ -43,6 +43,9 @@ export interface MoADetails {
   layers: Array<{
     index: number;
     aggregator: boolean;
+    /** 'skipped' when the layer did not run, e.g. inside a tool loop (the aggregator reused the turn's references). */
+    status: string;
+    skipped?: { reason: string; message: string };
     agents: Array<{
       model: string;
       status: string;
@@ -63,6 +66,8 @@ export function moaDetails(result: MoAResult): MoADetails {
     layers: result.layers.map((layer) => ({
       index: layer.index,
       aggregator: layer.aggregator,
+      status: layer.status,
+      ...(layer.skipped ? { skipped: layer.skipped } : {}),
       agents: layer.agents.map((agent) => ({
         model: agent.model,
         status: agent.status,

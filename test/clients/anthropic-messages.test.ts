@@ -96,9 +96,9 @@ describe('the Anthropic client against moa serve', () => {
   });
 
   const refused: Array<[string, Record<string, unknown>, string]> = [
-    ['tools', { tools: [{ name: 'f', input_schema: { type: 'object' } }] }, 'tools'],
-    ['thinking', { thinking: { type: 'enabled', budget_tokens: 1024 } }, 'thinking'],
-    ['top_k', { top_k: 5 }, 'top_k'],
+    ['a server tool', { tools: [{ type: 'web_search_20250305', name: 'web_search' }] }, 'tools[0]'],
+    ['remote MCP servers', { mcp_servers: [{ type: 'url', url: 'https://x', name: 'x' }] }, 'mcp_servers'],
+    ['a container', { container: 'c_1' }, 'container'],
     ['an image block', { messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] }] }, 'messages[0].content[0].type'],
     ['an unknown field', { frobnicate: true }, 'frobnicate'],
   ];

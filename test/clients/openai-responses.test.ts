@@ -135,10 +135,11 @@ describe('responses.create against moa serve', () => {
   });
 
   const refused: Array<[string, Record<string, unknown>, string]> = [
-    ['tools', { tools: [{ type: 'function', name: 'f', parameters: {} }] }, 'tools'],
-    ['reasoning', { reasoning: { effort: 'high' } }, 'reasoning'],
-    ['top_p', { top_p: 0.5 }, 'top_p'],
-    ['a json text.format', { text: { format: { type: 'json_object' } } }, 'text.format.type'],
+    ['a hosted tool', { tools: [{ type: 'web_search' }] }, 'tools[0].type'],
+    ['reasoning summaries', { reasoning: { effort: 'low', summary: 'auto' } }, 'reasoning.summary'],
+    ['top_logprobs', { top_logprobs: 3 }, 'top_logprobs'],
+    ['max_tool_calls', { max_tool_calls: 2 }, 'max_tool_calls'],
+    ['a stored prompt', { prompt: { id: 'pmpt_1' } }, 'prompt'],
     ['an image input', { input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }, 'input[0].content[0].type'],
     ['background', { background: true }, 'background'],
     ['an unknown field', { frobnicate: 1 }, 'frobnicate'],
