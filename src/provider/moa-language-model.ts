@@ -129,11 +129,11 @@ function moaOptionsOf(options: LanguageModelV3CallOptions): { toolLoop?: 'reuse'
   const moa = options.providerOptions?.['moa'];
   if (moa === undefined) return {};
   for (const key of Object.keys(moa)) {
-    if (key !== 'toolLoop') throw new InvalidArgumentError({ argument: `providerOptions.moa.${key}`, message: `unknown MoA option "${key}" (known: toolLoop)` });
+    if (key !== 'toolLoop') throw new InvalidArgumentError({ argument: `providerOptions.moa.${key}`, message: `providerOptions.moa.${key}: unknown MoA option "${key}" (known: toolLoop)` });
   }
   const toolLoop = moa['toolLoop'];
   if (toolLoop !== undefined && toolLoop !== 'reuse' && toolLoop !== 'rerun') {
-    throw new InvalidArgumentError({ argument: 'providerOptions.moa.toolLoop', message: 'expected "reuse" or "rerun"' });
+    throw new InvalidArgumentError({ argument: 'providerOptions.moa.toolLoop', message: 'providerOptions.moa.toolLoop: expected "reuse" or "rerun"' });
   }
   return toolLoop === undefined ? {} : { toolLoop };
 }

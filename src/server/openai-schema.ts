@@ -208,9 +208,10 @@ function conversation(messages: ParsedMessage[]): ChatMessage[] {
   const calls = new Map<string, ToolCall>();
   return messages.map((message, index): ChatMessage => {
     const at = `messages[${index}]`;
-    if (isSent(message['name'])) throw unsupportedParameter(`${at}.name`, 'participant names are not passed to the agents; leave it out');
+    // A tool message's `name` (LangChain sends it) is the tool's, which the call it answers already names.
+    if (isSent(message['name']) && message.role !== 'tool') throw unsupportedParameter(`${at}.name`, 'participant names are not passed to the agents; leave it out');
     if (isSent(message['function_call'])) throw unsupportedParameter(`${at}.function_call`, 'the deprecated functions API is not supported: send tool_calls');
-    rejectUnknownFields(message, new Set([...MESSAGE_FIELDS, 'refusal', 'audio']), at);
+    rejectUnknownFields(message, new Set([...MESSAGE_FIELDS, 'name', 'refusal', 'audio']), at);
     const text = messageText(message.content, `${at}.content`, message.role);
     if (message.role !== 'assistant' && isSent(message.tool_calls)) throw unsupportedParameter(`${at}.tool_calls`, 'only assistant messages carry tool calls');
     if (message.role !== 'tool' && isSent(message.tool_call_id)) throw unsupportedParameter(`${at}.tool_call_id`, 'only tool messages answer a tool call');

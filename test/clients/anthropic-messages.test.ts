@@ -3,6 +3,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { systemOf, turns, UPSTREAM_SECRET, useServerSuite } from '../server/server-suite.js';
+import { aggregatorCalls, proposerCalls, proposersSawNoTools, WEATHER_PARAMETERS, WEATHER_TOOL_NAME, weatherAggregator } from './tool-fixtures.js';
 
 const API_KEY = 'moa-anthropic-key-123456';
 const suite = useServerSuite({ apiKey: API_KEY });
@@ -43,7 +44,8 @@ describe('the Anthropic client against moa serve', () => {
 
   it('reports max_tokens when the aggregator hit the limit', async () => {
     suite.fake.setBehavior('aggregator', { tokens: 40 });
-    const message = await client().messages.create({ model: 'solo', max_tokens: 3, temperature: 0.2, messages: [{ role: 'user', content: 'Go on' }] });
+    // temperature is no longer in this SDK's types (newer Claude models fix it), but older clients send it: it still applies.
+    const message = await client().messages.create({ model: 'solo', max_tokens: 3, temperature: 0.2, messages: [{ role: 'user', content: 'Go on' }] } as Anthropic.MessageCreateParamsNonStreaming);
     expect(message.stop_reason).toBe('max_tokens');
     expect(suite.fake.log[0]).toMatchObject({ maxTokens: 3, temperature: 0.2 });
   });
@@ -119,5 +121,80 @@ describe('the Anthropic client against moa serve', () => {
     const error = await client().messages.create({ model: 'duo', messages: [{ role: 'user', content: 'Hi' }] } as never).catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     expect((error as Error).message).toContain('max_tokens');
+  });
+
+  describe('tools', () => {
+    const tools: Anthropic.Tool[] = [{ name: WEATHER_TOOL_NAME, description: 'Weather in a city', input_schema: WEATHER_PARAMETERS as unknown as Anthropic.Tool.InputSchema }];
+    const question: Anthropic.MessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
+
+    it('a tool_use round trip: stop_reason tool_use, then the answer from the tool_result; proposers advise once, without tools', async () => {
+      suite.fake.setBehavior('aggregator', weatherAggregator());
+      const first = await client().messages.create({ model: 'duo', max_tokens: 200, messages: question, tools, tool_choice: { type: 'any', disable_parallel_tool_use: true } });
+      expect(first.stop_reason).toBe('tool_use');
+      expect(first.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: WEATHER_TOOL_NAME, input: { city: 'Paris' } }]);
+      const aggregator = aggregatorCalls(suite.fake.log)[0]!;
+      expect(aggregator.tools).toEqual([{ type: 'function', function: { name: WEATHER_TOOL_NAME, description: 'Weather in a city', parameters: WEATHER_PARAMETERS } }]);
+      expect(aggregator.toolChoice).toBe('required');
+      expect(aggregator.body['parallel_tool_calls']).toBe(false);
+
+      const use = first.content[0] as Anthropic.ToolUseBlock;
+      const second = await client().messages.create({
+        model: 'duo',
+        max_tokens: 200,
+        tools,
+        messages: [...question, { role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: [{ type: 'text', text: 'Sunny' }] }] }],
+      });
+      expect(second.content).toEqual([{ type: 'text', text: 'The tool said: Sunny' }]);
+      expect(second.stop_reason).toBe('end_turn');
+      expect(proposerCalls(suite.fake.log)).toHaveLength(2);
+      expect(proposersSawNoTools(suite.fake.log)).toBe(true);
+    });
+
+    it('streams tool_use blocks as input_json_delta, folded by the SDK into the input object', async () => {
+      suite.fake.setBehavior('aggregator', { ...weatherAggregator(), argumentChunks: 4 });
+      const stream = client().messages.stream({ model: 'duo', max_tokens: 200, messages: question, tools });
+      const partials: string[] = [];
+      stream.on('inputJson', (partial) => partials.push(partial));
+      const final = await stream.finalMessage();
+      expect(final.stop_reason).toBe('tool_use');
+      expect(final.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: WEATHER_TOOL_NAME, input: { city: 'Paris' } }]);
+      expect(partials.join('')).toBe('{"city":"Paris"}');
+      expect(partials.length).toBeGreaterThan(1);
+    });
+
+    it('stop_sequences, top_p, metadata.user_id and output_config.format reach the aggregator only; a structured answer is validated', async () => {
+      suite.fake.setBehavior('aggregator', { text: '{"city":"Paris","celsius":20}' });
+      const message = await client().messages.create({
+        model: 'duo',
+        max_tokens: 200,
+        messages: question,
+        stop_sequences: ['END'],
+        top_p: 0.8,
+        metadata: { user_id: 'user-9' },
+        output_config: { format: { type: 'json_schema', schema: { type: 'object', properties: { city: { type: 'string' }, celsius: { type: 'number' } }, required: ['city', 'celsius'] } } },
+      } as never);
+      expect(JSON.parse((message.content[0] as Anthropic.TextBlock).text)).toEqual({ city: 'Paris', celsius: 20 });
+      const body = aggregatorCalls(suite.fake.log)[0]!.body;
+      expect(body).toMatchObject({ stop: ['END'], top_p: 0.8, user: 'user-9' });
+      expect(body['response_format']).toBeDefined();
+      for (const proposer of proposerCalls(suite.fake.log)) {
+        expect(proposer.body['stop']).toBeUndefined();
+        expect(proposer.body['user']).toBeUndefined();
+      }
+    });
+
+    it('refuses top_k and thinking for an aggregator whose provider cannot apply them, naming the field and the model', async () => {
+      for (const [fields, param] of [
+        [{ top_k: 5 }, 'top_k'],
+        [{ thinking: { type: 'enabled', budget_tokens: 2048 } }, 'thinking'],
+      ] as const) {
+        const error = await client().messages.create({ model: 'duo', max_tokens: 4096, messages: question, ...fields } as never).catch((failure: unknown) => failure);
+        expect(error, param).toBeInstanceOf(Anthropic.BadRequestError);
+        const body = (error as InstanceType<typeof Anthropic.BadRequestError>).error as { error: { message: string } };
+        expect(body.error.message).toContain(`'${param}'`);
+        expect(body.error.message).toContain('fake:aggregator');
+      }
+      expect(suite.fake.log).toHaveLength(0);
+    });
   });
 });

@@ -1,6 +1,7 @@
 // createMoA: MoA presets as an AI SDK provider inside generateText / streamText, with the presets'
 // models on the fake LLM server. A config object, a config file, the default preset.
-import { generateText, streamText } from 'ai';
+import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
+import { z } from 'zod';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MoARunError } from '../../src/core/stream-moa.js';
 import { createMoA, type MoAProvider } from '../../src/index.js';
 import { startFakeLLMServer, type FakeLLMServer } from '../support/fake-llm-server.js';
+import { aggregatorCalls, proposerCalls, proposersSawNoTools, WEATHER_TOOL_NAME, weatherAggregator } from '../clients/tool-fixtures.js';
 
 const SECRET = 'sk-provider-SECRET-42';
 let fake: FakeLLMServer;
@@ -129,5 +131,59 @@ describe('createMoA inside generateText / streamText', () => {
 
   it('refuses an invalid config object with the path of the bad field', () => {
     expect(() => createMoA({ config: { presets: { bad: { aggregator: 'no-provider' } } } as never })).toThrow(/presets\.bad\.aggregator/);
+  });
+
+  describe('tools and structured output', () => {
+    const weather = tool({ description: 'Weather in a city', inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => `Sunny in ${city}` });
+
+    it('generateText runs a tool loop: the aggregator calls the tool, the proposers advise once and never see tools', async () => {
+      fake.setBehavior('aggregator', weatherAggregator());
+      const result = await generateText({ model: moa('duo'), prompt: 'Weather in Paris?', tools: { [WEATHER_TOOL_NAME]: weather }, stopWhen: stepCountIs(3) });
+      expect(result.text).toBe('The tool said: Sunny in Paris');
+      expect(result.steps.map((step) => step.finishReason)).toEqual(['tool-calls', 'stop']);
+      expect(aggregatorCalls(fake.log)).toHaveLength(2);
+      expect(proposerCalls(fake.log)).toHaveLength(2);
+      expect(proposersSawNoTools(fake.log)).toBe(true);
+      const layers = (result.steps[1]!.providerMetadata?.['moa'] as { layers: Array<{ agents: Array<{ status: string }> }> }).layers;
+      expect(layers[0]!.agents.map((agent) => agent.status)).toEqual(['skipped', 'skipped']);
+    });
+
+    it('providerOptions.moa.toolLoop "rerun" reruns the proposers at each step', async () => {
+      fake.setBehavior('aggregator', weatherAggregator());
+      await generateText({
+        model: moa('duo'),
+        prompt: 'Weather in Paris?',
+        tools: { [WEATHER_TOOL_NAME]: weather },
+        stopWhen: stepCountIs(3),
+        providerOptions: { moa: { toolLoop: 'rerun' } },
+      });
+      expect(proposerCalls(fake.log)).toHaveLength(4);
+      expect(proposersSawNoTools(fake.log)).toBe(true);
+    });
+
+    it('streamText streams the tool call and completes the loop', async () => {
+      fake.setBehavior('aggregator', { ...weatherAggregator(), argumentChunks: 3 });
+      const result = streamText({ model: moa('duo'), prompt: 'Weather in Paris?', tools: { [WEATHER_TOOL_NAME]: weather }, stopWhen: stepCountIs(3) });
+      const parts: string[] = [];
+      for await (const part of result.fullStream) parts.push(part.type);
+      expect(await result.text).toBe('The tool said: Sunny in Paris');
+      expect(parts.filter((type) => type === 'tool-input-delta').length).toBeGreaterThanOrEqual(2);
+      expect(parts).toContain('tool-call');
+    });
+
+    it('generateObject: the answer is checked against the schema (a bad one is asked again)', async () => {
+      let attempts = 0;
+      fake.setBehavior('aggregator', { text: () => (++attempts === 1 ? 'not json' : '{"city":"Paris","celsius":19}') });
+      const { object } = await generateObject({ model: moa('duo'), prompt: 'Weather?', schema: z.object({ city: z.string(), celsius: z.number() }) });
+      expect(object).toEqual({ city: 'Paris', celsius: 19 });
+      expect(attempts).toBe(2);
+    });
+
+    it('sampling settings go to the aggregator only; an unknown moa option is refused', async () => {
+      await generateText({ model: moa('duo'), prompt: 'Hi', stopSequences: ['END'], seed: 3, topP: 0.4, providerOptions: { fake: { user: 'u-1' } } });
+      expect(aggregatorCalls(fake.log)[0]!.body).toMatchObject({ stop: ['END'], seed: 3, top_p: 0.4, user: 'u-1' });
+      for (const entry of proposerCalls(fake.log)) expect(entry.body['stop']).toBeUndefined();
+      await expect(generateText({ model: moa('duo'), prompt: 'Hi', providerOptions: { moa: { nope: true } } })).rejects.toThrow(/providerOptions\.moa\.nope/);
+    });
   });
 });

@@ -1,7 +1,7 @@
 // Fixtures for the server tests: a fake LLM server, and `startServer` on 127.0.0.1 (random port)
 // serving presets whose models live on that fake server.
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import type { PresetInput } from '../../src/core/config-schema.js';
+import type { PresetInput, ProviderSettings } from '../../src/core/config-schema.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/server/start-server.js';
 import { startFakeLLMServer, type FakeLLMServer, type FakeLogEntry } from '../support/fake-llm-server.js';
 
@@ -22,9 +22,14 @@ export interface ServerSuite {
 }
 
 export function useServerSuite(
-  options: Partial<StartServerOptions> & { apiKey?: string | null; prices?: Record<string, { input: number; output: number }>; presets?: Record<string, PresetInput> } = {},
+  options: Partial<StartServerOptions> & {
+    apiKey?: string | null;
+    prices?: Record<string, { input: number; output: number }>;
+    presets?: Record<string, PresetInput>;
+    providers?: Record<string, ProviderSettings>;
+  } = {},
 ): ServerSuite {
-  const { prices, presets, ...serverOptions } = options;
+  const { prices, presets, providers, ...serverOptions } = options;
   const suite = {} as { fake: FakeLLMServer; server: RunningServer; url: string };
   beforeAll(async () => {
     suite.fake = await startFakeLLMServer();
@@ -33,7 +38,7 @@ export function useServerSuite(
       port: 0,
       config: {
         presets: { ...TEST_PRESETS, ...presets },
-        providers: { fake: { type: 'openai-compatible', baseURL: suite.fake.url, apiKeyEnv: 'FAKE_KEY' } },
+        providers: { fake: { type: 'openai-compatible', baseURL: suite.fake.url, apiKeyEnv: 'FAKE_KEY' }, ...providers },
         defaultPreset: 'duo',
         ...(prices ? { prices } : {}),
       },

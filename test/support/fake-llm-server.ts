@@ -35,9 +35,10 @@ export interface FakeBehavior {
    * Answer with tool calls in OpenAI's shapes: `message.tool_calls` and `finish_reason: "tool_calls"`, or streamed as
    * `delta.tool_calls` chunks (the call's id, type and name first, then its arguments in `argumentChunks` pieces).
    * A function sees the request (e.g. answer with a call only when the request carries tools, or only before a
-   * tool result); an empty list or undefined answers with text as usual. The content is null unless `text` is set.
+   * tool result); an empty list or undefined answers with text as usual. The content is null unless `toolCallText` is set.
    */
   toolCalls?: FakeToolCall[] | ((request: FakeRequest) => FakeToolCall[] | undefined);
+  toolCallText?: string;   // text content sent along with the tool calls (default: none, content null)
   argumentChunks?: number; // pieces a streamed tool call's arguments are split into (default 3)
 }
 /** One tool call the fake answers with; `arguments` as JSON text, or a value to JSON-encode. */
@@ -276,7 +277,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     meta: { id: string; created: number; promptTokens: number },
   ): void {
     const { res, entry } = exchange;
-    const content = behavior.text === undefined ? null : typeof behavior.text === 'function' ? behavior.text(request) : behavior.text;
+    const content = behavior.toolCallText ?? null;
     const toolCalls = calls.map((call, index) => ({
       index,
       id: call.id ?? `call_fake_${entry.id}_${index}`,
