@@ -91,6 +91,8 @@ function metadataOf(result: MoAResult): Record<string, Record<string, import('@a
         })),
       })),
       warnings: result.warnings.map((warning) => warning.message),
+      degraded: result.degraded.map((entry) => ({ layer: entry.layer, agent: entry.agent, reason: entry.reason, message: entry.message })),
+      ttftMs: result.ttftMs ?? null,
     },
   };
 }

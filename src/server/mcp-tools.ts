@@ -3,7 +3,7 @@
  *
  * - `moa_ask` { question, preset? }: one MoA run; the answer as text, and as structured content
  *   the answer with every agent's status, usage and cost (from the config's `prices`), the
- *   run's usage, cost and warnings. While it runs, a client that sent a progress token gets a
+ *   run's usage, cost, warnings and what was degraded (agents that failed, were cut or fell back). While it runs, a client that sent a progress token gets a
  *   `notifications/progress` each time an agent finishes. A failed run is a tool error
  *   (`isError`) with the providers' messages, so the calling model can read what went wrong.
  * - `moa_presets`: the presets this server offers, which can run and why not.
@@ -48,6 +48,8 @@ const askOutput = {
     }),
   ),
   warnings: z.array(z.string()),
+  /** Where the answer was made with less than planned; empty when every planned agent contributed. */
+  degraded: z.array(z.object({ layer: z.number(), agent: z.number(), model: z.string(), reason: z.string(), message: z.string() })),
 };
 
 const presetsOutput = {
@@ -94,6 +96,13 @@ function askSummary(result: MoAResult, prices: RunDependencies['catalog']['price
     cost_usd: priced ? roundUsd(total) : null,
     agents,
     warnings: result.warnings.map((warning) => warning.message),
+    degraded: result.degraded.map((entry) => ({
+      layer: entry.layer,
+      agent: entry.agent,
+      model: result.layers[entry.layer]?.agents[entry.agent]?.model ?? '',
+      reason: entry.reason,
+      message: entry.message,
+    })),
   };
 }
 

@@ -56,6 +56,10 @@ export interface MoADetails {
     }>;
   }>;
   warnings: string[];
+  /** Where the answer was made with less than planned (an agent failed, was cut, fell back, came too late); empty when nothing was. */
+  degraded: Array<{ layer: number; agent: number; reason: string; message: string }>;
+  /** Run start to the first text of the final answer. */
+  ttft_ms: number | null;
 }
 
 export function moaDetails(result: MoAResult): MoADetails {
@@ -63,6 +67,8 @@ export function moaDetails(result: MoAResult): MoADetails {
     run_id: result.runId,
     preset: result.preset ?? null,
     latency_ms: result.latencyMs,
+    ttft_ms: result.ttftMs ?? null,
+    degraded: result.degraded.map((entry) => ({ layer: entry.layer, agent: entry.agent, reason: entry.reason, message: entry.message })),
     layers: result.layers.map((layer) => ({
       index: layer.index,
       aggregator: layer.aggregator,

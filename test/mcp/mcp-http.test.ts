@@ -56,7 +56,7 @@ describe('MCP over Streamable HTTP (/mcp)', () => {
     expect(result.isError).toBeFalsy();
     expect(result.content).toEqual([{ type: 'text', text: 'Rayleigh scattering.' }]);
     const summary = result.structuredContent as unknown as AskSummary;
-    expect(summary).toMatchObject({ answer: 'Rayleigh scattering.', preset: 'duo', warnings: [] });
+    expect(summary).toMatchObject({ answer: 'Rayleigh scattering.', preset: 'duo', warnings: [], degraded: [] });
     expect(summary.agents.map((agent) => [agent.layer, agent.model, agent.status, agent.aggregator])).toEqual([
       [0, 'fake:proposer-a', 'done', false],
       [0, 'fake:proposer-b', 'done', false],
@@ -75,6 +75,18 @@ describe('MCP over Streamable HTTP (/mcp)', () => {
       [3, 3],
     ]);
     expect(progress[2]!.message).toBe('layer 2/2: fake:aggregator done');
+  });
+
+  it('moa_ask says what was degraded: a proposer that failed is named, the answer still comes', async () => {
+    suite.fake.setBehavior('proposer-b', { alwaysFail: { status: 400, message: 'proposer b refused' } });
+    suite.fake.setBehavior('aggregator', { text: 'Made from one reference.' });
+    const client = await connect();
+    const result = await client.callTool({ name: 'moa_ask', arguments: { question: 'Hi' } });
+    expect(result.isError).toBeFalsy();
+    const summary = result.structuredContent as unknown as AskSummary & { degraded: Array<Record<string, unknown>> };
+    expect(summary.answer).toBe('Made from one reference.');
+    expect(summary.degraded).toEqual([{ layer: 0, agent: 1, model: 'fake:proposer-b', reason: 'failed', message: expect.stringContaining('proposer b refused') }]);
+    expect(summary.agents[1]).toMatchObject({ model: 'fake:proposer-b', status: 'failed' });
   });
 
   it('moa_ask runs the preset it is given; an unknown preset or a failed run is a tool error with the reason', async () => {

@@ -134,6 +134,18 @@ describe('the openai client against moa serve', () => {
       ],
       [['fake:aggregator', 'done', 8]],
     ]);
+    expect((completion.moa as unknown as { degraded: unknown[] }).degraded).toEqual([]);
+  });
+
+  it("names what was degraded in the moa extension: a proposer that failed", async () => {
+    suite.fake.setBehavior('proposer-a', { alwaysFail: { status: 400, message: 'proposer a refused' } });
+    const completion = (await client().chat.completions.create({
+      model: 'duo',
+      messages: question,
+      // @ts-expect-error the moa extension is not part of OpenAI's request type
+      moa: { details: true },
+    })) as unknown as { moa: { degraded: Array<{ layer: number; agent: number; reason: string; message: string }> } };
+    expect(completion.moa.degraded).toEqual([{ layer: 0, agent: 0, reason: 'failed', message: expect.stringContaining('proposer a refused') }]);
   });
 
   it('raises OpenAI errors for an unknown model, a bad field and a wrong key', async () => {
