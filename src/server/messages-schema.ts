@@ -284,6 +284,14 @@ export function parseMessagesRequest(text: string, limits: RequestLimits, header
     if (system.trim() !== '') messages.push({ role: 'system', content: system });
   }
   messages.push(...conversation(request.messages));
+  // Named here, in the request's terms (the engine's list has the system message in front).
+  const lastIndex = request.messages.length - 1;
+  if (request.messages[lastIndex]!.role === 'assistant') {
+    throw new HttpError(400, `Invalid value for 'messages[${lastIndex}].role': a final assistant message (a prefill) is not supported: MoA writes the whole answer, so the last message must be the user's.`, {
+      param: `messages[${lastIndex}].role`,
+      code: 'invalid_input',
+    });
+  }
   const { settings, params } = settingsOf(request);
   return {
     model: request.model,

@@ -279,6 +279,13 @@ export function parseResponsesRequest(text: string, limits: RequestLimits, heade
   }
   rejectUnknownFields(body, new Set([...APPLIED_FIELDS, ...Object.keys(REFUSED_FIELDS)]));
   const { turns, paths } = inputTurns(request.input);
+  // Named here, in the request's terms: the engine would name its own message list.
+  const last = turns[turns.length - 1];
+  if (!last) throw new HttpError(400, "Invalid value for 'input': must contain at least one item.", { param: 'input', code: 'invalid_value' });
+  if (last.role !== 'user' && last.role !== 'tool') {
+    const param = paths[paths.length - 1] ?? 'input';
+    throw new HttpError(400, `Invalid value for '${param}': the input must end with a user message or a function_call_output (found a ${last.role} turn).`, { param, code: 'invalid_input' });
+  }
   const { settings, params } = settingsOf(request);
   return {
     model: request.model,

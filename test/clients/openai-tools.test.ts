@@ -126,6 +126,27 @@ describe('Chat Completions tools through moa serve', () => {
     expect(aggregatorCalls(suite.fake.log)).toHaveLength(3);
   });
 
+  it('n with stream: each choice streams under its index and ends with its own finish chunk', async () => {
+    let answer = 0;
+    suite.fake.setBehavior('aggregator', { text: () => `answer number ${++answer}` });
+    const stream = await client().chat.completions.create({ model: 'duo', messages: question, n: 2, stream: true, stream_options: { include_usage: true } });
+    const texts = new Map<number, string>();
+    const finishes = new Map<number, string>();
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        texts.set(choice.index, (texts.get(choice.index) ?? '') + (choice.delta.content ?? ''));
+        if (choice.finish_reason) finishes.set(choice.index, choice.finish_reason);
+      }
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect([...texts.keys()].sort()).toEqual([0, 1]);
+    expect([...texts.values()].sort()).toEqual(['answer number 1', 'answer number 2']);
+    expect(Object.fromEntries(finishes)).toEqual({ 0: 'stop', 1: 'stop' });
+    expect(usage?.completion_tokens).toBe(8 + 8 + 3 + 3);
+    expect(proposerCalls(suite.fake.log)).toHaveLength(2);
+  });
+
   it('stop, seed, top_p, penalties, logit_bias, user and reasoning_effort reach the aggregator only', async () => {
     await client().chat.completions.create({
       model: 'duo',

@@ -224,6 +224,11 @@ describe('fake LLM server', () => {
       });
       expect(server.log[0]).toMatchObject({ tools, toolChoice: 'auto', responseFormat: { type: 'json_object' } });
       expect(server.log[0]!.body['seed']).toBe(7);
+
+      server.setBehavior('agg', { toolCalls: [call], toolCallText: 'Let me check.' });
+      const withText = await (await post({ model: 'agg', messages: userMessages })).json() as { choices: Array<{ message: { content: unknown; tool_calls: unknown[] } }> };
+      expect(withText.choices[0]!.message.content).toBe('Let me check.');
+      expect(withText.choices[0]!.message.tool_calls).toHaveLength(1);
     });
 
     it('streams tool calls as delta.tool_calls chunks whose arguments reassemble', async () => {
