@@ -35,6 +35,8 @@ export interface GraphOptions {
 
 export interface FinalAnswer {
   text: string;
+  /** When the first text of the final answer was committed (streamed or not). */
+  firstTextMs?: number;
   finishReason?: FinishReason;
   toolCalls?: ToolCall[];
   choices?: FinalChoice[];
@@ -119,6 +121,14 @@ export async function runGraph(context: RunContext, preset: ResolvedPreset, opti
     });
   }
 
+  // The first text of the final answer, whether or not anyone watches it stream (TTFT for every run).
+  let firstTextMs: number | undefined;
+  const offs = outputs[last]!.agents.map((agent) =>
+    agent.onChange(() => {
+      if (firstTextMs === undefined && agent.text.length > 0) firstTextMs = context.now();
+    }),
+  );
+
   const finalRun = runs[last]!;
   const stopTheRest = async (reason: unknown): Promise<void> => {
     for (const run of runs.slice(0, last)) run?.stop(reason);
@@ -133,11 +143,13 @@ export async function runGraph(context: RunContext, preset: ResolvedPreset, opti
   }
   // The answer is written: what still runs can only cost more.
   await stopTheRest(NOT_NEEDED_REASON);
+  for (const off of offs) off();
 
   const answers = outcomes.flatMap((outcome, index) => (outcome.ok ? [{ outcome, index }] : []));
   const first = answers[0]?.outcome;
   return {
     text: first?.text ?? '',
+    ...(firstTextMs !== undefined ? { firstTextMs } : {}),
     ...(first ? { finishReason: first.finishReason } : {}),
     ...(first?.toolCalls ? { toolCalls: first.toolCalls } : {}),
     ...(options.samples > 1

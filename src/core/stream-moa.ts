@@ -185,13 +185,11 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
     random: options.random ?? Math.random,
   };
 
-  // The first text of the final answer: its first streamed token, or the whole answer when it is not streamed.
+  // Time to first token: the first streamed token of the final answer (its event's t), or, when nobody
+  // watches it stream, the moment its first text was committed.
   let ttftMs: number | undefined;
   channel.onEvent((event) => {
-    if (ttftMs !== undefined) return;
-    if ((event.type === 'agent-delta' && event.layer === lastLayer && event.delta) || (event.type === 'agent-end' && event.layer === lastLayer)) {
-      ttftMs = event.t;
-    }
+    if (ttftMs === undefined && event.type === 'agent-delta' && event.layer === lastLayer && event.delta) ttftMs = event.t;
   });
 
   const work = (async (): Promise<MoAResult> => {
@@ -220,7 +218,7 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
         ...(answer.finishReason ? { finishReason: answer.finishReason } : {}),
         ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}),
         ...(answer.choices ? { choices: answer.choices } : {}),
-        ...(ttftMs !== undefined ? { ttftMs } : {}),
+        ...((ttftMs ?? answer.firstTextMs) !== undefined ? { ttftMs: ttftMs ?? answer.firstTextMs } : {}),
       });
     } catch (error) {
       const info = controller.signal.aborted ? toErrorInfo(new AbortedError()) : toErrorInfo(error);
