@@ -41,7 +41,12 @@ export const chatRequestSchema = z.looseObject({
   stream_options: z.looseObject({ include_usage: z.boolean({ error: 'expected true or false' }).nullish() }, { error: 'expected an object' }).nullish(),
   n: z.literal(1, { error: 'only n = 1 is supported (one MoA answer per request)' }).nullish(),
   tools: z.array(z.unknown()).max(0, { error: 'tools are not supported by this server' }).nullish(),
-  moa: z.looseObject({ details: z.boolean({ error: 'expected true or false' }).nullish() }, { error: 'expected an object such as { "details": true }' }).nullish(),
+  moa: z
+    .looseObject(
+      { details: z.boolean({ error: 'expected true or false' }).nullish(), draft: z.boolean({ error: 'expected true or false' }).nullish() },
+      { error: 'expected an object such as { "details": true }' },
+    )
+    .nullish(),
 });
 
 export interface ChatRequest {
@@ -55,6 +60,8 @@ export interface ChatRequest {
   includeUsage: boolean;
   /** Add the `moa` extension object (per-layer details) to the response. */
   details: boolean;
+  /** `moa.draft`: stream the fastest proposer's answer as a labelled draft (native event stream; never OpenAI content). */
+  draft?: boolean;
 }
 
 export interface RequestLimits {
@@ -129,5 +136,6 @@ export function parseChatRequest(text: string, limits: RequestLimits, headers?: 
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
     details: request.moa?.details === true || headerDetails,
+    ...(request.moa?.draft === true ? { draft: true } : {}),
   };
 }

@@ -42,6 +42,7 @@ export function startRun(
     stream,
     registry: dependencies.registry,
     signal,
+    ...(request.draft ? { draft: true } : {}),
     ...(catalog.timeoutMs !== undefined ? { timeoutMs: catalog.timeoutMs } : {}),
     ...(catalog.maxRetries !== undefined ? { maxRetries: catalog.maxRetries } : {}),
     ...dependencies.runOptions,
