@@ -104,9 +104,11 @@ function shownAgentStatus(agent: AgentResult, layer: LayerResult): string {
 
 const STATUS_LABELS: Record<string, string> = { 'not-needed': 'not needed' };
 
-function agentMeta(agent: AgentResult): string {
+function agentMeta(agent: AgentResult, shownStatus: string, plannedModel: string | undefined): string {
+  if (shownStatus === 'skipped' && agent.latencyMs === undefined) return '';
   const parts: string[] = [];
   parts.push(agent.latencyMs !== undefined ? formatDuration(agent.latencyMs) : '–');
+  if (plannedModel !== undefined && plannedModel !== agent.model) parts.push(`instead of ${plannedModel}`);
   const tokens = agent.usage.inputTokens + agent.usage.outputTokens;
   if (tokens > 0 || agent.status === 'done') parts.push(`${formatUsage(agent.usage)} tokens`);
   if (agent.attempts > 1) parts.push(`${agent.attempts} attempts`);
@@ -301,7 +303,8 @@ export class RunView {
         rendered.kind = kind;
         setText(layerElements.kind, kind);
       }
-      const note = layer.skipped ? `Skipped: ${layer.skipped.message}` : '';
+      // The engine's message says it all ("layer 2 skipped: the answers of layer 1 agree (…)").
+      const note = layer.skipped ? layer.skipped.message.charAt(0).toUpperCase() + layer.skipped.message.slice(1) : '';
       if (rendered.note !== note) {
         rendered.note = note;
         setText(layerElements.note, note);
@@ -312,7 +315,7 @@ export class RunView {
       this.renderRanking(layerElements, layer, result.layers[layerIndex - 1]);
       layer.agents.forEach((agent, agentIndex) => {
         const card = layerElements.cards[agentIndex];
-        if (card) this.renderCard(card, agent, layer, result);
+        if (card) this.renderCard(card, agent, layer, result, run.planned?.[layerIndex]?.agents[agentIndex]?.model);
       });
     });
   }
@@ -379,7 +382,7 @@ export class RunView {
     return { root, status, kind, note, ranking, cards, rendered: {} };
   }
 
-  private renderCard(card: CardElements, agent: AgentResult, layer: LayerResult, result: MoAResult): void {
+  private renderCard(card: CardElements, agent: AgentResult, layer: LayerResult, result: MoAResult, plannedModel: string | undefined): void {
     const rendered = card.rendered;
     const shownStatus = shownAgentStatus(agent, layer);
     const statusLabel = STATUS_LABELS[shownStatus] ?? shownStatus;
@@ -422,7 +425,7 @@ export class RunView {
       card.error.dataset.tone = note.tone;
       card.error.hidden = note.text === '';
     }
-    const meta = agentMeta(agent);
+    const meta = agentMeta(agent, shownStatus, plannedModel);
     if (rendered.meta !== meta) {
       rendered.meta = meta;
       card.meta.textContent = meta;
@@ -468,7 +471,7 @@ export class RunView {
     const { result } = run;
     const { degraded } = this.elements;
     const entries = result.degraded;
-    const key = `${status === 'running'}\u0000${JSON.stringify(entries)}`;
+    const key = `${status}\u0000${JSON.stringify(entries)}`;
     if (this.renderedDegraded === key) return;
     this.renderedDegraded = key;
     degraded.hidden = entries.length === 0;
@@ -479,7 +482,11 @@ export class RunView {
     const title = element(
       'p',
       'degraded-title',
-      status === 'running' ? 'So far this run has less than planned:' : 'This answer was made with less than planned:',
+      status === 'running'
+        ? 'So far this run has less than planned:'
+        : status === 'done'
+          ? 'This answer was made with less than planned:'
+          : 'This run had less than planned:',
     );
     const list = element('ul', 'degraded-list');
     for (const entry of entries) {
