@@ -4,9 +4,10 @@
  * stream alive), hand the aggregator's tokens to the face as they come, and end with the face's
  * closing events or its error event.
  *
- * A stream cannot take text back: when the aggregator fails after it has streamed tokens (a
- * retry or fallback would restart the answer), the stream ends with a `stream_interrupted`
- * error and the run is cancelled. A retry before the first token is invisible to the client.
+ * A stream cannot take text back, and the engine never asks it to: when the aggregator fails after it
+ * has streamed tokens, its retry (or fallback) continues the text already sent (`agent-retry.continues`),
+ * so the stream simply goes on. Only an attempt that would start over (none today) ends the stream with a
+ * `stream_interrupted` error. A retry before the first token is invisible to the client.
  */
 import type { Context } from 'hono';
 import type { MoAEvent } from '../core/events.js';
@@ -106,7 +107,7 @@ export function streamAnswer(
         first,
       });
       sent.add(event.agent);
-    } else if (event.type === 'agent-retry' && event.layer === finalLayer && sent.has(event.agent)) {
+    } else if (event.type === 'agent-retry' && event.layer === finalLayer && sent.has(event.agent) && !event.continues) {
       end(streamInterrupted(event.error.message));
       run.abort();
     }

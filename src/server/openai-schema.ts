@@ -66,7 +66,12 @@ const between = (min: number, max: number) =>
 export const toolLoopSchema = z.enum(['reuse', 'rerun'], { error: 'expected "reuse" (the proposers advise once per user turn) or "rerun" (every step)' });
 
 export const moaExtensionSchema = z.strictObject(
-  { details: z.boolean({ error: 'expected true or false' }).nullish(), toolLoop: toolLoopSchema.nullish() },
+  {
+    details: z.boolean({ error: 'expected true or false' }).nullish(),
+    toolLoop: toolLoopSchema.nullish(),
+    /** Stream the fastest proposer as a labelled draft on the native event stream (never in OpenAI content). */
+    draft: z.boolean({ error: 'expected true or false' }).nullish(),
+  },
   { error: 'expected an object such as { "details": true }' },
 );
 
@@ -335,6 +340,7 @@ export function parseChatRequest(text: string, limits: RequestLimits, headers?: 
     ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(Object.keys(settings).length > 0 ? { settings, params } : {}),
     ...(request.moa?.toolLoop != null ? { toolLoop: request.moa.toolLoop } : {}),
+    ...(request.moa?.draft === true ? { draft: true } : {}),
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
     details: request.moa?.details === true || detailsHeader(headers?.details),

@@ -19,6 +19,8 @@ export interface RunRequest {
   params?: SettingParams;
   /** Inside the client's tool loop: reuse the user turn's references (default) or rerun every layer. */
   toolLoop?: 'reuse' | 'rerun';
+  /** Stream the fastest proposer as a labelled draft (native event stream and page only). */
+  draft?: boolean;
   /** Add the `moa` extension object (per-layer details) to the response. */
   details: boolean;
 }

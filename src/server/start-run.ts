@@ -47,6 +47,7 @@ export function startRun(
     signal,
     ...(final ? { final } : {}),
     ...(request.toolLoop ? { toolLoop: request.toolLoop } : {}),
+    ...(request.draft ? { draft: true } : {}),
     ...(catalog.timeoutMs !== undefined ? { timeoutMs: catalog.timeoutMs } : {}),
     ...(catalog.maxRetries !== undefined ? { maxRetries: catalog.maxRetries } : {}),
     ...dependencies.runOptions,
