@@ -131,6 +131,9 @@ export function startLayer(context: RunContext, setup: LayerSetup): LayerRun {
                       toolsInPlay: context.toolsInPlay,
                       ...(written ? { written } : {}),
                       ...(view.outputTokens !== undefined ? { partTokens: view.outputTokens } : {}),
+                      ...(settings?.responseFormat?.type === 'json'
+                        ? { json: settings.responseFormat.schema ? { schema: settings.responseFormat.schema } : {} }
+                        : {}),
                     }),
             watched: () => setup.watched(agentIndex),
             streams: setup.streams,
