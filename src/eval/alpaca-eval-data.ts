@@ -1,12 +1,15 @@
 /**
  * AlpacaEval files: the evaluation set, model outputs (`model_outputs.json`), judge annotations
  * (`annotations.json`) and the two precomputed length-control files (`instruction_difficulty.csv`,
- * `df_gamed.csv`). Loaders check every field and name file, line and field on error; the
+ * `df_gamed.csv`). Each loader checks its records with a zod schema (record-schema.ts), so an error
+ * names file, line and field; the
  * formatter writes the exact `model_outputs.json` records the official `alpaca_eval` tool reads.
  */
 import { join } from 'node:path';
+import { z } from 'zod';
 import { EvalDataError } from './eval-data-error.js';
-import { csvNumber, readJsonArray, readSimpleCsv, RecordReader } from './read-data-file.js';
+import { csvRecords, readJsonArray, readSimpleCsv } from './read-data-file.js';
+import { anyText, csvNumber, expecting, nonEmptyText, optionalCsvNumber, optionalText, parseRecords, rejectDuplicates } from './record-schema.js';
 
 /** One instruction of the evaluation set (`alpaca_eval.json`, or a `{dataset, instruction}` list). */
 export interface AlpacaEvalInstruction {
@@ -48,40 +51,26 @@ export interface AlpacaEvalAnnotation {
   is_switched_outputs?: boolean;
 }
 
+/** A record of the evaluation set (other fields, e.g. `output`, are ignored). */
+const instructionSchema = z.object({ instruction: nonEmptyText, dataset: nonEmptyText });
+
 /** The AlpacaEval evaluation set: a JSON array with `instruction` and `dataset` on each record (other fields, e.g. `output`, are ignored). */
 export function loadAlpacaEvalSet(file: string): AlpacaEvalInstruction[] {
-  const records = readJsonArray(file);
+  const records = parseRecords(file, readJsonArray(file), instructionSchema);
   if (records.length === 0) throw new EvalDataError({ file }, 'the evaluation set is empty');
-  const seen = new Map<string, number>();
-  return records.map((record) => {
-    const reader = new RecordReader(file, record);
-    const instruction = reader.string('instruction');
-    const dataset = reader.string('dataset');
-    const previous = seen.get(instruction);
-    if (previous !== undefined) throw reader.error('instruction', `duplicate instruction (already on line ${previous}); AlpacaEval joins outputs by instruction`);
-    seen.set(instruction, record.line);
-    return { instruction, dataset, line: record.line };
-  });
+  rejectDuplicates(file, records, 'instruction', (value) => value.instruction, 'AlpacaEval joins outputs by instruction');
+  return records.map(({ value, line }) => ({ ...value, line }));
 }
+
+/** A record of `model_outputs.json`: `dataset` is optional (empty when absent), the output may be empty. */
+const outputSchema = z.object({ instruction: nonEmptyText, output: anyText, generator: nonEmptyText, dataset: optionalText });
 
 /** `model_outputs.json` or a reference-outputs file: `{instruction, output, generator, dataset?}` records. */
 export function loadAlpacaEvalOutputs(file: string): AlpacaEvalOutput[] {
-  const records = readJsonArray(file);
+  const records = parseRecords(file, readJsonArray(file), outputSchema);
   if (records.length === 0) throw new EvalDataError({ file }, 'no outputs in the file');
-  const seen = new Map<string, number>();
-  return records.map((record) => {
-    const reader = new RecordReader(file, record);
-    const instruction = reader.string('instruction');
-    const previous = seen.get(instruction);
-    if (previous !== undefined) throw reader.error('instruction', `duplicate instruction (already on line ${previous})`);
-    seen.set(instruction, record.line);
-    return {
-      instruction,
-      output: reader.string('output', { allowEmpty: true }),
-      generator: reader.string('generator'),
-      dataset: reader.optionalString('dataset') ?? '',
-    };
-  });
+  rejectDuplicates(file, records, 'instruction', (value) => value.instruction);
+  return records.map(({ value }) => ({ ...value, dataset: value.dataset ?? '' }));
 }
 
 /** AlpacaEval's `model_outputs.json` records, in the order of the evaluation set. */
@@ -102,54 +91,38 @@ export function toAlpacaEvalJson(records: readonly object[]): string {
   return `${JSON.stringify(records, null, 2)}\n`;
 }
 
-function readPreference(reader: RecordReader): number | null {
-  const value = reader.record.value.preference;
-  if (value === undefined) throw reader.error('preference', 'missing (use null for an unparsed judgment)');
-  if (value === null) return null;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw reader.error('preference', `expected a number in [1, 2] or null (found ${JSON.stringify(value)})`);
-  if (value !== 0 && !(value >= 1 && value <= 2)) {
-    throw reader.error('preference', `expected a number in [1, 2] (1 = output_1 better, 2 = output_2 better; 0 is read as a draw), found ${value}`);
-  }
-  return value;
-}
+/**
+ * 1 … 2, or the legacy 0 (a draw); null for a judgment that could not be parsed. Required: an
+ * unparsed judgment is written as null, never left out.
+ */
+const preference = z
+  .number({ error: (issue) => (issue.input === undefined ? 'missing (use null for an unparsed judgment)' : `expected a number in [1, 2] or null (found ${JSON.stringify(issue.input)})`) })
+  .refine((value) => value === 0 || (value >= 1 && value <= 2), {
+    error: (issue) => `expected a number in [1, 2] (1 = output_1 better, 2 = output_2 better; 0 is read as a draw), found ${String(issue.input)}`,
+  })
+  .nullable();
 
-function optionalNumber(reader: RecordReader, field: string): number | null | undefined {
-  const value = reader.record.value[field];
-  if (value === undefined || value === null) return value;
-  if (typeof value !== 'number') throw reader.error(field, `expected a number (found ${JSON.stringify(value)})`);
-  return value;
-}
+/** A record of `annotations.json`; price and time may be null (AlpacaEval writes null for a cached judgment). */
+const annotationSchema = z.object({
+  instruction: nonEmptyText,
+  output_1: anyText,
+  generator_1: nonEmptyText,
+  output_2: anyText,
+  generator_2: nonEmptyText,
+  preference,
+  dataset: optionalText,
+  annotator: optionalText,
+  raw_completion: z.unknown().optional(),
+  price_per_example: z.number().nullish(),
+  time_per_example: z.number().nullish(),
+  is_switched_outputs: z.boolean({ error: expecting('true or false') }).optional(),
+});
 
 /** `annotations.json` as AlpacaEval writes it (a JSON array of pairwise judgments). */
 export function loadAlpacaEvalAnnotations(file: string): AlpacaEvalAnnotation[] {
-  const records = readJsonArray(file);
+  const records = parseRecords(file, readJsonArray(file), annotationSchema);
   if (records.length === 0) throw new EvalDataError({ file }, 'no annotations in the file');
-  return records.map((record) => {
-    const reader = new RecordReader(file, record);
-    const annotation: AlpacaEvalAnnotation = {
-      instruction: reader.string('instruction'),
-      output_1: reader.string('output_1', { allowEmpty: true }),
-      generator_1: reader.string('generator_1'),
-      output_2: reader.string('output_2', { allowEmpty: true }),
-      generator_2: reader.string('generator_2'),
-      preference: readPreference(reader),
-    };
-    const dataset = reader.optionalString('dataset');
-    if (dataset !== undefined) annotation.dataset = dataset;
-    const annotator = reader.optionalString('annotator');
-    if (annotator !== undefined) annotation.annotator = annotator;
-    if (reader.has('raw_completion')) annotation.raw_completion = record.value.raw_completion;
-    const price = optionalNumber(reader, 'price_per_example');
-    if (price !== undefined) annotation.price_per_example = price;
-    const time = optionalNumber(reader, 'time_per_example');
-    if (time !== undefined) annotation.time_per_example = time;
-    const switched = record.value.is_switched_outputs;
-    if (switched !== undefined) {
-      if (typeof switched !== 'boolean') throw reader.error('is_switched_outputs', `expected true or false (found ${JSON.stringify(switched)})`);
-      annotation.is_switched_outputs = switched;
-    }
-    return annotation;
-  });
+  return records.map(({ value }) => value);
 }
 
 /** One row of `df_gamed.csv`: a verbose or concise rewrite of the baseline judged against the baseline. */
@@ -169,47 +142,45 @@ export interface LengthControlData {
   gamedBaselineRows: GamedBaselineRow[];
 }
 
-function requireHeader(file: string, header: string[], expected: string[]): Map<string, number> {
-  const columns = new Map(header.map((name, index) => [name.trim(), index]));
+function requireHeader(file: string, header: string[], expected: string[]): void {
+  const columns = new Set(header.map((name) => name.trim()));
   const missing = expected.filter((name) => !columns.has(name));
   if (missing.length > 0) throw new EvalDataError({ file, line: 1 }, `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${header.join(',')})`);
-  return columns;
 }
+
+const difficultyRowSchema = z.object({ index: csvNumber, instruction_difficulty: csvNumber });
 
 export function loadInstructionDifficulty(file: string): number[] {
   const csv = readSimpleCsv(file);
-  const columns = requireHeader(file, csv.header, ['index', 'instruction_difficulty']);
-  const difficulty: number[] = [];
-  for (const row of csv.rows) {
-    const index = csvNumber(file, row.line, 'index', row.cells[columns.get('index') ?? 0] ?? '');
-    if (index !== difficulty.length) throw new EvalDataError({ file, line: row.line, field: 'index' }, `expected index ${difficulty.length} (rows must be in evaluation order), found ${index}`);
-    difficulty.push(csvNumber(file, row.line, 'instruction_difficulty', row.cells[columns.get('instruction_difficulty') ?? 1] ?? ''));
-  }
-  if (difficulty.length === 0) throw new EvalDataError({ file }, 'no rows');
-  return difficulty;
+  requireHeader(file, csv.header, ['index', 'instruction_difficulty']);
+  const rows = parseRecords(file, csvRecords(csv), difficultyRowSchema);
+  rows.forEach(({ value, line }, position) => {
+    if (value.index !== position) throw new EvalDataError({ file, line, field: 'index' }, `expected index ${position} (rows must be in evaluation order), found ${value.index}`);
+  });
+  if (rows.length === 0) throw new EvalDataError({ file }, 'no rows');
+  return rows.map(({ value }) => value.instruction_difficulty);
 }
+
+/** A row of `df_gamed.csv` (its `preference` is already AlpacaEval's preference − 1). */
+const gamedRowSchema = z.object({
+  preference: csvNumber.refine((value) => value >= 0 && value <= 1, { error: (issue) => `expected a value in [0, 1], found ${String(issue.input)}` }),
+  index: csvNumber.refine((value) => Number.isInteger(value) && value >= 0, { error: (issue) => `expected a non-negative whole number, found ${String(issue.input)}` }),
+  std_delta_len: csvNumber,
+  instruction_difficulty: csvNumber,
+  not_gamed_baseline: z.literal('False', { error: (issue) => `expected False on every gamed-baseline row, found ${JSON.stringify(issue.input)}` }),
+  model: anyText,
+});
 
 export function loadGamedBaselineRows(file: string): GamedBaselineRow[] {
   const csv = readSimpleCsv(file);
-  const names = ['preference', 'index', 'std_delta_len', 'instruction_difficulty', 'not_gamed_baseline', 'model'];
-  const columns = requireHeader(file, csv.header, names);
-  const cell = (row: { cells: string[] }, name: string): string => row.cells[columns.get(name) ?? -1] ?? '';
-  const rows = csv.rows.map((row) => {
-    const preference = csvNumber(file, row.line, 'preference', cell(row, 'preference'));
-    if (preference < 0 || preference > 1) throw new EvalDataError({ file, line: row.line, field: 'preference' }, `expected a value in [0, 1], found ${preference}`);
-    const index = csvNumber(file, row.line, 'index', cell(row, 'index'));
-    if (!Number.isInteger(index) || index < 0) throw new EvalDataError({ file, line: row.line, field: 'index' }, `expected a non-negative whole number, found ${index}`);
-    if (cell(row, 'not_gamed_baseline') !== 'False') {
-      throw new EvalDataError({ file, line: row.line, field: 'not_gamed_baseline' }, `expected False on every gamed-baseline row, found "${cell(row, 'not_gamed_baseline')}"`);
-    }
-    return {
-      preference,
-      index,
-      standardizedLengthDifference: csvNumber(file, row.line, 'std_delta_len', cell(row, 'std_delta_len')),
-      instructionDifficulty: csvNumber(file, row.line, 'instruction_difficulty', cell(row, 'instruction_difficulty')),
-      model: cell(row, 'model'),
-    };
-  });
+  requireHeader(file, csv.header, ['preference', 'index', 'std_delta_len', 'instruction_difficulty', 'not_gamed_baseline', 'model']);
+  const rows = parseRecords(file, csvRecords(csv), gamedRowSchema).map(({ value }) => ({
+    preference: value.preference,
+    index: value.index,
+    standardizedLengthDifference: value.std_delta_len,
+    instructionDifficulty: value.instruction_difficulty,
+    model: value.model,
+  }));
   if (rows.length === 0) throw new EvalDataError({ file }, 'no rows');
   return rows;
 }
@@ -234,25 +205,23 @@ export interface AlpacaEvalLeaderboardRow {
   mode: string;
 }
 
+/** A leaderboard row (the name, in the first column, is read apart); the standard errors and other columns may be blank or absent. */
+const leaderboardRowSchema = z.object({
+  win_rate: csvNumber,
+  standard_error: optionalCsvNumber,
+  length_controlled_winrate: optionalCsvNumber,
+  lc_standard_error: optionalCsvNumber,
+  n_total: optionalCsvNumber,
+  avg_length: optionalCsvNumber,
+  mode: anyText.default(''),
+});
+
 /** The leaderboard CSV: the first, unnamed column is the model's name; empty cells (no standard error published) are null. */
 export function loadAlpacaEvalLeaderboard(file: string): AlpacaEvalLeaderboardRow[] {
   const csv = readSimpleCsv(file);
-  const columns = requireHeader(file, csv.header, ['win_rate']);
-  const optional = (row: { line: number; cells: string[] }, name: string): number | null => {
-    const index = columns.get(name);
-    const cell = index === undefined ? '' : (row.cells[index] ?? '');
-    return cell.trim() === '' ? null : csvNumber(file, row.line, name, cell);
-  };
-  const rows = csv.rows.map((row) => ({
-    name: row.cells[0] ?? '',
-    win_rate: csvNumber(file, row.line, 'win_rate', row.cells[columns.get('win_rate') ?? -1] ?? ''),
-    standard_error: optional(row, 'standard_error'),
-    length_controlled_winrate: optional(row, 'length_controlled_winrate'),
-    lc_standard_error: optional(row, 'lc_standard_error'),
-    n_total: optional(row, 'n_total'),
-    avg_length: optional(row, 'avg_length'),
-    mode: row.cells[columns.get('mode') ?? -1] ?? '',
-  }));
+  requireHeader(file, csv.header, ['win_rate']);
+  const nameColumn = csv.header[0]?.trim() ?? '';
+  const rows = parseRecords(file, csvRecords(csv), leaderboardRowSchema).map(({ value, source }) => ({ name: String(source[nameColumn] ?? ''), ...value }));
   if (rows.length === 0) throw new EvalDataError({ file }, 'no rows');
   return rows;
 }

@@ -9,6 +9,8 @@
  * preference = 2 − p(m)/(p(m) + p(M)). Providers that return no log-probabilities get the
  * generated token instead: "m" → 1, "M" → 2 (a hard label, as `is_binarize: true` would give).
  */
+import type { ChatMessage } from '../core/events.js';
+import { firstTokenTopLogprobs, type TokenLogprob } from '../models/logprobs.js';
 import { EvalDataError } from './eval-data-error.js';
 import type { AlpacaEvalAnnotation, AlpacaEvalOutput } from './alpaca-eval-data.js';
 import { PythonRandom } from './python-random.js';
@@ -20,14 +22,22 @@ export const ALPACA_EVAL_JUDGE_SETTINGS = { model: 'gpt-4-1106-preview', maxToke
 /** AlpacaEval's annotator seed (the swap coin is seeded with it). */
 export const ALPACA_EVAL_SEED = 123;
 
-export interface ChatMessage {
+/** The models layer's log-probability entry, as the judge's replies carry it. */
+export type { TokenLogprob };
+
+/**
+ * One `<|im_start|>role … <|im_end|>` block of the judge prompt: the role and the text with its
+ * placeholders (`{instruction}`, `{output_1}`, `{output_2}`) still in place. Filled, it becomes
+ * a ChatMessage of the judge request.
+ */
+export interface AlpacaEvalTemplateMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
 }
 
-/** The judge prompt split into its chat messages, placeholders still in place. */
+/** The judge prompt split into its blocks, placeholders still in place. */
 export interface AlpacaEvalJudgeTemplate {
-  messages: ChatMessage[];
+  messages: AlpacaEvalTemplateMessage[];
   /** Placeholders in the order they first appear (`instruction`, `output_1`, `output_2`). */
   placeholders: string[];
 }
@@ -41,7 +51,7 @@ export function parseAlpacaEvalJudgeTemplate(text: string, file = 'judge prompt'
   if (!trimmed.startsWith('<|im_start|>') || !trimmed.endsWith('<|im_end|>')) {
     throw new EvalDataError({ file, line: 1 }, 'expected a prompt made of <|im_start|>role … <|im_end|> blocks (AlpacaEval\'s alpaca_eval_clf.txt format)');
   }
-  const messages: ChatMessage[] = trimmed
+  const messages: AlpacaEvalTemplateMessage[] = trimmed
     .split('<|im_start|>')
     .slice(1)
     .map((block, index) => {
@@ -106,7 +116,7 @@ export function buildAlpacaEvalJudgeRequest(
     output_1: switched ? pair.modelOutput : pair.baselineOutput,
     output_2: switched ? pair.baselineOutput : pair.modelOutput,
   };
-  const messages = template.messages.map((message) => {
+  const messages = template.messages.map((message): ChatMessage => {
     let content = message.content;
     for (const name of template.placeholders) {
       const value = values[name];
@@ -115,12 +125,6 @@ export function buildAlpacaEvalJudgeRequest(
     return { role: message.role, content };
   });
   return { messages, isSwitchedOutputs: switched };
-}
-
-/** One entry of a token's top log-probabilities. */
-export interface TokenLogprob {
-  token: string;
-  logprob: number;
 }
 
 export interface AlpacaEvalJudgeReply {
@@ -183,12 +187,7 @@ export function parseAlpacaEvalJudgment(reply: AlpacaEvalJudgeReply, isSwitched:
 
 /** Top log-probabilities of the first token from an OpenAI chat completion choice (AlpacaEval's `raw_completion`). */
 export function topLogprobsFromOpenAIChoice(rawCompletion: unknown): TokenLogprob[] | undefined {
-  const content = (rawCompletion as { logprobs?: { content?: Array<{ top_logprobs?: unknown }> } } | null)?.logprobs?.content;
-  const top = Array.isArray(content) ? content[0]?.top_logprobs : undefined;
-  if (!Array.isArray(top)) return undefined;
-  return top.filter(
-    (entry): entry is TokenLogprob => typeof entry === 'object' && entry !== null && typeof (entry as TokenLogprob).token === 'string' && typeof (entry as TokenLogprob).logprob === 'number',
-  );
+  return firstTokenTopLogprobs((rawCompletion as { logprobs?: { content?: unknown } | null } | null | undefined)?.logprobs?.content);
 }
 
 /** What moa writes as an annotation's `raw_completion`. */

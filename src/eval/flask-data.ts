@@ -5,9 +5,12 @@
  * answer, as `gpt4_eval.py` always uses), the score parser and the per-skill averages
  * (`aggregate_skill.py`).
  */
+import { z } from 'zod';
+import type { ChatMessage } from '../core/events.js';
 import { EvalDataError } from './eval-data-error.js';
 import { formatPythonTemplate } from './mt-bench-judge.js';
-import { readJsonArray, readJsonLines, RecordReader } from './read-data-file.js';
+import { readJsonArray, readJsonLines } from './read-data-file.js';
+import { anyText, expecting, nonEmptyText, optionalText, parseRecords, rejectDuplicates, stringList, wholeNumber } from './record-schema.js';
 
 export interface FlaskInstance {
   idx: number;
@@ -46,28 +49,27 @@ export interface FlaskJudgePrompt {
 /** FLASK's judge call: gpt-4-0613, temperature 0, max_tokens 1024. */
 export const FLASK_JUDGE_SETTINGS = { model: 'gpt-4-0613', temperature: 0, maxTokens: 1024, promptId: 2 } as const;
 
+/** An instance of the evaluation set; its other fields (domain, difficulty, subcategory, …) are kept as they are. */
+const instanceSchema = z.object({
+  idx: wholeNumber,
+  instruction: nonEmptyText,
+  answer: anyText,
+  task: optionalText,
+  skill: stringList.min(1),
+});
+
 export function loadFlaskEvaluationSet(file: string): FlaskInstance[] {
-  const records = readJsonLines(file);
+  const records = parseRecords(file, readJsonLines(file), instanceSchema);
   if (records.length === 0) throw new EvalDataError({ file }, 'no instances in the file');
-  const seen = new Map<number, number>();
-  return records.map((record) => {
-    const reader = new RecordReader(file, record);
-    const idx = reader.integer('idx');
-    const previous = seen.get(idx);
-    if (previous !== undefined) throw reader.error('idx', `duplicate idx ${idx} (already on line ${previous})`);
-    seen.set(idx, record.line);
-    return {
-      idx,
-      instruction: reader.string('instruction'),
-      answer: reader.string('answer', { allowEmpty: true }),
-      task: reader.optionalString('task') ?? '',
-      skill: reader.stringList('skill', { minLength: 1 }),
-      domain: record.value.domain,
-      difficulty: record.value.difficulty,
-      line: record.line,
-      fields: record.value,
-    };
-  });
+  rejectDuplicates(file, records, 'idx', (value) => value.idx);
+  return records.map(({ value, line, source }) => ({
+    ...value,
+    task: value.task ?? '',
+    domain: source.domain,
+    difficulty: source.difficulty,
+    line,
+    fields: source,
+  }));
 }
 
 /** The answer records, in evaluation-set order. */
@@ -80,43 +82,42 @@ export function toFlaskAnswerLines(answers: readonly FlaskAnswer[]): string {
   return answers.map((answer) => `${JSON.stringify(answer)}\n`).join('');
 }
 
+const answerSchema = z.object({ question_id: wholeNumber, text: anyText });
+
+/** The answer file (a later line for the same question replaces an earlier one). */
 export function loadFlaskAnswers(file: string): Map<number, FlaskAnswer> {
   const answers = new Map<number, FlaskAnswer>();
-  for (const record of readJsonLines(file)) {
-    const reader = new RecordReader(file, record);
-    const question_id = reader.integer('question_id');
-    answers.set(question_id, { question_id, text: reader.string('text', { allowEmpty: true }) });
-  }
+  for (const { value } of parseRecords(file, readJsonLines(file), answerSchema)) answers.set(value.question_id, value);
   if (answers.size === 0) throw new EvalDataError({ file }, 'no answers in the file');
   return answers;
 }
 
+const rubricText = z.string({ error: 'expected the rubric text for this score' });
+
+/** A skill of `skillset_description.json`: its criteria and the rubric of each score 1–5. */
+const skillSchema = z.object({
+  Skill: nonEmptyText,
+  Criteria: nonEmptyText,
+  Scoring: z.object({ '1': rubricText, '2': rubricText, '3': rubricText, '4': rubricText, '5': rubricText }, { error: 'expected an object with keys "1" to "5"' }),
+});
+
 export function loadFlaskSkills(file: string): FlaskSkill[] {
-  return readJsonArray(file).map((record) => {
-    const reader = new RecordReader(file, record);
-    const scoring = record.value.Scoring;
-    if (typeof scoring !== 'object' || scoring === null) throw reader.error('Scoring', 'expected an object with keys "1" to "5"');
-    for (const key of ['1', '2', '3', '4', '5']) {
-      if (typeof (scoring as Record<string, unknown>)[key] !== 'string') throw reader.error(`Scoring.${key}`, 'expected the rubric text for this score');
-    }
-    return { Skill: reader.string('Skill'), Criteria: reader.string('Criteria'), Scoring: scoring as FlaskSkill['Scoring'] };
-  });
+  return parseRecords(file, readJsonArray(file), skillSchema).map(({ value }) => value);
 }
+
+/** A judge prompt of `gpt_review/prompt.jsonl`; the template defaults are read as text (`str.format` would). */
+const judgePromptSchema = z.object({
+  prompt_id: wholeNumber,
+  system_prompt: nonEmptyText,
+  prompt_template: nonEmptyText,
+  defaults: z
+    .record(z.string(), z.unknown(), { error: 'expected an object of template defaults (prompt1, prompt2)' })
+    .transform((defaults) => Object.fromEntries(Object.entries(defaults).map(([key, value]) => [key, String(value)]))),
+});
 
 export function loadFlaskJudgePrompts(file: string): Map<number, FlaskJudgePrompt> {
   const prompts = new Map<number, FlaskJudgePrompt>();
-  for (const record of readJsonLines(file)) {
-    const reader = new RecordReader(file, record);
-    const defaults = record.value.defaults;
-    if (typeof defaults !== 'object' || defaults === null) throw reader.error('defaults', 'expected an object of template defaults (prompt1, prompt2)');
-    const prompt_id = reader.integer('prompt_id');
-    prompts.set(prompt_id, {
-      prompt_id,
-      system_prompt: reader.string('system_prompt'),
-      prompt_template: reader.string('prompt_template'),
-      defaults: Object.fromEntries(Object.entries(defaults).map(([key, value]) => [key, String(value)])),
-    });
-  }
+  for (const { value } of parseRecords(file, readJsonLines(file), judgePromptSchema)) prompts.set(value.prompt_id, value);
   return prompts;
 }
 
@@ -138,7 +139,7 @@ export function buildFlaskJudgeRequest(input: {
   skills: readonly FlaskSkill[];
   prompts: ReadonlyMap<number, FlaskJudgePrompt>;
   promptId?: number;
-}): { messages: Array<{ role: 'system' | 'user'; content: string }> } {
+}): { messages: ChatMessage[] } {
   const promptId = input.promptId ?? FLASK_JUDGE_SETTINGS.promptId;
   const prompt = input.prompts.get(promptId);
   if (!prompt) throw new Error(`the FLASK judge prompts have no prompt_id ${promptId}`);
@@ -279,13 +280,16 @@ export interface FlaskReviewer {
   metadata: { temperature?: number; max_tokens?: number };
 }
 
+const reviewerSchema = z.object({
+  reviewer_id: nonEmptyText,
+  prompt_id: wholeNumber,
+  metadata: z
+    .looseObject({ temperature: z.number().optional(), max_tokens: wholeNumber.optional() }, { error: expecting('an object {temperature, max_tokens}') })
+    .default({}),
+});
+
 export function loadFlaskReviewers(file: string): FlaskReviewer[] {
-  const reviewers = readJsonLines(file).map((record) => {
-    const reader = new RecordReader(file, record);
-    const metadata = record.value.metadata;
-    if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null)) throw reader.error('metadata', 'expected an object {temperature, max_tokens}');
-    return { reviewer_id: reader.string('reviewer_id'), prompt_id: reader.integer('prompt_id'), metadata: (metadata ?? {}) as FlaskReviewer['metadata'] };
-  });
+  const reviewers = parseRecords(file, readJsonLines(file), reviewerSchema).map(({ value }) => value);
   if (reviewers.length === 0) throw new EvalDataError({ file }, 'no reviewers in the file');
   return reviewers;
 }
@@ -318,21 +322,32 @@ export function makeFlaskReview(instance: Pick<FlaskInstance, 'idx' | 'fields'>,
   return { ...instance.fields, idx: instance.idx, target_txt: answer, review, score: parseFlaskScores(review), total_tokens_step4: totalTokens };
 }
 
+/**
+ * A line of a review file. `score` is the dict FLASK parsed from the review: numbers and strings
+ * are kept, any other value (a list, a dict, null) as its JSON text, as parseFlaskScores keeps
+ * what it cannot average; the other fields may be absent.
+ */
+const reviewSchema = z.object({
+  idx: wholeNumber,
+  target_txt: optionalText,
+  review: optionalText,
+  score: z
+    .record(z.string(), z.unknown(), { error: expecting('the dict of skill → score FLASK parsed from the review') })
+    .transform((score): Record<string, FlaskScoreValue> =>
+      Object.fromEntries(Object.entries(score).map(([skill, value]) => [skill, typeof value === 'number' || typeof value === 'string' ? value : JSON.stringify(value)])),
+    ),
+  total_tokens_step4: z.number().default(0),
+});
+
 /** A review file, as the report and the aggregation read it (every line needs `score`). */
 export function loadFlaskReviews(file: string): FlaskReview[] {
-  const reviews = readJsonLines(file).map((record) => {
-    const reader = new RecordReader(file, record);
-    const score = record.value.score;
-    if (typeof score !== 'object' || score === null || Array.isArray(score)) throw reader.error('score', 'expected the dict of skill → score FLASK parsed from the review');
-    return {
-      ...record.value,
-      idx: reader.integer('idx'),
-      target_txt: reader.optionalString('target_txt') ?? '',
-      review: reader.optionalString('review') ?? '',
-      score: score as Record<string, FlaskScoreValue>,
-      total_tokens_step4: reader.has('total_tokens_step4') ? reader.number('total_tokens_step4') : 0,
-    };
-  });
+  const reviews = parseRecords(file, readJsonLines(file), reviewSchema).map(({ value, source }) => ({
+    // The line's own fields in their order, the checked ones replaced by their checked values.
+    ...source,
+    ...value,
+    target_txt: value.target_txt ?? '',
+    review: value.review ?? '',
+  }));
   if (reviews.length === 0) throw new EvalDataError({ file }, 'no reviews in the file');
   return reviews;
 }

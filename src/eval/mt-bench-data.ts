@@ -2,8 +2,11 @@
  * MT-Bench files (FastChat `llm_judge`): questions, GPT-4 reference answers, judge prompts; the
  * per-category generation temperatures; the two-turn conversation; and FastChat's answer records.
  */
+import { z } from 'zod';
+import type { ChatMessage } from '../core/events.js';
 import { EvalDataError } from './eval-data-error.js';
-import { readJsonLines, RecordReader } from './read-data-file.js';
+import { readJsonLines } from './read-data-file.js';
+import { anyText, expecting, nonEmptyText, optionalText, parseRecords, rejectDuplicates, stringList, wholeNumber } from './record-schema.js';
 import { shortUuid } from './short-id.js';
 
 export interface MtBenchQuestion {
@@ -60,42 +63,42 @@ export function mtBenchTemperature(question: Pick<MtBenchQuestion, 'category' | 
   return MT_BENCH_TEMPERATURES[question.category] ?? 0.7;
 }
 
+/** A line of `question.jsonl`; `reference` and `required_temperature` are optional. */
+const questionSchema = z.object({
+  question_id: wholeNumber,
+  category: nonEmptyText,
+  turns: stringList.min(1),
+  reference: stringList.optional(),
+  required_temperature: z.number().optional(),
+});
+
 export function loadMtBenchQuestions(file: string, options: { turns?: number } = {}): MtBenchQuestion[] {
-  const records = readJsonLines(file);
+  const schema = options.turns === undefined ? questionSchema : questionSchema.extend({ turns: stringList.length(options.turns) });
+  const records = parseRecords(file, readJsonLines(file), schema);
   if (records.length === 0) throw new EvalDataError({ file }, 'no questions in the file');
-  const seen = new Map<number, number>();
-  return records.map((record) => {
-    const reader = new RecordReader(file, record);
-    const question_id = reader.integer('question_id');
-    const previous = seen.get(question_id);
-    if (previous !== undefined) throw reader.error('question_id', `duplicate question_id ${question_id} (already on line ${previous})`);
-    seen.set(question_id, record.line);
-    const question: MtBenchQuestion = {
-      question_id,
-      category: reader.string('category'),
-      turns: reader.stringList('turns', options.turns !== undefined ? { length: options.turns } : { minLength: 1 }),
-      line: record.line,
-    };
-    if (reader.has('reference')) question.reference = reader.stringList('reference');
-    if (reader.has('required_temperature')) question.required_temperature = reader.number('required_temperature');
-    return question;
-  });
+  rejectDuplicates(file, records, 'question_id', (value) => value.question_id);
+  return records.map(({ value, line }) => ({ ...value, line }));
 }
 
-function readChoices(reader: RecordReader): MtBenchAnswer['choices'] {
-  const value = reader.record.value.choices;
-  if (!Array.isArray(value) || value.length === 0) throw reader.error('choices', 'expected a non-empty list of {index, turns}');
-  return value.map((choice: unknown, index) => {
-    if (typeof choice !== 'object' || choice === null) throw reader.error(`choices[${index}]`, 'expected an object {index, turns}');
-    const { index: choiceIndex, turns } = choice as { index?: unknown; turns?: unknown };
-    if (typeof choiceIndex !== 'number' || !Number.isInteger(choiceIndex)) throw reader.error(`choices[${index}].index`, 'expected a whole number');
-    if (!Array.isArray(turns) || turns.length === 0) throw reader.error(`choices[${index}].turns`, 'expected a non-empty list of answers');
-    turns.forEach((turn: unknown, turnIndex) => {
-      if (typeof turn !== 'string') throw reader.error(`choices[${index}].turns[${turnIndex}]`, 'expected a string');
-    });
-    return { index: choiceIndex, turns: turns as string[] };
-  });
-}
+/** A line of a FastChat answer file; `answer_id` and `tstamp` may be absent (empty, 0). */
+const answerSchema = z.object({
+  question_id: wholeNumber,
+  answer_id: optionalText,
+  model_id: nonEmptyText,
+  choices: z
+    .array(
+      z.object(
+        {
+          index: wholeNumber,
+          turns: z.array(anyText, { error: expecting('a non-empty list of answers') }).min(1, { error: 'expected a non-empty list of answers' }),
+        },
+        { error: expecting('an object {index, turns}') },
+      ),
+      { error: expecting('a non-empty list of {index, turns}') },
+    )
+    .min(1, { error: 'expected a non-empty list of {index, turns}' }),
+  tstamp: z.number().default(0),
+});
 
 /**
  * FastChat answers (a model's answers, or the reference answers) keyed by question_id. A later
@@ -103,58 +106,41 @@ function readChoices(reader: RecordReader): MtBenchAnswer['choices'] {
  */
 export function loadMtBenchAnswers(file: string): Map<number, MtBenchAnswer> {
   const answers = new Map<number, MtBenchAnswer>();
-  for (const record of readJsonLines(file)) {
-    const reader = new RecordReader(file, record);
-    answers.set(reader.integer('question_id'), {
-      question_id: reader.integer('question_id'),
-      answer_id: reader.optionalString('answer_id') ?? '',
-      model_id: reader.string('model_id'),
-      choices: readChoices(reader),
-      tstamp: reader.has('tstamp') ? reader.number('tstamp') : 0,
-    });
+  for (const { value } of parseRecords(file, readJsonLines(file), answerSchema)) {
+    answers.set(value.question_id, { ...value, answer_id: value.answer_id ?? '' });
   }
   if (answers.size === 0) throw new EvalDataError({ file }, 'no answers in the file');
   return answers;
 }
 
+/** A line of `judge_prompts.jsonl`; the system prompt may be empty. */
+const judgePromptSchema = z.object({
+  name: nonEmptyText,
+  type: z.enum(['single', 'pairwise']),
+  system_prompt: anyText,
+  prompt_template: nonEmptyText,
+  description: optionalText,
+  category: optionalText,
+  output_format: nonEmptyText,
+});
+
 export function loadMtBenchJudgePrompts(file: string): Map<string, MtBenchJudgePrompt> {
   const prompts = new Map<string, MtBenchJudgePrompt>();
-  for (const record of readJsonLines(file)) {
-    const reader = new RecordReader(file, record);
-    const type = reader.string('type');
-    if (type !== 'single' && type !== 'pairwise') throw reader.error('type', `expected "single" or "pairwise" (found "${type}")`);
-    const prompt: MtBenchJudgePrompt = {
-      name: reader.string('name'),
-      type,
-      system_prompt: reader.string('system_prompt', { allowEmpty: true }),
-      prompt_template: reader.string('prompt_template'),
-      output_format: reader.string('output_format'),
-    };
-    const description = reader.optionalString('description');
-    if (description !== undefined) prompt.description = description;
-    const category = reader.optionalString('category');
-    if (category !== undefined) prompt.category = category;
-    prompts.set(prompt.name, prompt);
-  }
+  for (const { value } of parseRecords(file, readJsonLines(file), judgePromptSchema)) prompts.set(value.name, value);
   if (prompts.size === 0) throw new EvalDataError({ file }, 'no judge prompts in the file');
   return prompts;
-}
-
-export interface ConversationMessage {
-  role: 'user' | 'assistant';
-  content: string;
 }
 
 /**
  * The conversation a model answers at turn `turnIndex` (0-based): every earlier question with
  * the model's own earlier answer, then this turn's question (FastChat's generation loop).
  */
-export function mtBenchConversation(question: Pick<MtBenchQuestion, 'turns'>, turnIndex: number, previousAnswers: readonly string[]): ConversationMessage[] {
+export function mtBenchConversation(question: Pick<MtBenchQuestion, 'turns'>, turnIndex: number, previousAnswers: readonly string[]): ChatMessage[] {
   if (!Number.isInteger(turnIndex) || turnIndex < 0 || turnIndex >= question.turns.length) {
     throw new Error(`turn ${turnIndex} does not exist (the question has ${question.turns.length})`);
   }
   if (previousAnswers.length < turnIndex) throw new Error(`turn ${turnIndex + 1} needs the answers to the ${turnIndex} earlier turn(s), got ${previousAnswers.length}`);
-  const messages: ConversationMessage[] = [];
+  const messages: ChatMessage[] = [];
   for (let index = 0; index < turnIndex; index++) {
     messages.push({ role: 'user', content: question.turns[index] ?? '' }, { role: 'assistant', content: previousAnswers[index] ?? '' });
   }

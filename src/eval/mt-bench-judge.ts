@@ -5,6 +5,7 @@
  * text, FastChat's judgment record, and the scores per turn, per category and overall
  * (`show_result.py`: ratings of −1 are dropped, then means).
  */
+import type { ChatMessage } from '../core/events.js';
 import type { MtBenchAnswer, MtBenchJudgePrompt, MtBenchQuestion } from './mt-bench-data.js';
 import { MT_BENCH_REFERENCE_CATEGORIES } from './mt-bench-data.js';
 
@@ -54,7 +55,7 @@ export interface MtBenchJudgeRequest {
   promptName: string;
   turn: 1 | 2;
   /** [system, user], as FastChat sends them to an OpenAI judge. */
-  messages: Array<{ role: 'system' | 'user'; content: string }>;
+  messages: ChatMessage[];
   userPrompt: string;
 }
 

@@ -7,6 +7,7 @@
  * `model_judgment/<judge>_pair.jsonl` record, and the combined outcome `show_result.py` counts
  * (a win only when both games agree; a tie when either game says tie or they disagree).
  */
+import type { ChatMessage } from '../core/events.js';
 import type { MtBenchAnswer, MtBenchJudgePrompt, MtBenchQuestion } from './mt-bench-data.js';
 import { MT_BENCH_REFERENCE_CATEGORIES } from './mt-bench-data.js';
 import { formatPythonTemplate } from './mt-bench-judge.js';
@@ -20,7 +21,7 @@ export function mtBenchPairwisePromptName(category: string, turn: 1 | 2): string
 export interface MtBenchPairwiseRequest {
   promptName: string;
   turn: 1 | 2;
-  messages: Array<{ role: 'system' | 'user'; content: string }>;
+  messages: ChatMessage[];
   userPrompt: string;
 }
 
@@ -94,7 +95,8 @@ export function parseMtBenchPairwiseVerdict(judgment: string): PairwiseVerdict {
 }
 
 /** A game's winner in FastChat's record: `model_1`, `model_2`, `tie` or `error`. */
-export type PairwiseWinner = 'model_1' | 'model_2' | 'tie' | 'error';
+export const PAIRWISE_WINNERS = ['model_1', 'model_2', 'tie', 'error'] as const;
+export type PairwiseWinner = (typeof PAIRWISE_WINNERS)[number];
 
 /** Game 1 shows model_1 as A; game 2 shows model_2 as A. */
 export function pairwiseWinner(verdict: PairwiseVerdict, game: 1 | 2): PairwiseWinner {

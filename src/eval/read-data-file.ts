@@ -1,7 +1,7 @@
 /**
  * Reading benchmark files with precise errors: JSON Lines (one record per line), JSON arrays
  * (the line where each element starts is tracked), and small numeric CSV files. Every record
- * keeps its 1-based line so later checks can point at it.
+ * keeps its 1-based line so the schemas that check it (record-schema.ts) can point at it.
  */
 import { readFileSync } from 'node:fs';
 import { EvalDataError } from './eval-data-error.js';
@@ -127,63 +127,6 @@ export function describeValue(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-/** Field readers: each names the file, line and field when the value is wrong. */
-export class RecordReader {
-  constructor(
-    readonly file: string,
-    readonly record: LocatedRecord,
-  ) {}
-
-  error(field: string | undefined, message: string): EvalDataError {
-    return new EvalDataError({ file: this.file, line: this.record.line, ...(field !== undefined ? { field } : {}) }, message);
-  }
-
-  has(field: string): boolean {
-    return this.record.value[field] !== undefined;
-  }
-
-  string(field: string, options: { allowEmpty?: boolean } = {}): string {
-    const value = this.record.value[field];
-    if (value === undefined) throw this.error(field, 'missing');
-    if (typeof value !== 'string') throw this.error(field, `expected a string (found ${describeValue(value)})`);
-    if (!options.allowEmpty && value === '') throw this.error(field, 'expected a non-empty string');
-    return value;
-  }
-
-  optionalString(field: string): string | undefined {
-    return this.has(field) && this.record.value[field] !== null ? this.string(field, { allowEmpty: true }) : undefined;
-  }
-
-  number(field: string): number {
-    const value = this.record.value[field];
-    if (value === undefined) throw this.error(field, 'missing');
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw this.error(field, `expected a number (found ${describeValue(value)})`);
-    return value;
-  }
-
-  integer(field: string): number {
-    const value = this.number(field);
-    if (!Number.isInteger(value)) throw this.error(field, `expected a whole number (found ${value})`);
-    return value;
-  }
-
-  stringList(field: string, options: { length?: number; minLength?: number } = {}): string[] {
-    const value = this.record.value[field];
-    if (value === undefined) throw this.error(field, 'missing');
-    if (!Array.isArray(value)) throw this.error(field, `expected a list of strings (found ${describeValue(value)})`);
-    if (options.length !== undefined && value.length !== options.length) {
-      throw this.error(field, `expected exactly ${options.length} entries (found ${value.length})`);
-    }
-    if (options.minLength !== undefined && value.length < options.minLength) {
-      throw this.error(field, `expected at least ${options.minLength} entries (found ${value.length})`);
-    }
-    return value.map((entry: unknown, index) => {
-      if (typeof entry !== 'string') throw this.error(`${field}[${index}]`, `expected a string (found ${describeValue(entry)})`);
-      return entry;
-    });
-  }
-}
-
 /** A CSV of numbers with a header row (AlpacaEval's lc/ files); text columns are kept as strings. */
 export interface NumericCsv {
   header: string[];
@@ -209,8 +152,14 @@ export function readSimpleCsv(file: string, text = readTextFile(file)): NumericC
   return { header, rows };
 }
 
-export function csvNumber(file: string, line: number, field: string, cell: string): number {
-  const value = Number(cell);
-  if (cell.trim() === '' || !Number.isFinite(value)) throw new EvalDataError({ file, line, field }, `expected a number (found "${cell}")`);
-  return value;
+/**
+ * The rows of a CSV as records keyed by the (trimmed) header names, each cell a string, so the
+ * same schemas check them as JSON records.
+ */
+export function csvRecords(csv: NumericCsv): LocatedRecord[] {
+  return csv.rows.map((row, index) => ({
+    value: Object.fromEntries(csv.header.map((name, column) => [name.trim(), row.cells[column] ?? ''])),
+    line: row.line,
+    index,
+  }));
 }

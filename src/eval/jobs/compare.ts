@@ -17,6 +17,7 @@
  */
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { BatchItem, BatchItemContext } from '../../batch/run-batch.js';
+import type { ChatMessage } from '../../core/events.js';
 import { ConfigError } from '../../util/errors.js';
 import { loadAlpacaEvalOutputs, loadLengthControlData, toAlpacaEvalJson, type AlpacaEvalAnnotation, type AlpacaEvalOutput } from '../alpaca-eval-data.js';
 import {
@@ -27,7 +28,6 @@ import {
   makeAlpacaEvalAnnotation,
   makeAlpacaEvalRawCompletion,
   parseAlpacaEvalJudgment,
-  type ChatMessage,
 } from '../alpaca-eval-judge.js';
 import { computeLengthControlledWinRate } from '../alpaca-eval-metrics.js';
 import { estimateSingleCall } from '../call-estimate.js';

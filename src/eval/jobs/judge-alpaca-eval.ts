@@ -7,6 +7,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import type { BatchItem } from '../../batch/run-batch.js';
+import type { ChatMessage } from '../../core/events.js';
 import { ConfigError } from '../../util/errors.js';
 import { estimateSingleCall } from '../call-estimate.js';
 import { loadAlpacaEvalOutputs, loadAlpacaEvalSet, loadLengthControlData, toAlpacaEvalJson, type AlpacaEvalAnnotation, type AlpacaEvalOutput, type LengthControlData } from '../alpaca-eval-data.js';
@@ -19,7 +20,6 @@ import {
   makeAlpacaEvalRawCompletion,
   pairAlpacaEvalOutputs,
   parseAlpacaEvalJudgment,
-  type ChatMessage,
 } from '../alpaca-eval-judge.js';
 import { computeLengthControlledWinRate, type LengthControlledFit } from '../alpaca-eval-metrics.js';
 import { besides, progressPathFor } from '../fastchat-layout.js';

@@ -8,6 +8,7 @@
  * MoA paper's Figure 3.
  */
 import { resolve as resolvePath } from 'node:path';
+import type { ChatMessage } from '../../core/events.js';
 import type { BatchItem } from '../../batch/run-batch.js';
 import { ConfigError } from '../../util/errors.js';
 import { estimateSingleCall } from '../call-estimate.js';
@@ -80,7 +81,7 @@ export function flaskSkillTable(reviews: ReadonlyArray<Pick<FlaskReview, 'score'
 interface FlaskJudgeItem extends BatchItem {
   instance: FlaskInstance;
   answer: string;
-  messages: Array<{ role: 'system' | 'user'; content: string }>;
+  messages: ChatMessage[];
 }
 
 type FlaskJudgeRecord = { review: string; totalTokens: number; cached: boolean } & RunAccounting;

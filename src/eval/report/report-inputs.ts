@@ -16,6 +16,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { z } from 'zod';
 import { EVENT_TYPES, type MoAEvent } from '../../core/events.js';
 import { parseTrace } from '../../core/trace-file.js';
 import { loadAlpacaEvalAnnotations, type AlpacaEvalAnnotation } from '../alpaca-eval-data.js';
@@ -23,8 +24,9 @@ import { EvalDataError } from '../eval-data-error.js';
 import { loadFlaskReviews, type FlaskReview } from '../flask-data.js';
 import type { ComparisonJson } from '../jobs/compare.js';
 import type { MtBenchJudgment } from '../mt-bench-judge.js';
-import type { MtBenchPairwiseJudgment } from '../mt-bench-pairwise.js';
-import { readJsonLines, RecordReader } from '../read-data-file.js';
+import { PAIRWISE_WINNERS, type MtBenchPairwiseJudgment } from '../mt-bench-pairwise.js';
+import { readJsonLines } from '../read-data-file.js';
+import { expecting, nonEmptyText, parseRecords, wholeNumber } from '../record-schema.js';
 
 export type GenerationBenchmark = 'alpaca-eval' | 'mt-bench' | 'flask';
 
@@ -132,42 +134,47 @@ function loadGeneration(file: string, text: string): LoadedResult {
   return { kind: 'generation', file, benchmark, name, records };
 }
 
+/** FastChat's `judge` field, `[judge model, prompt name]` (a bare name is read as the model). */
+const judgeField = z.union(
+  [
+    z.array(z.unknown()).transform((parts): [string, string] => [String(parts[0] ?? ''), String(parts[1] ?? '')]),
+    z.string().transform((name): [string, string] => [name, '']),
+  ],
+  { error: expecting('[judge model, prompt name]') },
+);
+
+const turn = z.literal([1, 2]);
+
+/** A line of FastChat's `<judge>_pair.jsonl` (as moa reads it: the verdicts, not the judge's texts). */
+const pairwiseJudgmentSchema = z.object({
+  question_id: wholeNumber,
+  model_1: nonEmptyText,
+  model_2: nonEmptyText,
+  g1_winner: z.enum(PAIRWISE_WINNERS),
+  g2_winner: z.enum(PAIRWISE_WINNERS),
+  judge: judgeField,
+  turn: turn.default(1),
+});
+
+/** A line of FastChat's `<judge>_single.jsonl`. */
+const singleJudgmentSchema = z.object({
+  question_id: wholeNumber,
+  model: nonEmptyText,
+  judge: judgeField,
+  score: z.number(),
+  turn,
+});
+
 function loadJsonLinesResult(file: string, text: string, first: Record<string, unknown>): LoadedResult {
   if (typeof first.runId === 'string' && typeof first.seq === 'number' && EVENT_TYPES.includes(first.type as MoAEvent['type'])) {
     return { kind: 'trace', file, group: basename(dirname(file)), events: parseTrace(text, file).events };
   }
   if ('id' in first && ('usage' in first || 'error' in first)) return loadGeneration(file, text);
   if ('g1_winner' in first && 'model_1' in first) {
-    const judgments = readJsonLines(file, text).map((record) => {
-      const reader = new RecordReader(file, record);
-      const judge = record.value.judge;
-      return {
-        question_id: reader.integer('question_id'),
-        model_1: reader.string('model_1'),
-        model_2: reader.string('model_2'),
-        g1_winner: reader.string('g1_winner') as MtBenchPairwiseJudgment['g1_winner'],
-        g2_winner: reader.string('g2_winner') as MtBenchPairwiseJudgment['g2_winner'],
-        judge: (Array.isArray(judge) ? judge.map(String) : [String(judge), '']) as [string, string],
-        turn: (reader.has('turn') ? reader.integer('turn') : 1) as 1 | 2,
-      };
-    });
-    return { kind: 'mt-bench-pairwise', file, judgments };
+    return { kind: 'mt-bench-pairwise', file, judgments: parseRecords(file, readJsonLines(file, text), pairwiseJudgmentSchema).map(({ value }) => value) };
   }
   if ('score' in first && 'model' in first && 'turn' in first && 'question_id' in first) {
-    const judgments = readJsonLines(file, text).map((record) => {
-      const reader = new RecordReader(file, record);
-      const judge = record.value.judge;
-      const turn = reader.integer('turn');
-      if (turn !== 1 && turn !== 2) throw reader.error('turn', `expected 1 or 2, found ${turn}`);
-      return {
-        question_id: reader.integer('question_id'),
-        model: reader.string('model'),
-        judge: (Array.isArray(judge) ? judge.map(String) : [String(judge), '']) as [string, string],
-        score: reader.number('score'),
-        turn: turn as 1 | 2,
-      };
-    });
-    return { kind: 'mt-bench-judgments', file, judgments };
+    return { kind: 'mt-bench-judgments', file, judgments: parseRecords(file, readJsonLines(file, text), singleJudgmentSchema).map(({ value }) => value) };
   }
   if ('review' in first && 'score' in first && 'idx' in first) {
     return { kind: 'flask-reviews', file, name: generationName(file).replace(/[._-]review$/i, ''), reviews: loadFlaskReviews(file) };
