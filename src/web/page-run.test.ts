@@ -50,8 +50,9 @@ describe('the page fold', () => {
     const slow = mockModel('mock:slow', 'slow draft', { firstTokenDelayMs: 60 });
     const quick = mockModel('mock:quick', 'quick draft text');
     const agg = mockModel('mock:agg', 'final answer', { firstTokenDelayMs: 20 });
-    // The native stream (every agent's tokens): the engine names no draft, the page picks the same one.
-    const all = await eventsOf(streamMoA({ layers: 2, proposers: [slow, quick], aggregator: agg }, 'Q', { draft: true, stream: 'all' }));
+    // The native stream (every agent's tokens) of a run that did not ask for a draft: the engine names none;
+    // a reader who wants one (a trace from before drafts) gets the first proposer to write, the engine's own rule.
+    const all = await eventsOf(streamMoA({ layers: 2, proposers: [slow, quick], aggregator: agg }, 'Q', { stream: 'all' }));
     const run = createPageRun();
     let seenDraft: ReturnType<typeof draftToShow>;
     for (const event of all) {
@@ -66,8 +67,8 @@ describe('the page fold', () => {
     expect(run.firstWriter).toEqual({ layer: 0, agent: 1, model: 'mock:quick' });
     expect(draftToShow(run, true)).toBeUndefined();
 
-    // A trace that names its draft (draft-start) shows it whatever the reader's choice.
-    const named = await eventsOf(streamMoA({ layers: 2, proposers: [slow, quick], aggregator: agg }, 'Q', { draft: true, stream: 'final' }));
+    // A run that asked for a draft names it (draft-start), on the native stream too, and it shows whatever the reader's choice.
+    const named = await eventsOf(streamMoA({ layers: 2, proposers: [slow, quick], aggregator: agg }, 'Q', { draft: true, stream: 'all' }));
     const start = named.findIndex((event) => event.type === 'draft-start');
     expect(start).toBeGreaterThan(0);
     const replay = createPageRun();
