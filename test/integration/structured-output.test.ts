@@ -2,12 +2,13 @@
 // `json_object` (what every such server takes) and the schema travels in the instruction; a provider
 // set `structuredOutputs: true` sends `json_schema` with the schema itself. Either way the answer is
 // checked against the schema before it is returned.
+import type { JSONSchema7 } from '@ai-sdk/provider';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runMoA } from '../../src/index.js';
 import { startFakeLLMServer, type FakeLLMServer } from '../support/fake-llm-server.js';
 
 let server: FakeLLMServer;
-const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } as const;
+const schema: JSONSchema7 = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
 
 beforeAll(async () => {
   server = await startFakeLLMServer();

@@ -60,6 +60,8 @@ export interface FakeLLMServer {
   url: string;                 // base URL ending in /v1, e.g. http://127.0.0.1:PORT/v1
   port: number;
   log: FakeLogEntry[];
+  /** Every /v1/embeddings request: its model and inputs. */
+  embeddingRequests: Array<{ model: string; inputs: string[] }>;
   setBehavior(model: string, behavior: FakeBehavior): void;
   setDefaultBehavior(behavior: FakeBehavior): void;
   reset(): void;               // clears log, behaviours, failure counters
@@ -131,6 +133,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
   }
   const log: FakeLogEntry[] = [];
+  const embeddingRequests: Array<{ model: string; inputs: string[] }> = [];
   const inFlight = new Set<Exchange>();
   let idleWaiters: Array<() => void> = [];
   let nextId = 1;
@@ -382,6 +385,29 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     });
   }
 
+  /**
+   * OpenAI-shaped embeddings: each input becomes a deterministic 64-dimensional vector of its words' hashed
+   * counts, so texts with the same words embed close together and different ones apart.
+   */
+  function handleEmbeddings(res: ServerResponse, rawBody: string): void {
+    let body: { model?: unknown; input?: unknown };
+    try { body = JSON.parse(rawBody) as typeof body; } catch { sendJson(res, 400, errorBody(400, 'fake server: request body is not valid JSON')); return; }
+    const inputs = typeof body.input === 'string' ? [body.input] : Array.isArray(body.input) ? body.input.map(String) : undefined;
+    if (!inputs || typeof body.model !== 'string') { sendJson(res, 400, errorBody(400, 'fake server: "model" and "input" are required')); return; }
+    embeddingRequests.push({ model: body.model, inputs });
+    const data = inputs.map((text, index) => {
+      const vector = new Array<number>(64).fill(0);
+      for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+        let hash = 2166136261;
+        for (let position = 0; position < word.length; position++) hash = Math.imul(hash ^ word.charCodeAt(position), 16777619);
+        vector[(hash >>> 0) % 64]! += 1;
+      }
+      return { object: 'embedding', index, embedding: vector };
+    });
+    const tokens = inputs.reduce((sum, text) => sum + countWords(text), 0);
+    sendJson(res, 200, JSON.stringify({ object: 'list', model: body.model, data, usage: { prompt_tokens: tokens, total_tokens: tokens } }));
+  }
+
   const server = createServer((req, res) => {
     const startedAt = performance.now();
     const path = (req.url ?? '/').split('?')[0];
@@ -389,6 +415,12 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
       const chunks: Buffer[] = [];
       req.on('data', (data: Buffer) => chunks.push(data));
       req.on('end', () => handleCompletion(req, res, Buffer.concat(chunks).toString('utf8'), startedAt));
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      const chunks: Buffer[] = [];
+      req.on('data', (data: Buffer) => chunks.push(data));
+      req.on('end', () => handleEmbeddings(res, Buffer.concat(chunks).toString('utf8')));
       return;
     }
     req.resume();
@@ -415,6 +447,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     url: `http://${host}:${address.port}/v1`,
     port: address.port,
     log,
+    embeddingRequests,
     setBehavior(model, behavior) {
       behaviors.set(model, behavior);
       requestCounts.delete(model);
@@ -425,6 +458,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     setDefaultBehavior(behavior) { defaultBehavior = behavior; },
     reset() {
       log.length = 0;
+      embeddingRequests.length = 0;
       behaviors.clear();
       defaultBehavior = {};
       requestCounts.clear();
