@@ -6,7 +6,8 @@
  */
 import pc from 'picocolors';
 import type { BatchEvent, BatchStats, BatchSummary } from '../batch/run-batch.js';
-import { formatCount, formatDuration, truncate, type Colors } from './terminal.js';
+import { truncate, type Colors } from './terminal.js';
+import { formatCount, formatDuration } from '../util/format.js';
 
 const PLAIN: Colors = pc.createColors(false);
 

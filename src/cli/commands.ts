@@ -16,7 +16,8 @@ import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE } from './exit-c
 import { summaryLine } from './progress-view.js';
 import { createChatTerminal, type PromptAnswer } from './chat-terminal.js';
 import { runForCli, type CliRunOutcome, type CliStreams } from './run-for-cli.js';
-import { colorsFor, formatCount, formatDuration, plural, readStdin } from './terminal.js';
+import { colorsFor, readStdin } from './terminal.js';
+import { formatCount, formatDuration, plural } from '../util/format.js';
 
 export interface AskOptions extends PrepareFlags {
   json?: boolean;

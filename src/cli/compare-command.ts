@@ -18,7 +18,7 @@ import { addJudgeOptions, requireJudge, type JudgeFlags } from './eval-judge.js'
 import { EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import { integer } from './options.js';
 import type { CliStreams } from './run-for-cli.js';
-import { formatCount, formatDuration } from './terminal.js';
+import { formatCount, formatDuration } from '../util/format.js';
 
 export interface CompareFlags extends JudgeFlags {
   a?: string;

@@ -16,7 +16,7 @@ import { estimateJob, type EvalJob, type JobEstimate } from '../eval/jobs/eval-j
 import { ConfigError } from '../util/errors.js';
 import { addBatchRunnerOptions, runBatchForCli, type BatchForCliOutcome, type BatchRunnerFlags } from './batch-runner-cli.js';
 import type { CliStreams } from './run-for-cli.js';
-import { formatCount } from './terminal.js';
+import { formatCount } from '../util/format.js';
 
 export { contentId, readProgressRecords, writeFileAtomically, type ProgressRecord } from '../eval/jobs/progress-file.js';
 export { progressPathFor } from '../eval/fastchat-layout.js';

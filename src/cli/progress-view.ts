@@ -5,7 +5,8 @@
  */
 import type { MoAEvent } from '../core/events.js';
 import { applyEvent, initialResult, type AgentResult, type MoAResult } from '../core/reducer.js';
-import { formatCount, formatDuration, plural, truncate, type Colors } from './terminal.js';
+import { truncate, type Colors } from './terminal.js';
+import { formatCount, formatDuration, plural } from '../util/format.js';
 
 export interface ProgressView {
   onEvent(event: MoAEvent): void;

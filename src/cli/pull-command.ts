@@ -11,7 +11,8 @@ import { pullModel, type PullResult } from '../models/local/pull.js';
 import type { CommandRegistration } from './command-registration.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
-import { colorsFor, formatDuration, isLiveTerminal } from './terminal.js';
+import { colorsFor, isLiveTerminal } from './terminal.js';
+import { formatDuration } from '../util/format.js';
 
 export interface PullFlags {
   name?: string;

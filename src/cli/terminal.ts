@@ -23,22 +23,6 @@ export async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-export function formatCount(value: number): string {
-  return value.toLocaleString('en-US');
-}
-
-/** `1 proposer`, `3 proposers`, `1 layer`, `2 layers` (`pluralNoun` for irregular nouns). */
-export function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
-  return `${formatCount(count)} ${count === 1 ? noun : pluralNoun}`;
-}
-
 /** Cut a single-line string to `width` visible characters. */
 export function truncate(text: string, width: number): string {
   const line = text.replace(/[\r\n\t]+/g, ' ');

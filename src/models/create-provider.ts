@@ -11,7 +11,9 @@ import { createOllama } from 'ollama-ai-provider-v2';
 import { createLocalModelFactory } from './local/local-provider.js';
 import type { ProviderSettings } from './provider-schema.js';
 
-export type FetchFunction = typeof globalThis.fetch;
+import type { FetchFunction } from '../util/fetch-function.js';
+
+export type { FetchFunction };
 
 export interface ProviderConnection {
   name: string;

@@ -29,7 +29,7 @@ import { getProxyForUrl } from 'proxy-from-env';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
-export type FetchFunction = typeof globalThis.fetch;
+import type { FetchFunction } from '../util/fetch-function.js';
 
 const MAX_REDIRECTS = 20;
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);

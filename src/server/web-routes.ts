@@ -3,7 +3,7 @@
  * of files is served (no path from the request ever reaches the file system):
  * the page, its stylesheet, the compiled page modules (`dist/web/*.js`), the
  * shared event types and reducer (`dist/core/events.js`, `dist/core/reducer.js`),
- * and the vendored `marked` and `dompurify` ES builds from node_modules.
+ * and the vendored `marked`, `dompurify` and `eventsource-parser` ES builds from node_modules.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,7 +19,6 @@ export const WEB_MODULES = [
   'main.js',
   'api-client.js',
   'conversation.js',
-  'format.js',
   'markdown.js',
   'markdown-html.js',
   'page-run.js',
@@ -31,6 +30,9 @@ export const WEB_MODULES = [
 
 /** The shared core modules under `/core/` (no `node:` imports). */
 export const CORE_MODULES = ['events.js', 'reducer.js', 'trace-parse.js'] as const;
+
+/** The shared utilities under `/util/` (no `node:` imports). */
+export const UTIL_MODULES = ['format.js'] as const;
 
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
 
@@ -69,12 +71,14 @@ function compiledRoot(): string {
   return join(here, '..', '..', 'dist');
 }
 
-function vendorPaths(): { marked: string; dompurify: string } {
+function vendorPaths(): { marked: string; dompurify: string; eventsourceParser: string } {
   const require = createRequire(import.meta.url);
-  // `marked` resolves to its ES build for every condition; dompurify's ES build sits beside its CommonJS one.
+  // `marked` resolves to its ES build for every condition; dompurify's ES build sits beside its CommonJS one;
+  // eventsource-parser's require entry is dist/index.cjs, its self-contained ES build dist/index.js beside it.
   const marked = require.resolve('marked');
   const dompurify = join(dirname(require.resolve('dompurify')), 'purify.es.mjs');
-  return { marked, dompurify };
+  const eventsourceParser = join(dirname(require.resolve('eventsource-parser')), 'index.js');
+  return { marked, dompurify, eventsourceParser };
 }
 
 export function webRoutes(): Hono {
@@ -85,8 +89,10 @@ export function webRoutes(): Hono {
   const files = new Map<string, string>([
     ...WEB_MODULES.map((name) => [`/web/${name}`, join(root, 'web', name)] as const),
     ...CORE_MODULES.map((name) => [`/core/${name}`, join(root, 'core', name)] as const),
+    ...UTIL_MODULES.map((name) => [`/util/${name}`, join(root, 'util', name)] as const),
     ['/vendor/marked.js', vendor.marked],
     ['/vendor/dompurify.js', vendor.dompurify],
+    ['/vendor/eventsource-parser.js', vendor.eventsourceParser],
   ]);
   const cache = new Map<string, Asset>([
     ['/', textAsset(PAGE_HTML, 'text/html; charset=utf-8')],
@@ -141,6 +147,7 @@ export function webRoutes(): Hono {
   routes.get('/favicon.svg', (context) => serve(context, '/favicon.svg'));
   routes.get('/web/:file', (context) => serve(context, `/web/${context.req.param('file')}`));
   routes.get('/core/:file', (context) => serve(context, `/core/${context.req.param('file')}`));
+  routes.get('/util/:file', (context) => serve(context, `/util/${context.req.param('file')}`));
   routes.get('/vendor/:file', (context) => serve(context, `/vendor/${context.req.param('file')}`));
   return routes;
 }

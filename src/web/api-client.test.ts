@@ -12,7 +12,7 @@ function recordingFetch(respond: (call: Call) => Response | Promise<Response>): 
   return {
     calls,
     fetch: async (url, init) => {
-      const call = { url, init };
+      const call = { url: String(url), init };
       calls.push(call);
       return respond(call);
     },

@@ -6,7 +6,9 @@
 import type { ChatMessage, MoAEvent } from '../core/events.js';
 import { readSseMessages } from './sse-decoder.js';
 
-export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
+import type { FetchFunction } from '../util/fetch-function.js';
+
+export type { FetchFunction };
 
 export interface ClientOptions {
   /** Sent as `Authorization: Bearer <key>` when set (servers started with MOA_API_KEY require it). */

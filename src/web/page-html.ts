@@ -9,6 +9,7 @@ export const IMPORT_MAP = JSON.stringify({
   imports: {
     marked: '/vendor/marked.js',
     dompurify: '/vendor/dompurify.js',
+    'eventsource-parser': '/vendor/eventsource-parser.js',
   },
 });
 

@@ -9,7 +9,7 @@
 import type { ChatMessage, DegradedEntry, PlannedLayer, RankingReview } from '../core/events.js';
 import type { AgentResult, LayerResult, MoAResult } from '../core/reducer.js';
 import { lastUserText, visibleTurns } from './conversation.js';
-import { formatCount, formatDuration, formatUsage } from './format.js';
+import { formatCount, formatDuration, formatUsage } from '../util/format.js';
 import { renderMarkdown } from './markdown.js';
 import { answerSoFar, draftToShow, timeToFirstToken, type PageRun } from './page-run.js';
 

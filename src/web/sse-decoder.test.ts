@@ -30,10 +30,12 @@ describe('createSseDecoder', () => {
     for (const pieceLength of [1, 2, 4, crlf.length]) expect(decodeInPieces(crlf, pieceLength)).toEqual(EXPECTED);
     expect(decodeInPieces(STREAM.replace(/\n/g, '\r'), 3)).toEqual(EXPECTED);
     const decoder = createSseDecoder();
-    expect(decoder.push('data: x\r')).toEqual([]);
-    expect(decoder.push('\n\r')).toEqual([{ event: 'message', data: 'x' }]);
-    // The '\n' after that lone '\r' is a new (blank) line only once: no extra message, no lost data.
-    expect(decoder.push('\ndata: y\n\n')).toEqual([{ event: 'message', data: 'y' }]);
+    // A '\r\n' split across chunks is one line end; a lone '\r' ends a line too (known once the next character is seen).
+    const messages = [...decoder.push('data: x\r'), ...decoder.push('\n\r'), ...decoder.push('\ndata: y\n\n'), ...decoder.end()];
+    expect(messages).toEqual([
+      { event: 'message', data: 'x' },
+      { event: 'message', data: 'y' },
+    ]);
   });
 
   it('waits for the blank line: a message is not dispatched early, and an unterminated one is dropped at the end', () => {

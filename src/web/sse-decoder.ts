@@ -1,9 +1,10 @@
 /**
- * A line-buffered Server-Sent Events decoder (the WHATWG "event stream" rules):
- * chunks may split a line, or a `\r\n`, anywhere; a `data:` field may span
- * several lines; comments (`:`) are skipped; an event is dispatched at a blank
- * line. Browser and Node alike: no `node:` imports.
+ * Server-Sent Events for the page's fetch-based reader, parsed by `eventsource-parser` (the
+ * parser the AI SDK uses; it runs in browsers: the page loads its ES build from /vendor/). This
+ * module only adapts it: text in, completed messages out (chunks may split a line or a `\r\n`
+ * anywhere), and a byte stream read to its end.
  */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 export interface SseMessage {
   /** The `event:` field, 'message' when absent. */
@@ -17,90 +18,39 @@ export interface SseMessage {
 export interface SseDecoder {
   /** Feed decoded text; returns the messages completed by it. */
   push(text: string): SseMessage[];
-  /** The stream ended: a pending unterminated line is processed, but an undispatched message is dropped (per spec). */
+  /** The stream ended: an undispatched message is dropped (per spec). */
   end(): SseMessage[];
 }
 
 export function createSseDecoder(): SseDecoder {
-  let buffer = '';
-  /** The previous chunk ended with '\r': a '\n' starting the next chunk belongs to it. */
-  let pendingCarriageReturn = false;
-  let dataLines: string[] = [];
-  let eventName = '';
+  let completed: SseMessage[] = [];
+  // The last id carries over to later messages without one, as an EventSource's lastEventId does.
   let lastId: string | undefined;
-  let hasData = false;
-
-  function processLine(line: string, out: SseMessage[]): void {
-    if (line === '') {
-      if (hasData) {
-        out.push({ event: eventName || 'message', data: dataLines.join('\n'), ...(lastId !== undefined ? { id: lastId } : {}) });
-      }
-      dataLines = [];
-      hasData = false;
-      eventName = '';
-      return;
-    }
-    if (line.startsWith(':')) return;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    switch (field) {
-      case 'data':
-        dataLines.push(value);
-        hasData = true;
-        break;
-      case 'event':
-        eventName = value;
-        break;
-      case 'id':
-        if (!value.includes('\0')) lastId = value;
-        break;
-      default:
-        // 'retry' and unknown fields do not matter to a fetch-based reader.
-        break;
-    }
-  }
-
-  function drain(out: SseMessage[]): void {
-    let start = 0;
-    for (let index = 0; index < buffer.length; index++) {
-      const character = buffer[index];
-      if (character === '\n' || character === '\r') {
-        processLine(buffer.slice(start, index), out);
-        if (character === '\r') {
-          if (index + 1 < buffer.length) {
-            if (buffer[index + 1] === '\n') index++;
-          } else {
-            pendingCarriageReturn = true;
-          }
-        }
-        start = index + 1;
-      }
-    }
-    buffer = buffer.slice(start);
-  }
-
+  const parser = createParser({
+    onEvent(message: EventSourceMessage) {
+      if (message.id !== undefined) lastId = message.id;
+      completed.push({ event: message.event ?? 'message', data: message.data, ...(lastId !== undefined ? { id: lastId } : {}) });
+    },
+  });
+  const take = (): SseMessage[] => {
+    const out = completed;
+    completed = [];
+    return out;
+  };
+  let endsWithCarriageReturn = false;
   return {
     push(text) {
-      const out: SseMessage[] = [];
-      if (text === '') return out;
-      if (pendingCarriageReturn) {
-        pendingCarriageReturn = false;
-        if (text.startsWith('\n')) text = text.slice(1);
+      if (text !== '') {
+        parser.feed(text);
+        endsWithCarriageReturn = text.endsWith('\r');
       }
-      buffer += text;
-      drain(out);
-      return out;
+      return take();
     },
     end() {
-      const out: SseMessage[] = [];
-      if (buffer !== '') processLine(buffer, out);
-      buffer = '';
-      dataLines = [];
-      hasData = false;
-      eventName = '';
-      return out;
+      // A last '\r' ends its line (the parser waits to see whether a '\n' follows); what is still undispatched is dropped.
+      if (endsWithCarriageReturn) parser.feed('\n');
+      parser.reset();
+      return take();
     },
   };
 }

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { MoAEvent } from '../../src/core/events.js';
 import type { MoAResult } from '../../src/core/reducer.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
-import { formatDuration } from '../../src/web/format.js';
+import { formatDuration } from '../../src/util/format.js';
 import { startFakeLLMServer, type FakeLLMServer, type FakeRequest } from '../support/fake-llm-server.js';
 import { LAPTOP, launchChromium, PHONE, screenshot, watchProblems, type PageProblems } from './browser-support.js';
 

@@ -20,7 +20,7 @@ import { sleep } from '../../util/sleep.js';
 import { hasGgufMagic } from './gguf-file.js';
 
 type Env = Record<string, string | undefined>;
-type FetchFunction = typeof globalThis.fetch;
+import type { FetchFunction } from '../../util/fetch-function.js';
 
 export const DEFAULT_HF_ENDPOINT = 'https://huggingface.co';
 const MAX_REDIRECTS = 10;
