@@ -47,6 +47,8 @@ export interface FakeLLMServer {
   url: string;                 // base URL ending in /v1, e.g. http://127.0.0.1:PORT/v1
   port: number;
   log: FakeLogEntry[];
+  /** The most chat completions that were in flight at once since the start (or the last reset()). */
+  readonly maxInFlight: number;
   setBehavior(model: string, behavior: FakeBehavior): void;
   setDefaultBehavior(behavior: FakeBehavior): void;
   reset(): void;               // clears log, behaviours, failure counters
@@ -119,6 +121,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
   }
   const log: FakeLogEntry[] = [];
   const inFlight = new Set<Exchange>();
+  let maxInFlight = 0;
   let idleWaiters: Array<() => void> = [];
   let nextId = 1;
 
@@ -267,6 +270,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     log.push(entry);
     const exchange: Exchange = { entry, res, done: false };
     inFlight.add(exchange);
+    maxInFlight = Math.max(maxInFlight, inFlight.size);
     res.on('close', () => finish(exchange, 'aborted')); // no-op when already finished
 
     const behavior = behaviors.get(model) ?? defaultBehavior;
@@ -327,6 +331,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     url: `http://${host}:${address.port}/v1`,
     port: address.port,
     log,
+    get maxInFlight() { return maxInFlight; },
     setBehavior(model, behavior) {
       behaviors.set(model, behavior);
       requestCounts.delete(model);
@@ -343,6 +348,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
       failureCounts.clear();
       streamedCounts.clear();
       randomStates.clear();
+      maxInFlight = inFlight.size;
     },
     waitForIdle(timeoutMs = 5_000) {
       if (inFlight.size === 0) return Promise.resolve();
