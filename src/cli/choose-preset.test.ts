@@ -1,13 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../util/errors.js';
 import { choosePreset } from './choose-preset.js';
+
+const folders: string[] = [];
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
 
 /** A config in its own folder, with a synthesis prompt file named relative to it. */
 function configElsewhere(): string {
   const folder = mkdtempSync(join(tmpdir(), 'moa-choose-'));
+  folders.push(folder);
   writeFileSync(join(folder, 'synthesis.txt'), 'MY OWN INSTRUCTION {{references}}');
   writeFileSync(
     join(folder, 'moa.config.yaml'),

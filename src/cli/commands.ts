@@ -12,10 +12,11 @@ import { ConfigError } from '../util/errors.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
 import type { ChosenPreset } from './choose-preset.js';
 import { preparePreset, type PrepareFlags } from './prepare-preset.js';
-import { EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { summaryLine } from './progress-view.js';
-import { runForCli, type CliStreams } from './run-for-cli.js';
-import { colorsFor, formatCount, formatDuration, readStdin } from './terminal.js';
+import { createChatTerminal, type PromptAnswer } from './chat-terminal.js';
+import { runForCli, type CliRunOutcome, type CliStreams } from './run-for-cli.js';
+import { colorsFor, formatCount, formatDuration, plural, readStdin } from './terminal.js';
 
 export interface AskOptions extends PrepareFlags {
   json?: boolean;
@@ -24,10 +25,12 @@ export interface AskOptions extends PrepareFlags {
 }
 
 export async function askCommand(promptWords: string[], options: AskOptions, io: CliStreams): Promise<number> {
-  let prompt = promptWords.join(' ');
-  if (!prompt.trim() && !process.stdin.isTTY) prompt = await readStdin();
+  // "-" alone means standard input, as for Unix tools (read even from a terminal, up to Ctrl-D).
+  const fromStdin = promptWords.length === 1 && promptWords[0] === '-';
+  let prompt = fromStdin ? '' : promptWords.join(' ');
+  if (fromStdin || (!prompt.trim() && !process.stdin.isTTY)) prompt = await readStdin();
   if (!prompt.trim()) {
-    throw new ConfigError('No prompt: pass it as an argument (moa ask "...") or on standard input (echo "..." | moa ask)', {
+    throw new ConfigError('No prompt: pass it as an argument (moa ask "...") or on standard input (echo "..." | moa ask, or moa ask -)', {
       code: 'usage',
     });
   }
@@ -53,7 +56,7 @@ export interface ChatOptions extends PrepareFlags {
   quiet?: boolean;
 }
 
-const CHAT_HELP = 'Commands: /reset forgets the conversation, /exit (or Ctrl-D) leaves.';
+const CHAT_HELP = 'Commands: /reset forgets the conversation, /exit (or Ctrl-D) leaves. Ctrl-C cancels the answer being written; on an empty line it leaves.';
 
 function answeredBy(result: MoAResult): string {
   return result.layers
@@ -87,59 +90,73 @@ async function chatTurns(chosen: ChosenPreset, registry: ModelRegistry, options:
   const proposerCount = chosen.preset.layers[0]?.agents.length ?? 0;
   if (interactive) {
     io.stderr.write(
-      colors.bold(`MoA chat · preset ${chosen.preset.name ?? 'custom'} · ${layerCount} layer(s), ${layerCount > 1 ? `${proposerCount} proposers` : 'aggregator only'}\n`) +
+      colors.bold(`MoA chat · preset ${chosen.preset.name ?? 'custom'} · ${plural(layerCount, 'layer')}, ${layerCount > 1 ? plural(proposerCount, 'proposer') : 'aggregator only'}\n`) +
         colors.dim(`${CHAT_HELP}\n\n`),
     );
   }
-  const lines = createInterface({ input: process.stdin, ...(interactive ? { output: io.stderr, prompt: colors.cyan('you › ') } : {}), terminal: interactive });
+  // A terminal gets a prompt with line editing and Ctrl-C handling; piped input one turn per line.
+  const terminal = interactive ? createChatTerminal(process.stdin, io.stderr, colors.cyan('you › ')) : undefined;
+  const pipedLines = interactive ? undefined : createInterface({ input: process.stdin, terminal: false });
+  const pipedIterator = pipedLines?.[Symbol.asyncIterator]();
+  const nextLine = async (): Promise<PromptAnswer> => {
+    if (terminal) return terminal.prompt();
+    const next = await pipedIterator!.next();
+    return next.done ? { kind: 'end' } : { kind: 'line', text: String(next.value) };
+  };
   let failures = 0;
   let turn = 0;
-  if (interactive) lines.prompt();
-  for await (const line of lines) {
-    const text = line.trim();
-    if (!text) {
-      if (interactive) lines.prompt();
-      continue;
+  try {
+    for (;;) {
+      const answer = await nextLine();
+      if (answer.kind === 'end') break;
+      if (answer.kind === 'interrupt') return EXIT_INTERRUPTED; // Ctrl-C at an empty prompt
+      const text = answer.text.trim();
+      if (!text) continue;
+      if (text === '/exit' || text === '/quit') break;
+      if (text === '/reset') {
+        history.splice(options.system ? 1 : 0);
+        io.stderr.write(colors.dim('(conversation cleared)\n'));
+        continue;
+      }
+      if (text === '/help') {
+        io.stderr.write(`${CHAT_HELP}\n`);
+        continue;
+      }
+      turn++;
+      const messages: ChatMessage[] = [...history, { role: 'user', content: text }];
+      const watch = terminal?.watchTurn();
+      let outcome: CliRunOutcome;
+      try {
+        outcome = await runForCli(
+          {
+            chosen,
+            messages,
+            registry,
+            quiet: Boolean(options.quiet),
+            ...(watch ? { signal: watch.signal } : {}),
+            ...(options.trace ? { tracePath: options.trace.replace(/(\.jsonl)?$/, `.turn${turn}$1`) } : {}),
+          },
+          io,
+        );
+      } finally {
+        watch?.stop();
+      }
+      const { exitCode, result } = outcome;
+      if (exitCode === EXIT_OK) {
+        history.push({ role: 'user', content: text }, { role: 'assistant', content: result.text });
+        if (interactive) io.stderr.write(colors.dim(`${answeredBy(result)}\n\n`));
+        else io.stdout.write('\n');
+      } else if (outcome.interrupted && !watch?.signal.aborted) {
+        return EXIT_INTERRUPTED; // SIGINT / SIGTERM sent to the process: the chat ends
+      } else {
+        failures++;
+        if (interactive) io.stderr.write(colors.dim(`(${watch?.signal.aborted ? 'turn cancelled; it was' : 'this turn was'} not added to the conversation)\n\n`));
+      }
     }
-    if (text === '/exit' || text === '/quit') break;
-    if (text === '/reset') {
-      history.splice(options.system ? 1 : 0);
-      io.stderr.write(colors.dim('(conversation cleared)\n'));
-      if (interactive) lines.prompt();
-      continue;
-    }
-    if (text === '/help') {
-      io.stderr.write(`${CHAT_HELP}\n`);
-      if (interactive) lines.prompt();
-      continue;
-    }
-    turn++;
-    const messages: ChatMessage[] = [...history, { role: 'user', content: text }];
-    if (interactive) lines.pause();
-    const { exitCode, result } = await runForCli(
-      {
-        chosen,
-        messages,
-        registry,
-        quiet: Boolean(options.quiet),
-        ...(options.trace ? { tracePath: options.trace.replace(/(\.jsonl)?$/, `.turn${turn}$1`) } : {}),
-      },
-      io,
-    );
-    if (exitCode === EXIT_OK) {
-      history.push({ role: 'user', content: text }, { role: 'assistant', content: result.text });
-      if (interactive) io.stderr.write(colors.dim(`${answeredBy(result)}\n\n`));
-      else io.stdout.write('\n');
-    } else {
-      failures++;
-      if (interactive) io.stderr.write(colors.dim('(this turn was not added to the conversation)\n\n'));
-    }
-    if (interactive) {
-      lines.resume();
-      lines.prompt();
-    }
+  } finally {
+    terminal?.close();
+    pipedLines?.close();
   }
-  lines.close();
   return failures > 0 && !interactive ? EXIT_RUN_FAILED : EXIT_OK;
 }
 
@@ -176,7 +193,7 @@ export async function presetsCommand(options: { config?: string; json?: boolean 
   }
   for (const row of rows) {
     io.stdout.write(
-      `${colors.bold(row.name)}${row.default ? colors.green(' (default)') : ''} ${colors.dim(`[${row.source}] ${row.layers.length} layer(s)`)}\n`,
+      `${colors.bold(row.name)}${row.default ? colors.green(' (default)') : ''} ${colors.dim(`[${row.source}] ${plural(row.layers.length, 'layer')}`)}\n`,
     );
     if (row.description) io.stdout.write(`  ${colors.dim(row.description)}\n`);
     row.layers.forEach((layer, index) => {
@@ -212,7 +229,7 @@ export async function replayCommand(file: string, options: { json?: boolean; ful
     return result.status === 'failed' ? EXIT_RUN_FAILED : EXIT_OK;
   }
   const out: string[] = [];
-  out.push(colors.bold(`Run ${result.runId}`) + colors.dim(`${result.preset ? ` · preset ${result.preset}` : ''} · ${result.layers.length} layer(s) · ${events.length} events`));
+  out.push(colors.bold(`Run ${result.runId}`) + colors.dim(`${result.preset ? ` · preset ${result.preset}` : ''} · ${plural(result.layers.length, 'layer')} · ${plural(events.length, 'event')}`));
   const lastUser = [...result.messages].reverse().find((message) => message.role === 'user');
   if (lastUser) out.push('', colors.bold('Prompt'), indent(clip(lastUser.content, options.full ? Infinity : 12), '  '));
   for (const layer of result.layers) {

@@ -29,7 +29,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
     program
       .command('ask')
       .description('answer one prompt (argument or stdin); the final answer streams to stdout')
-      .argument('[prompt...]', 'the prompt (read from stdin when omitted)'),
+      .argument('[prompt...]', 'the prompt (read from stdin when omitted, or when it is "-")'),
   )
     .option('--json', 'print the result object (answer, every layer and agent, usage, timing) as JSON')
     .option('--trace <file>', 'write the run\'s event stream as JSONL (replay it with "moa replay")')

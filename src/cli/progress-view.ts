@@ -5,11 +5,17 @@
  */
 import type { MoAEvent } from '../core/events.js';
 import { applyEvent, initialResult, type AgentResult, type MoAResult } from '../core/reducer.js';
-import { formatCount, formatDuration, truncate, type Colors } from './terminal.js';
+import { formatCount, formatDuration, plural, truncate, type Colors } from './terminal.js';
 
 export interface ProgressView {
   onEvent(event: MoAEvent): void;
-  /** Stop redrawing (before the answer streams to the same terminal). */
+  /**
+   * The final answer is about to stream to the same terminal: stop redrawing. The TTY view
+   * leaves the finished layers on screen and keeps the final layer for `finish()`, which
+   * prints it below the answer with its real outcome (never a frozen "streaming").
+   */
+  answerStarts(): void;
+  /** The run is over: the last frame, every agent done, failed or cut. */
   finish(): void;
 }
 
@@ -68,26 +74,41 @@ export function createTtyProgress(output: Output, colors: Colors): ProgressView 
   const state = initialResult();
   let drawnLines = 0;
   let frame = 0;
-  let finished = false;
+  /** live: the block is redrawn in place; answering: the answer streams below it; finished: nothing more. */
+  let mode: 'live' | 'answering' | 'finished' = 'live';
+  /** Layers already printed for good (above the answer). */
+  let printedLayers = 0;
   const timer = setInterval(() => draw(), 100);
   timer.unref();
 
-  function draw(): void {
-    if (finished || state.layers.length === 0) return;
-    frame++;
+  function layerLines(from: number, to: number): string[] {
     const width = Math.max(40, (output.columns ?? 100) - 1);
     const lines: string[] = [];
-    state.layers.forEach((layer, index) => {
+    for (let index = from; index < to; index++) {
+      const layer = state.layers[index]!;
       if (layer.status === 'waiting') {
-        lines.push(colors.dim(`${layerTitle(state, index)}  waiting`));
-        return;
+        // A layer the run never reached is "not run" once the run is over, not still "waiting".
+        lines.push(colors.dim(`${layerTitle(state, index)}  ${state.status === 'running' ? 'waiting' : 'not run'}`));
+        continue;
       }
       lines.push(colors.bold(layerTitle(state, index)));
       for (const agent of layer.agents) lines.push(agentLine(agent, colors, frame, state.latencyMs, width));
-    });
+    }
+    return lines;
+  }
+
+  /** Redraws the block in place (live mode only). */
+  function draw(): void {
+    if (mode !== 'live' || state.layers.length === 0) return;
+    frame++;
+    const lines = layerLines(0, state.layers.length);
     const erase = drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[0J` : '';
     output.write(`${erase}${lines.join('\n')}\n`);
     drawnLines = lines.length;
+  }
+
+  function stop(): void {
+    clearInterval(timer);
   }
 
   return {
@@ -97,11 +118,27 @@ export function createTtyProgress(output: Output, colors: Colors): ProgressView 
         draw();
       }
     },
+    answerStarts() {
+      if (mode !== 'live') return;
+      stop();
+      // Replace the live block by the layers that are over; the final one follows the answer.
+      printedLayers = Math.max(0, state.layers.length - 1);
+      const lines = layerLines(0, printedLayers);
+      const erase = drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[0J` : '';
+      if (erase || lines.length) output.write(`${erase}${lines.map((line) => `${line}\n`).join('')}`);
+      drawnLines = 0;
+      mode = 'answering';
+    },
     finish() {
-      if (finished) return;
-      draw();
-      finished = true;
-      clearInterval(timer);
+      if (mode === 'finished') return;
+      stop();
+      if (mode === 'live') {
+        draw();
+      } else {
+        const lines = layerLines(printedLayers, state.layers.length);
+        if (lines.length) output.write(`${lines.join('\n')}\n`);
+      }
+      mode = 'finished';
     },
   };
 }
@@ -116,7 +153,7 @@ export function createPlainProgress(output: Output, colors: Colors): ProgressVie
         case 'layer-start': {
           const layer = state.layers[event.layer]!;
           output.write(
-            `moa: ${layerTitle(state, event.layer)}: ${layer.aggregator ? layer.agents[0]!.model : `${layer.agents.length} proposers`} started\n`,
+            `moa: ${layerTitle(state, event.layer)}: ${layer.aggregator ? layer.agents[0]!.model : plural(layer.agents.length, 'proposer')} started\n`,
           );
           break;
         }
@@ -140,6 +177,7 @@ export function createPlainProgress(output: Output, colors: Colors): ProgressVie
           break;
       }
     },
+    answerStarts() {},
     finish() {},
   };
 }
@@ -152,6 +190,6 @@ export function summaryLine(result: MoAResult, colors: Colors): string {
   });
   const tokens = result.usage.inputTokens + result.usage.outputTokens;
   return colors.dim(
-    `${layers.join(' · ')} · ${formatDuration(result.latencyMs)} · ${formatCount(tokens)} tokens (${formatCount(result.usage.inputTokens)} in, ${formatCount(result.usage.outputTokens)} out)`,
+    `${layers.join(' · ')} · ${formatDuration(result.latencyMs)} · ${plural(tokens, 'token')} (${formatCount(result.usage.inputTokens)} in, ${formatCount(result.usage.outputTokens)} out)`,
   );
 }

@@ -11,7 +11,7 @@ import { pullModel, type PullResult } from '../models/local/pull.js';
 import type { CommandRegistration } from './command-registration.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
-import { colorsFor, formatDuration } from './terminal.js';
+import { colorsFor, formatDuration, isLiveTerminal } from './terminal.js';
 
 export interface PullFlags {
   name?: string;
@@ -34,7 +34,7 @@ function formatBytes(bytes: number): string {
 function progressReporter(io: CliStreams, label: string): { update(received: number, total: number | undefined): void; resumed(from: number): void; done(): void } {
   const stream = io.stderr;
   const colors = colorsFor(stream, io.env);
-  const tty = Boolean(stream.isTTY) && io.env.TERM !== 'dumb';
+  const tty = isLiveTerminal(stream, io.env);
   const startedAt = Date.now();
   let startBytes: number | undefined;
   let lastDraw = 0;

@@ -11,7 +11,7 @@ import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
 import type { ChosenPreset } from './choose-preset.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import { createPlainProgress, createTtyProgress, summaryLine, type ProgressView } from './progress-view.js';
-import { colorsFor } from './terminal.js';
+import { colorsFor, isLiveTerminal } from './terminal.js';
 
 export interface CliStreams {
   stdout: NodeJS.WriteStream;
@@ -27,18 +27,22 @@ export interface CliRunOptions {
   tracePath?: string;
   /** A registry shared across runs (chat turns keep local models loaded); the caller closes it. Default: one for this run, closed after it. */
   registry?: ModelRegistry;
+  /** Cancels the run like Ctrl-C does (chat's own Ctrl-C key during a turn). */
+  signal?: AbortSignal;
 }
 
 export interface CliRunOutcome {
   exitCode: number;
   result: MoAResult;
+  /** The run was cancelled: by SIGINT/SIGTERM, or by `options.signal`. */
+  interrupted: boolean;
 }
 
 export async function runForCli(options: CliRunOptions, io: CliStreams): Promise<CliRunOutcome> {
   const errColors = colorsFor(io.stderr, io.env);
   const progress: ProgressView | undefined = options.quiet
     ? undefined
-    : io.stderr.isTTY
+    : isLiveTerminal(io.stderr, io.env)
       ? createTtyProgress(io.stderr, errColors)
       : createPlainProgress(io.stderr, errColors);
   const trace: TraceWriter | undefined = options.tracePath ? createTraceWriter(options.tracePath) : undefined;
@@ -46,14 +50,14 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
   const finalLayer = preset.layers.length - 1;
   let answerStarted = false;
   let answerEndsWithNewline = true;
+  // The answer shares the screen with the live view only when stdout is a terminal too;
+  // redirected (`> answer.txt`), the view keeps redrawing to the end.
+  const answerOnScreen = Boolean(io.stdout.isTTY);
 
   const onEvent = (event: MoAEvent): void => {
     trace?.write(event);
-    // The progress view sees a delta before the answer starts printing (so its last frame
-    // shows the aggregator streaming), and sees the end of the answer after it is printed.
-    if (event.type === 'agent-delta') progress?.onEvent(event);
     if (!options.json) writeAnswer(event);
-    if (event.type !== 'agent-delta') progress?.onEvent(event);
+    progress?.onEvent(event);
   };
   const writeAnswer = (event: MoAEvent): void => {
     if (event.type === 'agent-end' && event.layer === finalLayer && answerStarted && !answerEndsWithNewline) {
@@ -61,7 +65,7 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
       answerEndsWithNewline = true;
     } else if (event.type === 'agent-delta' && event.layer === finalLayer) {
       if (!answerStarted) {
-        progress?.finish();
+        if (answerOnScreen) progress?.answerStarts();
         answerStarted = true;
       }
       io.stdout.write(event.delta);
@@ -77,6 +81,8 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
   const onInterrupt = (): void => controller.abort();
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
+  if (options.signal?.aborted) controller.abort();
+  else options.signal?.addEventListener('abort', onInterrupt, { once: true });
   const registry = options.registry ?? createModelRegistry({ providers: config.providers, env: io.env });
   const run = streamMoA(preset, options.messages, {
     stream: options.json ? 'none' : 'final',
@@ -96,6 +102,7 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
+    options.signal?.removeEventListener('abort', onInterrupt);
     progress?.finish();
     await trace?.close();
     if (!options.registry) await registry.close();
@@ -107,10 +114,12 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
     io.stdout.write('\n');
   }
   if (result.status === 'failed') {
-    io.stderr.write(errColors.red(`moa: error: ${result.error?.message ?? 'the run failed'}\n`));
+    // A cancellation is what the user asked for, not an error.
+    if (controller.signal.aborted) io.stderr.write(errColors.yellow(`moa: ${result.error?.message ?? 'the run was cancelled'}\n`));
+    else io.stderr.write(errColors.red(`moa: error: ${result.error?.message ?? 'the run failed'}\n`));
     if (options.tracePath) io.stderr.write(`moa: the trace of what was produced is in ${options.tracePath}\n`);
-    return { exitCode: controller.signal.aborted ? EXIT_INTERRUPTED : EXIT_RUN_FAILED, result };
+    return { exitCode: controller.signal.aborted ? EXIT_INTERRUPTED : EXIT_RUN_FAILED, result, interrupted: controller.signal.aborted };
   }
   if (!options.quiet && !options.json) io.stderr.write(`${summaryLine(result, errColors)}\n`);
-  return { exitCode: EXIT_OK, result };
+  return { exitCode: EXIT_OK, result, interrupted: false };
 }

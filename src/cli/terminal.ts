@@ -1,4 +1,4 @@
-/** Colours (NO_COLOR / FORCE_COLOR honoured), stdin reading and small formatters for the CLI. */
+/** Colours (NO_COLOR / FORCE_COLOR honoured), live-terminal detection, stdin reading and small formatters for the CLI. */
 import pc from 'picocolors';
 
 export type Colors = ReturnType<typeof pc.createColors>;
@@ -7,6 +7,14 @@ export function colorsFor(stream: { isTTY?: boolean }, env: Record<string, strin
   const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0';
   const disabled = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   return pc.createColors(forced || (!disabled && Boolean(stream.isTTY) && env.TERM !== 'dumb'));
+}
+
+/**
+ * True when `stream` is a terminal that can redraw (cursor movement): a TTY whose TERM is not
+ * "dumb" (Emacs shell buffers, some CI logs). Everything else gets plain lines.
+ */
+export function isLiveTerminal(stream: { isTTY?: boolean }, env: Record<string, string | undefined> = process.env): boolean {
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
 }
 
 export async function readStdin(): Promise<string> {
@@ -24,6 +32,11 @@ export function formatDuration(ms: number): string {
 
 export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
+}
+
+/** `1 proposer`, `3 proposers`, `1 layer`, `2 layers` (`pluralNoun` for irregular nouns). */
+export function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${formatCount(count)} ${count === 1 ? noun : pluralNoun}`;
 }
 
 /** Cut a single-line string to `width` visible characters. */

@@ -171,3 +171,71 @@ describe('loadConfig: errors', () => {
     expect(config.configPresetNames).toEqual(['env-preset']);
   });
 });
+
+describe('loadConfig: reporting', () => {
+  it('answers an apiKey field with apiKeyEnv (the variable\'s name), never echoing the key', () => {
+    file('moa.config.yaml', 'providers:\n  mylab:\n    baseURL: http://127.0.0.1:8000/v1\n    apiKey: sk-live-PASTED-0123456789\n');
+    const error = loadError();
+    expect(error.path).toBe('providers.mylab.apiKey');
+    expect(error.message).toContain('unknown field "apiKey"');
+    expect(error.message).toMatch(/use apiKeyEnv with the NAME of the environment variable/);
+    expect(error.message).toContain('keys never go in the file');
+    expect(error.message).not.toContain('sk-live-PASTED');
+  });
+
+  it('reports every problem of the file at once, each with its path', () => {
+    const path = file(
+      'moa.config.yaml',
+      [
+        'providers:',
+        '  lab: { apiKeyEnv: LAB_KEY }', // no baseURL
+        '  other: { type: openai-compatible, baseURL: http://127.0.0.1:9/v1, apiKey: sk-x }',
+        'presets:',
+        '  quick:',
+        '    proposers: [openai:gpt-4o, 42]',
+        '    aggregator: openai:gpt-4o',
+        '    temprature: 0.2',
+        '  elsewhere:',
+        '    aggregator: nowhere:model-x',
+        'defaultPreset: qiuck',
+        '',
+      ].join('\n'),
+    );
+    const error = loadError();
+    const paths = [
+      'providers.other.apiKey',
+      'presets.quick.proposers[1]',
+      'presets.quick.temprature',
+      'providers.lab.baseURL',
+      'presets.elsewhere.aggregator',
+      'defaultPreset',
+    ];
+    expect(error.message).toContain(`Invalid configuration in ${path}: ${paths.length} problems`);
+    for (const problemPath of paths) expect(error.message).toContain(`  - ${problemPath}: `);
+    expect(error.message).not.toMatch(/more problem/);
+    expect(paths).toContain(error.path);
+  });
+
+  it('keeps the one-line form, and the specific code, for a single problem', () => {
+    file('moa.config.yaml', 'presets:\n  quick:\n    aggregator: nowhere:model-x\n');
+    const error = loadError();
+    expect(error.message).toMatch(/^Invalid configuration in .* at presets\.quick\.aggregator: unknown provider "nowhere"/);
+    expect(error.message.split('\n')).toHaveLength(1);
+    expect(error.code).toBe('unknown_provider');
+  });
+
+  it('an empty config file, or one with only comments, is an error naming the file', () => {
+    for (const [name, text, why] of [
+      ['moa.config.yaml', '', 'the file is empty'],
+      ['moa.config.yaml', '\n  \n', 'the file is empty'],
+      ['moa.config.yaml', '# my presets, one day\n\n# more later\n', 'only comments'],
+      ['moa.config.json', ' \n', 'the file is empty'],
+    ] as const) {
+      const path = file(name, text);
+      const error = loadError();
+      expect(error.code, JSON.stringify(text)).toBe('config_empty');
+      expect(error.message).toContain(`${path} holds no settings (${why})`);
+      rmSync(path);
+    }
+  });
+});

@@ -65,7 +65,15 @@ export interface CallGrant {
 
 /** Admission shared with other processes (global limits); consulted once a call holds a local slot. */
 export interface LaneCoordinator {
-  acquire(request: { lane: string; model: string; tokens: number; signal?: AbortSignal; maxWaitMs?: number }): Promise<{ release(outcome: CallOutcome): void }>;
+  acquire(request: {
+    lane: string;
+    model: string;
+    tokens: number;
+    signal?: AbortSignal;
+    maxWaitMs?: number;
+    /** The lane's configured limits (what a global limiter enforces across processes). */
+    settings: LaneSettings;
+  }): Promise<{ release(outcome: CallOutcome): void }>;
 }
 
 export interface SchedulerOptions {
@@ -215,6 +223,7 @@ export class Lane {
         lane: this.key,
         model: request.model,
         tokens: request.tokens,
+        settings: { ...this.settings },
         ...(request.signal ? { signal: request.signal } : {}),
         ...(remaining !== undefined ? { maxWaitMs: remaining } : {}),
       });

@@ -61,6 +61,25 @@ describe('moa chat (piped stdin: one turn per line)', () => {
     const turn2 = suite.server.log.filter((entry) => lastUser(entry) === 'second question');
     for (const entry of turn2) expect(conversation(entry)).toEqual([{ role: 'user', text: 'second question' }]);
   });
+  it('SIGINT during a turn ends the chat with 130: the calls are cancelled and the next lines never sent', async () => {
+    suite.server.setBehavior('a', { hang: true });
+    const run = await runCli(['chat'], {
+      cwd: suite.workspace.dir,
+      stdin: 'first question\nsecond question\n',
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (!suite.server.log.some((entry) => entry.model === 'a')) return;
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }, 10);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    await suite.server.waitForIdle();
+    expect(run.code, describeRun(run)).toBe(130);
+    expect(suite.server.log.find((entry) => entry.model === 'a')?.outcome).toBe('aborted');
+    expect(suite.server.log.some((entry) => lastUser(entry) === 'second question')).toBe(false);
+  });
 });
 
 describe('moa replay', () => {

@@ -1,7 +1,7 @@
 // Configuration and usage errors end to end: exit code 2, and a message that says where the problem is.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeLLMServer, type FakeLLMServer } from '../support/fake-llm-server.js';
-import { assertCliBuilt, describeRun, fakeProvider, makeWorkspace, runCli, type Workspace } from './run-cli.js';
+import { assertCliBuilt, describeRun, fakeProvider, makeWorkspace, runCli, SECRET, type Workspace } from './run-cli.js';
 
 let server: FakeLLMServer;
 const workspaces: Workspace[] = [];
@@ -79,6 +79,36 @@ describe('configuration errors exit 2 and name the problem', () => {
     expect(run.stderr).toContain('Config file not found');
     expect(run.stderr).toContain(ws.path('nowhere/moa.yaml'));
     expect(run.stderr).toContain('--config');
+  });
+
+  it('a key pasted as apiKey is refused with apiKeyEnv as the fix, and never printed', async () => {
+    const ws = workspace({ providers: { fake: { type: 'openai-compatible', baseURL: server.url, apiKey: SECRET } }, presets: { quick: goodPreset } });
+    const run = await runCli(['ask', '--preset', 'quick', 'hi'], { cwd: ws.dir });
+    expect(run.code, describeRun(run)).toBe(2);
+    expect(run.stderr).toContain('providers.fake.apiKey');
+    expect(run.stderr).toContain('apiKeyEnv');
+    expect(run.stderr).toContain('keys never go in the file');
+    expect(run.stderr + run.stdout).not.toContain(SECRET);
+    expect(server.log).toHaveLength(0);
+  });
+
+  it('every problem of the file is listed in one run', async () => {
+    const ws = workspace({
+      providers: fakeProvider(server.url),
+      presets: { quick: { ...goodPreset, proposers: ['fake:a', 42], temprature: 0.2 }, other: { aggregator: 'nowhere:x' } },
+    });
+    const run = await runCli(['ask', '--preset', 'quick', 'hi'], { cwd: ws.dir });
+    expect(run.code, describeRun(run)).toBe(2);
+    expect(run.stderr).toContain(`Invalid configuration in ${ws.path('moa.config.yaml')}: 3 problems`);
+    for (const path of ['presets.quick.proposers[1]', 'presets.quick.temprature', 'presets.other.aggregator']) expect(run.stderr).toContain(`  - ${path}: `);
+    expect(run.stderr).not.toContain('more problem');
+  });
+
+  it('an empty config file (or one with only comments) is an error naming it, not silence', async () => {
+    const ws = workspace('# to do: presets\n');
+    const run = await runCli(['ask', 'hi'], { cwd: ws.dir });
+    expect(run.code, describeRun(run)).toBe(2);
+    expect(run.stderr).toContain(`${ws.path('moa.config.yaml')} holds no settings (only comments)`);
   });
 
   it('an invalid option value is a usage error', async () => {

@@ -62,7 +62,6 @@ describe('moa ask when providers fail', () => {
     expect(hung[0]!.outcome).toBe('aborted');
     // the 300 ms clock starts in the CLI before the request is even sent, so measure from the spawn
     expect(hung[0]!.endedAt! - run.spawnedAt).toBeGreaterThanOrEqual(300);
-    expect(hung[0]!.endedAt! - hung[0]!.startedAt).toBeLessThan(3_000);
     const aggregator = suite.server.log.find((entry) => entry.model === 'agg')!;
     expect(aggregator.startedAt).toBeGreaterThanOrEqual(hung[0]!.endedAt! - 50);
     expect(aggregator.outcome).toBe('ok');
@@ -81,9 +80,8 @@ describe('moa ask when providers fail', () => {
     expect(stuck[0]!.outcome).toBe('aborted');
     const answered = suite.server.log.filter((entry) => entry.model === 'a' || entry.model === 'b');
     const quorumAt = Math.max(...answered.map((entry) => entry.endedAt!));
-    // cut after the grace period, far sooner than any timeout
+    // cut after the grace period (not by a timeout: the run would still be waiting, 600 s by default)
     expect(stuck[0]!.endedAt! - quorumAt).toBeGreaterThanOrEqual(80);
-    expect(stuck[0]!.endedAt! - quorumAt).toBeLessThan(3_000);
     const aggregator = suite.server.log.find((entry) => entry.model === 'agg')!;
     expect(hasReferences(aggregator)).toBe(true);
     expect(systemText(aggregator)).toContain('answer from a');
@@ -124,7 +122,8 @@ describe('moa ask when providers fail', () => {
     await suite.server.waitForIdle();
     expect(run.code, describeRun(run)).toBe(130);
     expect(run.stderr).toContain('The run was cancelled');
-    expect(run.exitedAt - interruptedAt).toBeLessThan(3_000);
+    expect(run.timedOut).toBe(false);
+    expect(run.exitedAt).toBeGreaterThanOrEqual(interruptedAt);
     expect(suite.server.log.find((entry) => entry.model === 'c')?.outcome).toBe('aborted');
     expect(suite.server.log.some((entry) => entry.model === 'agg')).toBe(false);
   });

@@ -25,11 +25,16 @@ export function assertCliBuilt(): void {
 }
 
 let modelsDir: string | undefined;
-/** One empty models folder per test process, so no real download counts as present. */
+/** One empty models folder per test file, so no real download counts as present. */
 function emptyModelsDir(): string {
   modelsDir ??= mkdtempSync(join(tmpdir(), 'moa-e2e-models-'));
   return modelsDir;
 }
+// Removed after the tests of the file that imported this module (a CLI may have written into it).
+afterAll(() => {
+  if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
+  modelsDir = undefined;
+});
 
 /** A minimal environment: no provider keys or MOA_* settings, no colours, the fake key set. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {

@@ -2,6 +2,7 @@
 // `moa pull` against a local HTTP server: download, interruption + resume, checksum
 // mismatch, hf: refs through HF_ENDPOINT, Ctrl-C.
 import { createHash } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +162,22 @@ describe('moa pull', () => {
     expect(result.stderr).toContain('(verified)');
     expect(server.requests[0]?.path).toBe('/acme/tiny-GGUF/resolve/main/tiny.gguf');
     expect(sha256Of(join(pullDir, 'tiny.gguf'))).toBe(server.sha256);
+  });
+
+  it('an unreachable host exits 1 saying why, and for hf: refs how to use a mirror (HF_ENDPOINT)', async () => {
+    const listener = createNetServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as { port: number };
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    const result = await runCli(['pull', 'hf:acme/tiny-GGUF/tiny.gguf', '--retries', '0'], {
+      cwd: workspace,
+      env: env({ MOA_MODELS_DIR: pullDir, HF_ENDPOINT: `http://127.0.0.1:${port}` }),
+    });
+    expect(result.code, describeRun(result)).toBe(1);
+    expect(result.stderr).toContain(`the connection to 127.0.0.1:${port} was refused (ECONNREFUSED): nothing is listening there`);
+    expect(result.stderr).toContain('HF_ENDPOINT');
+    expect(result.stderr).not.toContain('fetch failed');
+    expect(readdirSync(pullDir)).toEqual([]);
   });
 
   it('a bad ref is a usage error (exit 2)', async () => {

@@ -2,6 +2,7 @@
 // Range request, servers that ignore Range, checksum and GGUF checks, hf: refs via HF_ENDPOINT.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -163,5 +164,52 @@ describe('pullModel', () => {
     await expect(pullModel('hf:only-user', { dir, env: {} })).rejects.toBeInstanceOf(ConfigError);
     await expect(pullModel(`${server.url}/files/model.gguf`, { dir, env: {}, name: '../x' })).rejects.toBeInstanceOf(ConfigError);
     await expect(pullModel(`${server.url}/files/model.gguf`, { dir, env: {}, sha256: 'xyz' })).rejects.toBeInstanceOf(ConfigError);
+  });
+});
+
+/** A port on 127.0.0.1 where nothing listens (bound, then released). */
+async function closedPort(): Promise<number> {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as { port: number };
+  await new Promise<void>((resolve) => listener.close(() => resolve()));
+  return port;
+}
+
+describe('pullModel: a failed download says why (not just "fetch failed")', () => {
+  it('a refused connection names the address and says nothing listens there', async () => {
+    const port = await closedPort();
+    const failure = (await pullModel(`http://127.0.0.1:${port}/model.gguf`, { dir, env: {}, retries: 0 }).catch((error: unknown) => error)) as PullError;
+    expect(failure).toBeInstanceOf(PullError);
+    expect(failure.code).toBe('pull_network_error');
+    expect(failure.message).toContain(`Cannot download http://127.0.0.1:${port}/model.gguf: the connection to 127.0.0.1:${port} was refused (ECONNREFUSED): nothing is listening there`);
+    expect(failure.message).not.toContain('fetch failed');
+    expect(failure.message).not.toContain('HF_ENDPOINT'); // not an hf: ref
+  });
+
+  it('an hf: ref whose HF_ENDPOINT cannot be reached names HF_ENDPOINT', async () => {
+    const port = await closedPort();
+    const failure = (await pullModel('hf:acme/tiny-GGUF/tiny.gguf', { dir, env: { HF_ENDPOINT: `http://127.0.0.1:${port}` }, retries: 0 }).catch((error: unknown) => error)) as Error;
+    expect(failure.message).toContain('refused (ECONNREFUSED)');
+    expect(failure.message).toContain(`hf: refs are fetched from HF_ENDPOINT=http://127.0.0.1:${port}: check it`);
+  });
+
+  it('a TLS failure says so, with OpenSSL\'s reason (here: https to a plain-http server)', async () => {
+    const httpsUrl = `${server.url.replace(/^http:/, 'https:')}/files/model.gguf`;
+    const failure = (await pullModel(httpsUrl, { dir, env: {}, retries: 0 }).catch((error: unknown) => error)) as Error;
+    expect(failure.message).toMatch(/the TLS \(https\) connection to 127\.0\.0\.1:\d+ failed: wrong version number \(ERR_SSL_WRONG_VERSION_NUMBER\): the server does not speak https on that port/);
+  });
+
+  it('an HTTP error gives the status, its text and the URL', async () => {
+    const failure = (await pullModel(`${server.url}/files/absent.gguf`, { dir, env: {} }).catch((error: unknown) => error)) as PullError;
+    expect(failure.code).toBe('pull_not_found');
+    expect(failure.message).toBe(`Download of ${server.url}/files/absent.gguf failed: HTTP 404 Not Found. Check the URL.`);
+  });
+
+  it('a transfer cut midway says the connection was closed', async () => {
+    server.mode = 'always-cut';
+    const failure = (await pullModel(`${server.url}/files/model.gguf`, { dir, env: {}, retries: 0 }).catch((error: unknown) => error)) as PullError;
+    expect(failure.code).toBe('pull_interrupted');
+    expect(failure.message).toMatch(/was interrupted at \d+ of \d+ bytes: the connection to 127\.0\.0\.1:\d+ was closed by the other side/);
   });
 });

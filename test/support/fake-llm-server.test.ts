@@ -162,14 +162,50 @@ describe('fake LLM server', () => {
     for (const entry of server.log) expect((entry.endedAt ?? 0) - entry.startedAt).toBeGreaterThanOrEqual(35);
   });
 
-  it('handles hundreds of concurrent requests quickly', async () => {
+  it('holds hundreds of requests open at once (none waits for another), and aborting them closes every one', async () => {
+    server.setDefaultBehavior({ hang: true });
+    const count = 500;
+    const controllers = Array.from({ length: count }, () => new AbortController());
+    const requests = controllers.map((controller, index) =>
+      post({ model: `m${index % 5}`, messages: userMessages, stream: index % 2 === 0 }, { signal: controller.signal }).then(
+        () => 'answered',
+        () => 'aborted',
+      ),
+    );
+    // Every request reaches the server while all the others are still open.
+    while (server.log.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.log.filter((entry) => entry.outcome === 'pending')).toHaveLength(count);
+    for (const controller of controllers) controller.abort();
+    expect(new Set(await Promise.all(requests))).toEqual(new Set(['aborted']));
+    await server.waitForIdle();
+    expect(server.log.every((entry) => entry.outcome === 'aborted')).toBe(true);
+  });
+
+  it('answers hundreds of concurrent requests, JSON and SSE mixed, each with its own model\'s text and usage', async () => {
     server.setDefaultBehavior({ tokens: 10 });
     const count = 500;
-    const started = performance.now();
-    const results = await Promise.all(Array.from({ length: count }, (_, index) =>
-      post({ model: `m${index % 5}`, messages: userMessages, stream: index % 2 === 0, stream_options: { include_usage: true } }).then((response) => response.text())));
-    expect(results).toHaveLength(count);
-    expect(server.log.filter((entry) => entry.outcome === 'ok')).toHaveLength(count);
-    expect(performance.now() - started).toBeLessThan(5_000);
+    const texts = await Promise.all(
+      Array.from({ length: count }, (_, index) =>
+        post({ model: `m${index % 5}`, messages: userMessages, stream: index % 2 === 0, stream_options: { include_usage: true } }).then(async (response) => {
+          expect(response.status).toBe(200);
+          if (index % 2 === 1) {
+            const json = (await response.json()) as { model: string; choices: Array<{ message: { content: string } }>; usage: { completion_tokens: number } };
+            expect(json.model).toBe(`m${index % 5}`);
+            expect(json.usage.completion_tokens).toBe(10);
+            return json.choices[0]?.message.content;
+          }
+          const events = sseEvents(await response.text());
+          expect(events.at(-1)).toBe('[DONE]');
+          const chunks = events.slice(0, -1).map((event) => JSON.parse(event) as { choices: Array<{ delta: { content?: string } }>; usage?: { completion_tokens: number } });
+          expect(chunks.at(-1)?.usage?.completion_tokens).toBe(10);
+          return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
+        }),
+      ),
+    );
+    texts.forEach((text, index) => expect(text).toBe(`[m${index % 5}] w1 w2 w3 w4 w5 w6 w7 w8 w9`));
+    expect(server.log).toHaveLength(count);
+    expect(server.log.every((entry) => entry.outcome === 'ok' && entry.status === 200)).toBe(true);
+    expect(new Set(server.log.map((entry) => entry.id)).size).toBe(count);
+    expect(server.log.filter((entry) => entry.stream)).toHaveLength(count / 2);
   });
 });

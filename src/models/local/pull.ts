@@ -182,6 +182,87 @@ interface Fetched {
   finalUrl: string;
 }
 
+/** A request that failed before any answer, with the URL of the hop that failed (a redirect target, maybe). */
+class FetchHopError extends Error {
+  constructor(
+    readonly url: string,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+interface NetworkCause {
+  code?: string;
+  message: string;
+  address?: string;
+  port?: number;
+  hostname?: string;
+}
+
+/** The innermost error of a `cause` chain that says what happened (undici wraps it in "fetch failed"). */
+function networkCause(error: unknown): NetworkCause {
+  let current: unknown = error;
+  let found: NetworkCause = { message: error instanceof Error ? error.message : String(error) };
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    const record = current as Error & { code?: unknown; address?: unknown; port?: unknown; hostname?: unknown; errors?: unknown };
+    found = {
+      message: record.message,
+      ...(typeof record.code === 'string' ? { code: record.code } : {}),
+      ...(typeof record.address === 'string' ? { address: record.address } : {}),
+      ...(typeof record.port === 'number' ? { port: record.port } : {}),
+      ...(typeof record.hostname === 'string' ? { hostname: record.hostname } : {}),
+    };
+    // Happy eyeballs: one error per address tried; the first says it.
+    current = record.cause ?? (Array.isArray(record.errors) ? record.errors[0] : undefined);
+  }
+  return found;
+}
+
+const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
+
+/**
+ * Why a request to `url` got no answer, in words: DNS, refused, reset, timeout, unreachable,
+ * TLS (with OpenSSL's reason), instead of undici's bare "fetch failed".
+ */
+export function describeNetworkFailure(error: unknown, url: string): string {
+  const target = new URL(url);
+  const host = target.host;
+  const cause = networkCause(error);
+  const code = cause.code ?? '';
+  if (/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL|EAI_NODATA)$/.test(code)) {
+    return `the DNS lookup of ${cause.hostname ?? target.hostname} failed (${code}${code === 'EAI_AGAIN' ? ', a temporary failure' : ''}): the name is unknown, or this machine has no working DNS or network`;
+  }
+  if (code === 'ECONNREFUSED') {
+    const at = cause.address !== undefined && cause.port !== undefined ? `${cause.address.includes(':') ? `[${cause.address}]` : cause.address}:${cause.port}` : host;
+    return `the connection to ${at}${at === host ? '' : ` (${host})`} was refused (ECONNREFUSED): nothing is listening there`;
+  }
+  if (/^(ECONNRESET|EPIPE|UND_ERR_SOCKET)$/.test(code)) return `the connection to ${host} was closed by the other side (${code}: ${cause.message})`;
+  if (/^(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/.test(code)) return `${host} did not answer in time (${code})`;
+  if (/^(ENETUNREACH|EHOSTUNREACH|ENETDOWN|EHOSTDOWN)$/.test(code)) return `${host} cannot be reached from this machine (${code}: no route to it, or the network is down)`;
+  if (TLS_CODE.test(code)) {
+    const reason = /SSL routines:[^:]*:([^:]+)/.exec(cause.message)?.[1] ?? cause.message;
+    const hint =
+      code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG'
+        ? ': the server does not speak https on that port (is it an http:// address?)'
+        : /CERT|UNABLE_TO|SELF_SIGNED|DEPTH_ZERO|ALTNAME|HOSTNAME/.test(code)
+          ? ": the server's certificate is not trusted here (a network that re-signs https needs its CA in NODE_EXTRA_CA_CERTS)"
+          : '';
+    return `the TLS (https) connection to ${host} failed: ${reason} (${code})${hint}`;
+  }
+  if (/bad port/i.test(cause.message)) return `port ${target.port} is one that fetch refuses to use ("bad port"): choose another port`;
+  return `${cause.message}${code ? ` (${code})` : ''}`;
+}
+
+/** For hf: refs, where the files come from and how to use a mirror. */
+function mirrorHint(ref: ModelRef, env: Env): string {
+  if (ref.source !== 'hf') return '';
+  const endpoint = hfEndpoint(env);
+  return env.HF_ENDPOINT?.trim()
+    ? ` hf: refs are fetched from HF_ENDPOINT=${endpoint}: check it, or unset it to use ${DEFAULT_HF_ENDPOINT}.`
+    : ` hf: refs are fetched from ${endpoint}; where it cannot be reached, set HF_ENDPOINT to a mirror (e.g. HF_ENDPOINT=https://hf-mirror.com).`;
+}
+
 /** GET with redirects followed by hand, to read Hugging Face's X-Linked-* headers on the hop that has them. */
 async function fetchFollowing(fetchImpl: FetchFunction, ref: ModelRef, headers: Record<string, string>, auth: string | undefined, signal: AbortSignal | undefined): Promise<Fetched> {
   let url = ref.url;
@@ -192,7 +273,12 @@ async function fetchFollowing(fetchImpl: FetchFunction, ref: ModelRef, headers: 
     const requestHeaders: Record<string, string> = { ...headers, 'accept-encoding': 'identity' };
     // The token goes to the Hugging Face endpoint only, never to the CDN it redirects to.
     if (auth && new URL(url).origin === authOrigin) requestHeaders.authorization = `Bearer ${auth}`;
-    const response = await fetchImpl(url, { headers: requestHeaders, redirect: 'manual', ...(signal ? { signal } : {}) });
+    let response: Response;
+    try {
+      response = await fetchImpl(url, { headers: requestHeaders, redirect: 'manual', ...(signal ? { signal } : {}) });
+    } catch (error) {
+      throw new FetchHopError(url, error);
+    }
     const size = Number(response.headers.get('x-linked-size'));
     if (response.headers.get('x-linked-size') !== null && Number.isSafeInteger(size) && size >= 0) linkedSize = size;
     linkedSha256 = normalizeSha256(response.headers.get('x-linked-etag')) ?? linkedSha256;
@@ -209,7 +295,7 @@ async function fetchFollowing(fetchImpl: FetchFunction, ref: ModelRef, headers: 
   throw new PullError('pull_redirects', `${ref.url}: more than ${MAX_REDIRECTS} redirects`);
 }
 
-function statusError(status: number, ref: ModelRef, url: string): PullError {
+function statusError(status: number, statusText: string, ref: ModelRef, url: string, env: Env): PullError {
   const hint =
     status === 401 || status === 403
       ? ref.source === 'hf'
@@ -220,9 +306,9 @@ function statusError(status: number, ref: ModelRef, url: string): PullError {
           ? ` Check the user, repository, file path and revision (${ref.repo}/${ref.filePath}#${ref.revision}).`
           : ' Check the URL.'
         : status >= 500 || status === 429
-          ? ' The server is having trouble: try again later (the partial file, if any, is kept for resuming).'
+          ? ` The server is having trouble: try again later (the partial file, if any, is kept for resuming).${mirrorHint(ref, env)}`
           : '';
-  return new PullError(status === 404 ? 'pull_not_found' : 'pull_http_error', `Download of ${url} failed: HTTP ${status}.${hint}`);
+  return new PullError(status === 404 ? 'pull_not_found' : 'pull_http_error', `Download of ${url} failed: HTTP ${status}${statusText ? ` ${statusText}` : ''}.${hint}`);
 }
 
 /** Content-Range: `bytes <start>-<end>/<total>`, or `bytes *\/<total>` on a 416. */
@@ -309,14 +395,18 @@ export async function pullModel(ref: string, options: PullOptions): Promise<Pull
     let fetched: Fetched;
     try {
       fetched = await fetchFollowing(fetchImpl, parsed, offset > 0 ? { range: `bytes=${offset}-` } : {}, auth, options.signal);
-    } catch (error) {
+    } catch (thrown) {
+      const error = thrown instanceof FetchHopError ? thrown.cause : thrown;
       if (isAbort(error, options.signal)) throw new AbortedError('The download was cancelled', { cause: error });
       if (error instanceof PullError) throw error;
       if (await retry()) continue;
-      throw new PullError('pull_network_error', `Cannot download ${parsed.url}: ${(error as Error).message}${offset > 0 ? ` (the partial file ${partPath} is kept: run again to resume)` : ''}`, {
-        cause: error,
-        ...(offset > 0 ? { partialPath: partPath } : {}),
-      });
+      const hopUrl = thrown instanceof FetchHopError ? thrown.url : parsed.url;
+      throw new PullError(
+        'pull_network_error',
+        `Cannot download ${parsed.url}: ${describeNetworkFailure(error, hopUrl)}${hopUrl === parsed.url ? '' : ` (at ${hopUrl}, where it redirected)`}.` +
+          `${offset > 0 ? ` The partial file ${partPath} is kept: run again to resume.` : ''}${mirrorHint(parsed, options.env)}`,
+        { cause: error, ...(offset > 0 ? { partialPath: partPath } : {}) },
+      );
     }
     const { response, linkedSize, linkedSha256 } = fetched;
     const expectedSha256 = givenSha256 ?? linkedSha256;
@@ -335,7 +425,7 @@ export async function pullModel(ref: string, options: PullOptions): Promise<Pull
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      throw statusError(response.status, parsed, fetched.finalUrl);
+      throw statusError(response.status, response.statusText, parsed, fetched.finalUrl, options.env);
     }
     if (!response.body) throw new PullError('pull_empty', `Download of ${parsed.url} returned no body`);
 
@@ -399,7 +489,7 @@ export async function pullModel(ref: string, options: PullOptions): Promise<Pull
     const complete = interrupted === undefined && (total === undefined || received === total);
     if (!complete) {
       if (await retry()) continue; // resume from what is on disk
-      const cause = interrupted instanceof Error ? `: ${interrupted.message}` : '';
+      const cause = interrupted !== undefined ? `: ${describeNetworkFailure(interrupted, fetched.finalUrl)}` : '';
       throw new PullError(
         'pull_interrupted',
         `Download of ${parsed.url} was interrupted at ${received} of ${total ?? 'unknown'} bytes${cause}. The partial file ${partPath} is kept: run the same command again to resume.`,
