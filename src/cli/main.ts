@@ -8,7 +8,9 @@ import { askCommand, chatCommand, presetsCommand, replayCommand } from './comman
 import type { CommandRegistration } from './command-registration.js';
 import { registerEvalCommands } from './eval-command.js';
 import { registerPullCommand } from './pull-command.js';
+import { registerQueueCommand } from './queue-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
 import { addPresetOptions } from './options.js';
@@ -71,6 +73,8 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
   registerBatchCommand(registration);
   registerEvalCommands(registration);
   registerPullCommand(registration);
+  registerWorkerCommand(registration);
+  registerQueueCommand(registration);
 
   return { program, exitCode: () => code };
 }

@@ -17,6 +17,7 @@
  * - Presence: a heartbeat every `heartbeatMs` in `moa:workers` / `moa:worker:<id>` (expiring),
  *   for `moa queue status`.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
@@ -115,6 +116,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const subscriber: Redis = options.connection.connect(`moa-worker-sub:${id}`);
   /** Cuts every item in flight (a forced stop); their jobs go back to the queue. */
   const cut = new AbortController();
+  setMaxListeners(0, cut.signal); // every run in flight listens to it
   const runs = new Map<string, BatchRun>();
   let closing = false;
 

@@ -35,6 +35,8 @@ import {
   jobIdFor,
   QUEUE_PREFIX,
   queueNameFor,
+  workerKey,
+  WORKERS_KEY,
   type BatchDescriptor,
   type JobData,
   type JobOutcome,
@@ -59,6 +61,8 @@ export interface RunQueuedBatchOptions<Item extends BatchItem> {
   strict?: boolean;
   signal?: AbortSignal;
   onEvent?: (event: BatchEvent) => void;
+  /** Once every item is enqueued: the batch, what was added, and how many workers are alive now. */
+  onEnqueued?: (info: { batchId: string; queue: string; enqueued: number; alreadyQueued: number; workersAlive: number }) => void;
   /** How often pending ids are checked against the queue (default 5 s). */
   sweepMs?: number;
   clock?: () => number;
@@ -324,6 +328,9 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
     }
     if (stopReason === undefined) await flush(chunk);
     enqueueing = false;
+    if (stopReason === undefined && options.onEnqueued) {
+      options.onEnqueued({ batchId, queue: queueName, enqueued, alreadyQueued, workersAlive: await workersAlive(client) });
+    }
 
     // Collect: events as they come; a sweep now (what finished meanwhile) and every sweepMs.
     if (stopReason === undefined || stopReason === 'budget') {
@@ -380,6 +387,16 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
   emit({ type: 'batch-end', summary });
   if (strictError) throw strictError;
   return summary;
+}
+
+/** Workers whose heartbeat key has not expired. */
+async function workersAlive(client: Redis): Promise<number> {
+  const ids = await client.zrange(WORKERS_KEY, 0, -1);
+  if (ids.length === 0) return 0;
+  const pipeline = client.pipeline();
+  for (const id of ids) pipeline.exists(workerKey(id));
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.filter((reply) => reply[1] === 1).length;
 }
 
 function isAsyncIterable<T>(source: Iterable<T> | AsyncIterable<T>): source is AsyncIterable<T> {
