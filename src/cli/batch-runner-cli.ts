@@ -36,8 +36,6 @@ import { AUTO_CONCURRENCY } from '../models/call-scheduler.js';
 import { createModelRegistry } from '../models/registry.js';
 import { ConfigError } from '../util/errors.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
-import { openRedis } from '../batch/queue/redis-connection.js';
-import { runQueuedBatch } from '../batch/queue/run-queued-batch.js';
 import { decimal, integer } from './options.js';
 import type { CliStreams } from './run-for-cli.js';
 import { colorsFor, type Colors } from './terminal.js';
@@ -265,6 +263,9 @@ async function runQueuedForCli<Item extends BatchItem, Output extends object>(
 ): Promise<BatchForCliOutcome> {
   const { flags, config, io, label } = options;
   const job = options.queueJob!(priced);
+  // Loaded only here: BullMQ and ioredis take a second to import, which no other command should pay.
+  const { openRedis } = await import('../batch/queue/redis-connection.js');
+  const { runQueuedBatch } = await import('../batch/queue/run-queued-batch.js');
   // Unreachable, not a Redis, too old: exit 2 before anything is enqueued.
   const connection = await openRedis(url, '--queue');
   const input = await options.input();

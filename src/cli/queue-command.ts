@@ -9,8 +9,7 @@
  *
  * A bad URL, an unreachable Redis, a Redis older than 6.2: exit 2.
  */
-import { cleanQueue, queueStatus, type BatchStatus } from '../batch/queue/queue-admin.js';
-import { openRedis } from '../batch/queue/redis-connection.js';
+import type { BatchStatus } from '../batch/queue/queue-admin.js';
 import type { CommandRegistration } from './command-registration.js';
 import { EXIT_OK } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
@@ -41,7 +40,13 @@ function batchLine(batch: BatchStatus): string {
   );
 }
 
+/** Loaded only when used: BullMQ and ioredis take a second to import, which no other command should pay. */
+async function queueModules(): Promise<[typeof import('../batch/queue/queue-admin.js'), typeof import('../batch/queue/redis-connection.js')]> {
+  return Promise.all([import('../batch/queue/queue-admin.js'), import('../batch/queue/redis-connection.js')]);
+}
+
 export async function queueStatusCommand(url: string, flags: { json?: boolean }, io: CliStreams): Promise<number> {
+  const [{ queueStatus }, { openRedis }] = await queueModules();
   const connection = await openRedis(url, 'URL');
   const status = await queueStatus(connection);
   if (flags.json) {
@@ -64,6 +69,7 @@ export async function queueStatusCommand(url: string, flags: { json?: boolean },
 }
 
 export async function queueCleanCommand(url: string, flags: { force?: boolean; json?: boolean }, io: CliStreams): Promise<number> {
+  const [{ cleanQueue }, { openRedis }] = await queueModules();
   const connection = await openRedis(url, 'URL');
   const result = await cleanQueue(connection, { force: flags.force ?? false });
   if (flags.json) {

@@ -16,11 +16,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { startQueueWorker, type QueueWorkerEvent, type QueueWorkerStats } from '../batch/queue/queue-worker.js';
-import { lockMsFrom } from '../batch/queue/queued-batch.js';
-import { closeRedis, openRedis } from '../batch/queue/redis-connection.js';
-import { RedisLaneCoordinator } from '../batch/queue/redis-lane-coordinator.js';
-import { createRedisResponseCache } from '../batch/queue/redis-response-cache.js';
+import type { QueueWorkerEvent, QueueWorkerStats } from '../batch/queue/queue-worker.js';
 import { defaultCachePath, openResponseCache } from '../batch/response-cache.js';
 import { DEFAULT_BATCH_CONCURRENCY } from '../batch/run-batch.js';
 import type { ResponseCache } from '../core/response-cache.js';
@@ -71,6 +67,14 @@ function statusLine(stats: QueueWorkerStats): string {
 }
 
 export async function workerCommand(flags: WorkerFlags, io: CliStreams): Promise<number> {
+  // Loaded only here: BullMQ and ioredis take a second to import, which no other command should pay.
+  const [{ startQueueWorker }, { lockMsFrom }, { closeRedis, openRedis }, { RedisLaneCoordinator }, { createRedisResponseCache }] = await Promise.all([
+    import('../batch/queue/queue-worker.js'),
+    import('../batch/queue/queued-batch.js'),
+    import('../batch/queue/redis-connection.js'),
+    import('../batch/queue/redis-lane-coordinator.js'),
+    import('../batch/queue/redis-response-cache.js'),
+  ]);
   const colors = colorsFor(io.stderr, io.env);
   const say = (text: string): void => void io.stderr.write(`${text}\n`);
   // Everything that can be wrong is checked before the first job is taken (exit 2).

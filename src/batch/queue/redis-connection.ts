@@ -66,7 +66,11 @@ export async function openRedis(url: string, flag = '--queue'): Promise<RedisCon
     enableReadyCheck: false,
     retryStrategy: () => null,
   });
-  probe.on('error', () => undefined); // reported through the rejected command below
+  // ioredis rejects with "Connection is closed." and tells the cause only to 'error' listeners.
+  let cause: unknown;
+  let reached = false;
+  probe.on('error', (error: unknown) => void (cause ??= error));
+  probe.on('connect', () => void (reached = true));
   let version: string;
   try {
     await probe.connect();
@@ -74,7 +78,12 @@ export async function openRedis(url: string, flag = '--queue'): Promise<RedisCon
     version = checkRedisVersion(info, target, flag);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw describeFailure(error, target, flag);
+    const closed = error instanceof Error && /Connection is closed/i.test(error.message);
+    if (closed && reached && !cause) {
+      // The socket opened, then closed without a Redis reply: something else listens there.
+      throw new ConfigError(`${flag} ${target.display} closed the connection without a Redis reply: is it a Redis server?`, { code: 'redis_unavailable', path: flag });
+    }
+    throw describeFailure(closed ? (cause ?? error) : error, target, flag);
   } finally {
     probe.disconnect();
   }
