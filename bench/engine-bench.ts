@@ -154,6 +154,7 @@ function reusingRegistry(): ModelRegistry {
       }
       return resolved;
     },
+    resolveEmbedding: (model, path) => base.resolveEmbedding(model, path),
     providerNames: () => base.providerNames(),
     close: () => base.close(),
   };

@@ -5,7 +5,7 @@
  * `--layers`, `--temperature`, `--max-tokens`, …).
  */
 import { resolve as resolvePath } from 'node:path';
-import type { PresetInput } from '../core/config-schema.js';
+import type { AggregationInput, PresetInput } from '../core/config-schema.js';
 import { loadConfig, type LoadedConfig } from '../core/load-config.js';
 import { selfMoAPreset, type DefaultChoice } from '../core/machine-default.js';
 import { choosePresetInput, type PresetChoiceOptions } from '../core/preset-choice.js';
@@ -23,6 +23,7 @@ export interface PresetFlags {
   /** A system message for the conversation (added by the command, not the preset). */
   system?: string;
   synthesisPrompt?: string;
+  aggregation?: AggregationInput;
   timeout?: number;
   maxRetries?: number;
 }
@@ -71,6 +72,7 @@ export async function choosePreset(
     flags.temperature !== undefined ||
     flags.maxTokens !== undefined ||
     flags.synthesisPrompt !== undefined ||
+    flags.aggregation !== undefined ||
     flags.timeout !== undefined ||
     flags.maxRetries !== undefined;
   if (!hasOverrides && name !== undefined && base !== undefined) {
@@ -91,6 +93,7 @@ export async function choosePreset(
     ...(flags.layers !== undefined ? { layers: flags.layers } : {}),
     // A file named on the command line is relative to the working directory; the preset's own to its config.
     ...(flags.synthesisPrompt !== undefined ? { synthesisPromptFile: resolvePath(flags.synthesisPrompt) } : {}),
+    ...(flags.aggregation !== undefined ? { aggregation: flags.aggregation } : {}),
     ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
     ...(flags.maxRetries !== undefined ? { maxRetries: flags.maxRetries } : {}),
   };

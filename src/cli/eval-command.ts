@@ -3,13 +3,15 @@
  *
  * - `moa eval alpaca-eval | mt-bench | flask` (eval-generate.ts): the preset answers a benchmark,
  *   written in its official format.
- * - `moa judge mt-bench`, `moa judge alpaca-eval --outputs …` (eval-judge.ts): a judge model with the
+ * - `moa eval compare` (compare-command.ts): A against B, judged pairwise in both orders.
+ * - `moa judge mt-bench | alpaca-eval --outputs … | flask` (judge-*.ts): a judge model with the
  *   benchmark's official prompt, then the metrics.
  * - `moa judge alpaca-eval --annotations FILE`: the AlpacaEval 2.0 metrics (win rate and
  *   length-controlled win rate, with standard errors) from existing annotations, no model call.
  *
- * Every command that calls models runs on the batch runner (eval-batch.ts): the same scheduler,
- * cache, progress and resume as `moa batch`.
+ * Every command that calls models runs a job of the library (src/eval/jobs/) on the batch runner
+ * (eval-batch.ts): the same scheduler, cache, progress and resume as `moa batch`, after an
+ * estimate of its calls and cost (`--dry-run` stops there).
  */
 import type { Command } from 'commander';
 import {
@@ -27,6 +29,8 @@ import { registerEvalGenerateCommands } from './eval-generate.js';
 import { addJudgeOptions } from './eval-judge.js';
 import { judgeAlpacaEvalOutputs, lengthControlDirectory, renderAlpacaEvalMetrics, type JudgeAlpacaEvalFlags } from './judge-alpaca-eval.js';
 import { registerJudgeMtBench } from './judge-mt-bench.js';
+import { registerJudgeFlask } from './judge-flask.js';
+import { registerCompareCommand } from './compare-command.js';
 import { EXIT_OK } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
 
@@ -43,13 +47,15 @@ export function registerEvalCommands(registration: CommandRegistration): EvalCom
   const { program, io, setExitCode } = registration;
   const evaluate = program
     .command('eval')
-    .description('generate answers for a benchmark (AlpacaEval 2.0, MT-Bench, FLASK) in its official format');
+    .description('generate answers for a benchmark (AlpacaEval 2.0, MT-Bench, FLASK) in its official format, or compare two configurations\' outputs');
   const judge = program
     .command('judge')
     .description('judge outputs with a benchmark\'s official judge prompt and compute its metrics');
   registerEvalGenerateCommands(evaluate, registration);
+  registerCompareCommand(evaluate, io, setExitCode);
   registerJudgeMtBench(judge, io, setExitCode);
   registerJudgeAlpacaEval(judge, registration);
+  registerJudgeFlask(judge, io, setExitCode);
   return { evaluate, judge };
 }
 

@@ -1,52 +1,17 @@
 /**
- * `moa judge mt-bench`: one judge model ("provider:model-id")
- * called through the batch runner (`context.callModel`: same scheduler, cache, cost, budget,
- * traces, progress and resume as `moa batch`) with the benchmark's official judge prompt; the
- * judgments written in the benchmark's own format; then the metrics.
- *
- * - MT-Bench: single-answer grading (FastChat): `single-v1` / `single-v1-multi-turn`, and the
- *   reference-guided `single-math-v1[-multi-turn]` for math, reasoning and coding; temperature 0,
- *   max 2048 tokens; the rating parsed from `[[x]]` (else `[x]`, else −1, dropped). Judgments in
- *   FastChat's `model_judgment` JSONL; scores per turn, per category and overall.
+ * `moa judge mt-bench`: FastChat's single-answer grading by one judge model ("provider:model-id"),
+ * the library's job (src/eval/jobs/judge-mt-bench.ts) run with the batch runner's CLI behaviour;
+ * then the scores per turn, per category and overall.
  */
 import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
-import type { BatchItem, BatchItemContext } from '../batch/run-batch.js';
 import { loadConfig } from '../core/load-config.js';
-import {
-  buildMtBenchJudgeRequest,
-  loadMtBenchAnswers,
-  loadMtBenchJudgePrompts,
-  loadMtBenchQuestions,
-  makeMtBenchJudgment,
-  MT_BENCH_JUDGE_SETTINGS,
-  MT_BENCH_REFERENCE_CATEGORIES,
-  summarizeMtBenchJudgments,
-  type MtBenchAnswer,
-  type MtBenchJudgeRequest,
-  type MtBenchJudgment,
-  type MtBenchModelScores,
-  type MtBenchQuestion,
-  type ScoreSummary,
-} from '../eval/index.js';
-import { ConfigError } from '../util/errors.js';
-import { runBatchForCli } from './batch-runner-cli.js';
-import {
-  benchDataFile,
-  contentId,
-  progressPathFor,
-  readProgressRecords,
-  writeFileAtomically,
-} from './eval-batch.js';
+import type { MtBenchModelScores, ScoreSummary } from '../eval/index.js';
+import { prepareMtBenchJudging } from '../eval/jobs/judge-mt-bench.js';
+import { benchDataFile, runJobForCli } from './eval-batch.js';
+import { addJudgeOptions, requireJudge, type JudgeFlags } from './eval-judge.js';
+import { EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
-import {
-  addJudgeOptions,
-  asConfigError,
-  besides,
-  checkDistinct,
-  requireJudge,
-  type JudgeFlags,
-} from './eval-judge.js';
 
 function formatScore(value: number): string {
   return Number.isFinite(value) ? value.toFixed(2) : '  – ';
@@ -66,13 +31,6 @@ export interface JudgeMtBenchFlags extends JudgeFlags {
   referenceAnswers?: string;
   judgmentsOutput?: string;
 }
-
-interface MtBenchJudgeItem extends BatchItem {
-  question: MtBenchQuestion;
-  request: MtBenchJudgeRequest;
-}
-
-type MtBenchJudgeRecord = MtBenchJudgment & { usage: BatchItemContext['usage']; latencyMs: number; cached: boolean };
 
 /** The `--json` shape of MT-Bench scores. */
 export interface MtBenchScoresJson {
@@ -118,101 +76,46 @@ export function registerJudgeMtBench(judge: Command, io: CliStreams, setExitCode
     .option('--questions <file>', 'question.jsonl (default: $MOA_BENCH_DATA/mt_bench/question.jsonl)')
     .option('--judge-prompts <file>', 'judge_prompts.jsonl (default: $MOA_BENCH_DATA/mt_bench/judge_prompts.jsonl)')
     .option('--reference-answers <file>', 'reference answers for math, reasoning and coding (default: $MOA_BENCH_DATA/mt_bench/reference_answer/gpt-4.jsonl)')
-    .option('--judgments-output <file>', 'FastChat judgment JSONL to write (default: <answers>.judgments.jsonl; progress in <file>.progress.jsonl)')
+    .option('--judgments-output <file>', 'FastChat judgment JSONL to write (default: <bench>/model_judgment/<judge>_single.jsonl for answers in FastChat\'s model_answer/, else <answers>.judgments.jsonl); other models\' lines in it are kept')
     .action(async (flags: JudgeMtBenchFlags) => setExitCode(await judgeMtBench(flags, io)));
 }
 
 export async function judgeMtBench(flags: JudgeMtBenchFlags, io: CliStreams): Promise<number> {
   const judgeModel = requireJudge(flags, 'openai:gpt-4');
-  const answersPath = resolvePath(flags.answers);
-  const questionsPath = benchDataFile(flags.questions, '--questions', 'mt_bench/question.jsonl', io, 'the MT-Bench questions');
-  const promptsPath = benchDataFile(flags.judgePrompts, '--judge-prompts', 'mt_bench/judge_prompts.jsonl', io, 'FastChat\'s judge prompts');
-  const judgmentsPath = resolvePath(flags.judgmentsOutput ?? besides(answersPath, '.judgments.jsonl'));
-  checkDistinct({ '--answers': answersPath, '--questions': questionsPath, '--judge-prompts': promptsPath, '--judgments-output': judgmentsPath });
-
-  const questions = loadMtBenchQuestions(questionsPath);
-  const answers = loadMtBenchAnswers(answersPath);
-  const judgePrompts = loadMtBenchJudgePrompts(promptsPath);
-  const byId = new Map(questions.map((question) => [question.question_id, question]));
-  const unknown = [...answers.keys()].filter((id) => !byId.has(id));
-  if (unknown.length > 0) {
-    throw new ConfigError(`${answersPath}: answers for question_id ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''} which ${questionsPath} does not have`, {
-      code: 'eval_data_invalid',
-      path: answersPath,
-    });
-  }
-  const models = new Set([...answers.values()].map((answer) => answer.model_id));
-  const model = [...models][0] ?? 'model';
-  if (models.size > 1) throw new ConfigError(`${answersPath}: answers of ${models.size} models (${[...models].join(', ')}); judge one model's answers at a time`, { code: 'eval_data_invalid', path: answersPath });
-
-  const needsReference = [...answers.keys()].some((id) => MT_BENCH_REFERENCE_CATEGORIES.includes(byId.get(id)?.category ?? ''));
-  let references = new Map<number, MtBenchAnswer>();
-  if (needsReference) {
-    const referencePath = benchDataFile(flags.referenceAnswers, '--reference-answers', 'mt_bench/reference_answer/gpt-4.jsonl', io, 'reference answers for math, reasoning and coding');
-    references = loadMtBenchAnswers(referencePath);
-  }
-
-  // Every judge request is built now: a missing prompt or reference is exit 2 before any call.
-  const items: MtBenchJudgeItem[] = [];
-  for (const question of questions) {
-    const answer = answers.get(question.question_id);
-    if (!answer) continue;
-    const turnCount = Math.min(2, question.turns.length);
-    for (let turn = 1 as 1 | 2; turn <= turnCount; turn = (turn + 1) as 1 | 2) {
-      let request: MtBenchJudgeRequest;
-      try {
-        request = buildMtBenchJudgeRequest({ question, answer, turn, judgePrompts, referenceAnswer: references.get(question.question_id) });
-      } catch (error) {
-        asConfigError(answersPath, error);
-      }
-      const fingerprint = contentId(judgeModel, model, ...request.messages.map((message) => message.content));
-      items.push({ id: `q${question.question_id}-t${turn}-${fingerprint}`, question, request });
-    }
-  }
-  const missingAnswers = questions.length - answers.size;
-  if (items.length === 0) throw new ConfigError(`${answersPath}: no answer to judge`, { code: 'eval_data_invalid', path: answersPath });
-
+  const job = prepareMtBenchJudging({
+    answers: flags.answers,
+    questions: benchDataFile(flags.questions, '--questions', 'mt_bench/question.jsonl', io, 'the MT-Bench questions'),
+    judgePrompts: benchDataFile(flags.judgePrompts, '--judge-prompts', 'mt_bench/judge_prompts.jsonl', io, 'FastChat\'s judge prompts'),
+    referenceAnswers: () => benchDataFile(flags.referenceAnswers, '--reference-answers', 'mt_bench/reference_answer/gpt-4.jsonl', io, 'reference answers for math, reasoning and coding'),
+    judge: judgeModel,
+    ...(flags.judgmentsOutput !== undefined ? { judgmentsOutput: flags.judgmentsOutput } : {}),
+  });
   const config = loadConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env: io.env });
-  const progressPath = progressPathFor(judgmentsPath);
-  const label = 'moa judge mt-bench';
-  const outcome = await runBatchForCli<MtBenchJudgeItem, MtBenchJudgeRecord>({
-    label,
-    flags,
-    config,
-    io,
-    models: [{ model: judgeModel, label: judgeModel, path: '--judge' }],
-    outputPath: progressPath,
-    input: () => ({ items, total: items.length }),
-    work: async (item, context) => {
-      const reply = await context.callModel(judgeModel, item.request.messages, {
-        temperature: MT_BENCH_JUDGE_SETTINGS.temperature,
-        maxTokens: MT_BENCH_JUDGE_SETTINGS.maxTokens,
-      });
-      const judgment = makeMtBenchJudgment({ questionId: item.question.question_id, model, judgeModel, request: item.request, judgment: reply.text });
-      return { ...judgment, usage: context.usage, latencyMs: context.elapsedMs(), cached: reply.cached };
-    },
-  });
-
-  const records = readProgressRecords<MtBenchJudgeRecord>(progressPath);
-  const judgments: MtBenchJudgment[] = items.flatMap((item) => {
-    const record = records.get(item.id);
-    if (!record) return [];
-    const { question_id, model: judgedModel, judge, user_prompt, judgment, score, turn, tstamp } = record;
-    return [{ question_id, model: judgedModel, judge, user_prompt, judgment, score, turn, tstamp }];
-  });
-  writeFileAtomically(judgmentsPath, judgments.map((judgment) => `${JSON.stringify(judgment)}\n`).join(''));
-  const missing = items.length - judgments.length;
+  const run = await runJobForCli(job, flags, config, io);
+  if (run.dryRun) return EXIT_OK;
+  const { outcome, result } = run;
+  const label = job.label;
   if (!flags.quiet) {
-    const notes = [`wrote ${judgments.length} of ${items.length} judgments to ${judgmentsPath}`];
-    if (missing > 0) notes.push(outcome.colors.yellow(`${missing} missing: the scores below leave them out; run the same command again to complete them`));
-    if (missingAnswers > 0) notes.push(outcome.colors.yellow(`${missingAnswers} question(s) have no answer in ${answersPath}`));
+    const notes = [`wrote ${result.judgments.length} of ${result.total} judgments of ${result.model} to ${result.judgmentsPath}${result.otherLinesKept > 0 ? ` (${result.otherLinesKept} lines of other models or judges kept)` : ''}`];
+    if (result.missing > 0) notes.push(outcome.colors.yellow(`${result.missing} missing: the scores below leave them out; run the same command again to complete them`));
+    if (result.questionsWithoutAnswer > 0) notes.push(outcome.colors.yellow(`${result.questionsWithoutAnswer} question(s) have no answer in ${resolvePath(flags.answers)}`));
     io.stderr.write(`${label}: ${notes.join(' — ')}\n`);
   }
-  const scores = summarizeMtBenchJudgments(judgments, questions).find((entry) => entry.model === model);
-  if (scores) {
+  const { scores } = result;
+  if (scores && (flags.json || !result.noneParsed)) {
     io.stdout.write(flags.json ? `${JSON.stringify(mtBenchScoresJson(scores), null, 2)}\n` : renderMtBenchScores(scores, judgeModel));
   } else if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ model, overall: null, turns: { 1: null, 2: null }, categories: {}, n: 0 }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ model: result.model, overall: null, turns: { 1: null, 2: null }, categories: {}, n: 0 }, null, 2)}\n`);
+  }
+  if (result.noneParsed) {
+    // Judge replies were written, yet not one holds a rating: the scores would be empty, so that is a failed run.
+    io.stderr.write(
+      outcome.colors.red(
+        `${label}: no rating in any of the ${result.judgments.length} judge replies (no [[rating]], nor [rating], found), so there is no score; ` +
+          `the raw replies are the "judgment" fields of ${result.judgmentsPath}\n`,
+      ),
+    );
+    return outcome.exitCode === EXIT_OK ? EXIT_RUN_FAILED : outcome.exitCode;
   }
   return outcome.exitCode;
 }

@@ -9,6 +9,7 @@ import type { CommandRegistration } from './command-registration.js';
 import { registerEvalCommands } from './eval-command.js';
 import { registerPullCommand } from './pull-command.js';
 import { registerQueueCommand } from './queue-command.js';
+import { registerReportCommand } from './report-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
@@ -73,6 +74,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
   registerBatchCommand(registration);
   registerEvalCommands(registration);
   registerPullCommand(registration);
+  registerReportCommand(registration);
   registerWorkerCommand(registration);
   registerQueueCommand(registration);
 

@@ -185,11 +185,25 @@ export function createPlainProgress(output: Output, colors: Colors): ProgressVie
 /** One line after the answer: who answered, time and tokens. */
 export function summaryLine(result: MoAResult, colors: Colors): string {
   const layers = result.layers.map((layer) => {
+    if (layer.status === 'skipped') return `L${layer.index + 1} skipped`;
     const ok = layer.agents.filter((agent) => agent.status === 'done').length;
-    return layer.aggregator ? `aggregator ${layer.agents[0]?.model ?? ''}` : `L${layer.index + 1} ${ok}/${layer.agents.length}`;
+    return layer.aggregator ? `aggregator ${layer.agents.find((agent) => agent.status === 'done')?.model ?? layer.agents[0]?.model ?? ''}` : `L${layer.index + 1} ${ok}/${layer.agents.length}`;
   });
   const tokens = result.usage.inputTokens + result.usage.outputTokens;
-  return colors.dim(
-    `${layers.join(' · ')} · ${formatDuration(result.latencyMs)} · ${plural(tokens, 'token')} (${formatCount(result.usage.inputTokens)} in, ${formatCount(result.usage.outputTokens)} out)`,
+  const ttft = result.ttftMs !== undefined ? ` · first token ${formatDuration(result.ttftMs)}` : '';
+  const line = colors.dim(
+    `${layers.join(' · ')} · ${formatDuration(result.latencyMs)}${ttft} · ${plural(tokens, 'token')} (${formatCount(result.usage.inputTokens)} in, ${formatCount(result.usage.outputTokens)} out)`,
   );
+  return result.degraded.length > 0 ? `${line}\n${colors.yellow(degradedLine(result))}` : line;
+}
+
+/** Said plainly when the answer was made with less than planned. */
+export function degradedLine(result: MoAResult): string {
+  const parts = result.degraded.map((entry) => {
+    const agent = result.layers[entry.layer]?.agents[entry.agent];
+    const where = result.layers[entry.layer]?.aggregator ? 'aggregator' : `layer ${entry.layer + 1}`;
+    const what = { failed: 'failed', cut: 'was cut', fallback: 'answered by its fallback', 'left-out': 'came too late and was left out' }[entry.reason];
+    return `${where}: ${agent?.model ?? `agent ${entry.agent + 1}`} ${what}`;
+  });
+  return `degraded: the answer was made with less than planned (${parts.join('; ')})`;
 }

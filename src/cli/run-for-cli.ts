@@ -70,8 +70,9 @@ export async function runForCli(options: CliRunOptions, io: CliStreams): Promise
       }
       io.stdout.write(event.delta);
       answerEndsWithNewline = event.delta.endsWith('\n');
-    } else if (event.type === 'agent-retry' && event.layer === finalLayer && answerStarted) {
-      // Text already printed cannot be taken back: say so, then stream the new attempt.
+    } else if (event.type === 'agent-retry' && event.layer === finalLayer && answerStarted && !event.continues) {
+      // Text already printed cannot be taken back: say so, then stream the new attempt. (The engine continues
+      // after shown text, so this only happens with answers it could not continue.)
       io.stdout.write('\n');
       io.stderr.write(errColors.yellow(`moa: the answer was interrupted (${event.error.message}); starting it again\n`));
     }

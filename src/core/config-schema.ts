@@ -26,6 +26,41 @@ const temperature = z.number({ error: 'expected a number between 0 and 2' }).min
 const maxTokens = z.number({ error: 'expected a positive whole number of tokens' }).int().positive();
 const milliseconds = z.number({ error: 'expected a number of milliseconds' }).int().nonnegative();
 
+const positiveInt = (what: string) => z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+
+/**
+ * When a synthesizing agent may start and what it sees of the previous layer:
+ * - `barrier` (default): once the previous layer is complete, with every answer whole;
+ * - `early`: once `after` answers are in (or `deadlineMs` after the first), continuing when later ones arrive (at most `maxRestarts` times);
+ * - `staircase`: from the first `chunkTokens` of every answer, writing its own answer a part at a time as the references grow.
+ */
+export const aggregationSchema = z.union(
+  [
+    z.literal('barrier'),
+    z.strictObject({ mode: z.literal('barrier') }),
+    z.strictObject({
+      mode: z.literal('early'),
+      after: positiveInt('the number of answers to start from').optional(),
+      deadlineMs: milliseconds.optional(),
+      maxRestarts: z.number({ error: 'expected a whole number of restarts' }).int().min(0).max(20).optional(),
+    }),
+    z.strictObject({
+      mode: z.literal('staircase'),
+      chunkTokens: positiveInt('a number of tokens per chunk').optional(),
+      /** Each chunk is this many times the previous one (1 = equal chunks); default 2. */
+      growth: z.number({ error: 'expected a growth factor of at least 1' }).min(1).max(8).optional(),
+    }),
+  ],
+  { error: 'expected "barrier", { mode: early, after?, deadlineMs?, maxRestarts? } or { mode: staircase, chunkTokens?, growth? }' },
+);
+
+export const stopWhenSchema = z.strictObject({
+  /** Mean pairwise similarity (0-1) of a layer's answers at which the remaining intermediate layers are skipped. */
+  agreement: z.number({ error: 'expected a similarity between 0 and 1' }).min(0).max(1),
+  /** Measure similarity with this embedding model ("provider:model") instead of the lexical measure. */
+  embeddingModel: z.string().regex(/^[A-Za-z0-9_.-]+:\S.*$/, { error: 'expected a model name like "openai:text-embedding-3-small"' }).optional(),
+});
+
 export const agentObjectSchema = z.strictObject({
   model: z.union([modelName, modelObject], {
     error: 'expected a model name like "provider:model-id"',
@@ -35,14 +70,24 @@ export const agentObjectSchema = z.strictObject({
   maxTokens: maxTokens.optional(),
   system: z.string({ error: 'expected the system prompt as a string' }).optional(),
   fallbacks: z.array(modelName).optional(),
+  /** The aggregator only: how it consumes the last layer (overrides the preset's `aggregation`). */
+  aggregation: aggregationSchema.optional(),
+  /** The aggregator only: synthesize W references at a time, carrying the running synthesis into the next window (Self-MoA-Seq). */
+  window: z.number({ error: 'expected the number of references per window (2 or more)' }).int().min(2).optional(),
 });
 
 export const agentSchema = z.union([modelName, modelObject, agentObjectSchema], {
   error: 'expected a model name like "provider:model-id" or { model, temperature?, maxTokens?, system? }',
 });
 
+export const LAYER_KINDS = ['propose', 'synthesize', 'rank'] as const;
+
 export const layerSchema = z.strictObject({
+  /** propose: answer alone; synthesize: answer from the previous layer's answers; rank: peer-review them. */
+  kind: z.enum(LAYER_KINDS, { error: 'expected "propose", "synthesize" or "rank"' }).optional(),
   proposers: z.array(agentSchema).min(1, { error: 'a layer needs at least one proposer' }).optional(),
+  aggregation: aggregationSchema.optional(),
+  referenceMaxTokens: positiveInt('a number of tokens').optional(),
   minSuccessful: z.number().int().positive().optional(),
   quorum: z.number().int().positive().optional(),
   graceMs: milliseconds.optional(),
@@ -70,6 +115,12 @@ export const presetSchema = z.strictObject({
   timeoutMs: z.number().int().positive().optional(),
   attemptTimeoutMs: z.number().int().positive().optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
+  /** How synthesizing layers (and the aggregator) consume the previous layer; see aggregationSchema. */
+  aggregation: aggregationSchema.optional(),
+  /** Skip the remaining intermediate layers once a layer's answers agree. */
+  stopWhen: stopWhenSchema.optional(),
+  /** Cut every reference to about this many tokens (with a marker saying so). */
+  referenceMaxTokens: positiveInt('a number of tokens').optional(),
   /** Inside a client's tool loop: 'reuse' the references of the user turn (default) or 'rerun' every layer each step. */
   toolLoop: z.enum(['reuse', 'rerun'], { error: 'expected "reuse" or "rerun"' }).optional(),
 });
@@ -98,6 +149,8 @@ export const configFileSchema = z.strictObject({
 });
 
 export type AgentInput = z.input<typeof agentSchema>;
+export type AggregationInput = z.input<typeof aggregationSchema>;
+export type LayerKind = (typeof LAYER_KINDS)[number];
 export type LayerInput = z.input<typeof layerSchema>;
 export type PresetInput = z.input<typeof presetSchema>;
 export type ConfigFileInput = z.input<typeof configFileSchema>;

@@ -32,6 +32,35 @@ export type StreamMode = 'none' | 'final' | 'all';
 
 export type LayerSkipReason = 'agreement' | 'tool-loop';
 
+/** Why a synthesizing agent makes another call: see core/reference-feed.ts. */
+export type AgentStepReason = 'early-start' | 'restart' | 'continue' | 'staircase' | 'window';
+
+/** One reviewer's ranking in a rank layer: the previous layer's agents, best first. */
+export interface RankingReview {
+  agent: number;
+  order: number[];
+  /** False when the reviewer's ranking could not be read (it then counts for nothing). */
+  parsed: boolean;
+}
+
+export interface RankingEntry {
+  /** The previous layer's agent. */
+  agent: number;
+  /** Mean position given by the reviewers who ranked it (1 = best). */
+  meanRank: number;
+  votes: number;
+}
+
+/** Why the answer was made with less than planned. */
+export type DegradedReason = 'failed' | 'cut' | 'fallback' | 'left-out';
+
+export interface DegradedEntry {
+  layer: number;
+  agent: number;
+  reason: DegradedReason;
+  message: string;
+}
+
 export interface PlannedAgent {
   model: string;
   name?: string;
@@ -41,6 +70,12 @@ export interface PlannedLayer {
   agents: PlannedAgent[];
   /** True for the final layer, whose single agent writes the answer the user sees. */
   aggregator: boolean;
+  /** propose / synthesize / rank (absent in traces written before layer kinds: propose first, synthesize after). */
+  kind?: 'propose' | 'synthesize' | 'rank';
+  /** How the layer consumes the previous one, when not the barrier. */
+  aggregation?: { mode: 'early'; after: number; deadlineMs?: number; maxRestarts: number } | { mode: 'staircase'; chunkTokens: number; growth: number };
+  referenceMaxTokens?: number;
+  window?: number;
   minSuccessful: number;
   quorum?: number;
   graceMs?: number;
@@ -56,6 +91,23 @@ export type MoAEventBody =
     }
   | { type: 'layer-start'; layer: number; references: number }
   | { type: 'agent-start'; layer: number; agent: number; model: string }
+  /**
+   * A synthesizing agent's next call: it starts early, restarts or continues with more of the references, writes
+   * the next part of a staircase, or synthesizes the next window. Agents that make one call emit none.
+   */
+  | {
+      type: 'agent-step';
+      layer: number;
+      agent: number;
+      /** 1 for the first call. */
+      step: number;
+      reason: AgentStepReason;
+      /** The previous layer's agents this call sees, and which of them are still being written. */
+      references: number[];
+      partial: number[];
+      /** The most tokens this step writes (a staircase step); absent: to the end. */
+      outputTokens?: number;
+    }
   /** A request left for the provider: the agent held a concurrency slot and passed the rate limiter (a cache hit sends none). */
   | {
       type: 'agent-call';
@@ -80,6 +132,8 @@ export type MoAEventBody =
       delayMs: number;
       /** Set when the agent falls back to another model instead of retrying the same one. */
       nextModel?: string;
+      /** True when text of this agent was already shown: the next attempt continues after it instead of starting over. */
+      continues?: boolean;
     }
   | {
       type: 'agent-end';
@@ -113,6 +167,10 @@ export type MoAEventBody =
       attempts: number;
     }
   | { type: 'layer-end'; layer: number; succeeded: number[]; failed: number[]; cut: number[] }
+  /** A rank layer's reviews and their aggregate; the next layer gets the answers in that order. */
+  | { type: 'layer-ranking'; layer: number; reviews: RankingReview[]; ranking: RankingEntry[]; summary: string }
+  /** `draft: true`: the proposer whose answer streams as a labelled draft while the real answer is made. */
+  | { type: 'draft-start'; layer: number; agent: number; model: string }
   /** A planned layer that does not run: answers already agree, or a tool loop reuses the references of its user turn. */
   | { type: 'layer-skipped'; layer: number; reason: LayerSkipReason; message: string }
   | { type: 'warning'; code: string; message: string; layer?: number; agent?: number }
@@ -126,6 +184,8 @@ export type MoAEventBody =
       toolCalls?: ToolCall[];
       /** Every final answer, when the run asked for more than one (`samples`). */
       choices?: FinalChoice[];
+      /** Run start to the first text of the final answer (absent in older traces). */
+      ttftMs?: number;
     }
   | { type: 'run-error'; error: ErrorInfo; usage: Usage; latencyMs: number };
 
@@ -145,6 +205,7 @@ export const EVENT_TYPES: readonly MoAEventType[] = [
   'run-start',
   'layer-start',
   'agent-start',
+  'agent-step',
   'agent-call',
   'agent-delta',
   'agent-tool-call-delta',
@@ -152,6 +213,8 @@ export const EVENT_TYPES: readonly MoAEventType[] = [
   'agent-end',
   'agent-error',
   'layer-end',
+  'layer-ranking',
+  'draft-start',
   'layer-skipped',
   'warning',
   'run-end',

@@ -4,7 +4,23 @@
  * web page folds live events with it. No `node:` imports.
  */
 import type { ErrorInfo } from '../util/errors.js';
-import { addUsage, ZERO_USAGE, type ChatMessage, type FinalChoice, type FinishReason, type LayerSkipReason, type MoAEvent, type StreamMode, type ToolCall, type Usage } from './events.js';
+import {
+  addUsage,
+  ZERO_USAGE,
+  type ChatMessage,
+  type DegradedEntry,
+  type DegradedReason,
+  type FinalChoice,
+  type FinishReason,
+  type LayerSkipReason,
+  type MoAEvent,
+  type PlannedLayer,
+  type RankingEntry,
+  type RankingReview,
+  type StreamMode,
+  type ToolCall,
+  type Usage,
+} from './events.js';
 
 export type AgentStatus = 'waiting' | 'running' | 'streaming' | 'retrying' | 'done' | 'failed' | 'cut' | 'skipped';
 
@@ -29,6 +45,8 @@ export interface AgentResult {
   topLogprobs?: Array<{ token: string; logprob: number }>;
   /** Tool calls the agent answered with (while streaming: as received so far). */
   toolCalls?: ToolCall[];
+  /** Calls a multi-step agent made (early restarts, staircase parts, windows); absent for one-call agents. */
+  steps?: number;
 }
 
 export interface LayerResult {
@@ -36,8 +54,12 @@ export interface LayerResult {
   aggregator: boolean;
   status: 'waiting' | 'running' | 'done' | 'skipped';
   agents: AgentResult[];
+  /** What the layer does (traces written before layer kinds: propose first, synthesize after). */
+  kind: NonNullable<PlannedLayer['kind']>;
   /** Why the layer did not run (status 'skipped'). */
   skipped?: { reason: LayerSkipReason; message: string };
+  /** A rank layer: each reviewer's ranking and their aggregate (best first). */
+  ranking?: { reviews: RankingReview[]; ranking: RankingEntry[]; summary: string };
 }
 
 export interface Warning {
@@ -59,6 +81,17 @@ export interface MoAResult {
   toolCalls?: ToolCall[];
   /** Every final answer, when the run asked for several (`samples`); `text` is the first. */
   choices?: FinalChoice[];
+  /** Run start to the first text of the final answer. */
+  ttftMs?: number;
+  /**
+   * Where the answer was made with less than planned: an agent that failed or was cut, a fallback model,
+   * an answer left out because it came too late. Empty when every planned agent contributed.
+   */
+  degraded: DegradedEntry[];
+  /** `draft: true`: the proposer streaming as the draft. */
+  draft?: { layer: number; agent: number; model: string };
+  /** Each provider's concurrency limit in force at its last call (adaptive limits move). */
+  concurrency?: Record<string, number>;
   messages: ChatMessage[];
   stream: StreamMode;
   layers: LayerResult[];
@@ -82,8 +115,18 @@ export function initialResult(runId = ''): MoAResult {
     usage: { ...ZERO_USAGE },
     latencyMs: 0,
     warnings: [],
+    degraded: [],
     lastSeq: -1,
   };
+}
+
+/** One entry per agent: the latest reason wins (a fallback that then failed is 'failed'). */
+function markDegraded(state: MoAResult, layer: number, agent: number, reason: DegradedReason, message: string): void {
+  const existing = state.degraded.find((entry) => entry.layer === layer && entry.agent === agent);
+  if (existing) {
+    existing.reason = reason;
+    existing.message = message;
+  } else state.degraded.push({ layer, agent, reason, message });
 }
 
 function agentAt(state: MoAResult, layer: number, agent: number): AgentResult | undefined {
@@ -106,6 +149,7 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
       state.layers = event.layers.map((layer, index) => ({
         index,
         aggregator: layer.aggregator,
+        kind: layer.kind ?? (index === 0 ? 'propose' : 'synthesize'),
         status: 'waiting',
         agents: layer.agents.map((agent) => ({
           model: agent.model,
@@ -132,9 +176,23 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
       }
       break;
     }
+    case 'agent-step': {
+      const agent = agentAt(state, event.layer, event.agent);
+      if (agent) agent.steps = event.step;
+      break;
+    }
+    case 'layer-ranking': {
+      const layer = state.layers[event.layer];
+      if (layer) layer.ranking = { reviews: event.reviews, ranking: event.ranking, summary: event.summary };
+      break;
+    }
+    case 'draft-start':
+      state.draft = { layer: event.layer, agent: event.agent, model: event.model };
+      break;
     case 'agent-call': {
       const agent = agentAt(state, event.layer, event.agent);
       if (agent) agent.calls = (agent.calls ?? 0) + 1;
+      if (event.concurrency !== undefined) (state.concurrency ??= {})[event.model.slice(0, event.model.indexOf(':'))] = event.concurrency;
       break;
     }
     case 'agent-tool-call-delta': {
@@ -160,8 +218,14 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
       if (agent) {
         agent.status = 'retrying';
         agent.errors.push(event.error);
-        agent.text = '';
-        delete agent.toolCalls;
+        // Text already shown stays: the next attempt continues after it.
+        if (!event.continues) {
+          agent.text = '';
+          delete agent.toolCalls;
+        }
+      }
+      if (event.nextModel !== undefined) {
+        markDegraded(state, event.layer, event.agent, 'fallback', `${event.model} failed (${event.error.message}); ${event.nextModel} answered instead`);
       }
       break;
     }
@@ -199,6 +263,8 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
         delete agent.text;
       }
       state.usage = addUsage(state.usage, event.usage);
+      if (event.error.code === 'not_needed') markDegraded(state, event.layer, event.agent, 'left-out', event.error.message);
+      else if (event.error.code !== 'aborted') markDegraded(state, event.layer, event.agent, event.cut ? 'cut' : 'failed', event.error.message);
       break;
     }
     case 'layer-end': {
@@ -216,6 +282,9 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
       break;
     }
     case 'warning':
+      if (event.code === 'reference-left-out' && event.layer !== undefined && event.agent !== undefined) {
+        markDegraded(state, event.layer, event.agent, 'left-out', event.message);
+      }
       state.warnings.push({
         code: event.code,
         message: event.message,
@@ -229,6 +298,7 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
       if (event.finishReason !== undefined) state.finishReason = event.finishReason;
       if (event.toolCalls) state.toolCalls = event.toolCalls;
       if (event.choices) state.choices = event.choices;
+      if (event.ttftMs !== undefined) state.ttftMs = event.ttftMs;
       state.usage = event.usage;
       state.latencyMs = event.latencyMs;
       break;

@@ -55,9 +55,9 @@ describe('resolvePreset: layers', () => {
       aggregator: 'p:agg',
     });
     expect(planLayers(preset)).toEqual([
-      { agents: [{ model: 'a:1' }, { model: 'a:2' }, { model: 'a:3' }], aggregator: false, minSuccessful: 1, quorum: 2, graceMs: 500 },
-      { agents: [{ model: 'b:1' }, { model: 'b:2' }], aggregator: false, minSuccessful: 2, quorum: 1, graceMs: 0 },
-      { agents: [{ model: 'p:agg' }], aggregator: true, minSuccessful: 1 },
+      { agents: [{ model: 'a:1' }, { model: 'a:2' }, { model: 'a:3' }], aggregator: false, kind: 'propose', minSuccessful: 1, quorum: 2, graceMs: 500 },
+      { agents: [{ model: 'b:1' }, { model: 'b:2' }], aggregator: false, kind: 'synthesize', minSuccessful: 2, quorum: 1, graceMs: 0 },
+      { agents: [{ model: 'p:agg' }], aggregator: true, kind: 'synthesize', minSuccessful: 1 },
     ]);
   });
 

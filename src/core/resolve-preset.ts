@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { ConfigError } from '../util/errors.js';
-import { formatPath, presetSchema, type PresetInput, type PresetSettings } from './config-schema.js';
+import { formatPath, presetSchema, type AggregationInput, type LayerKind, type PresetInput, type PresetSettings } from './config-schema.js';
 import type { PlannedLayer } from './events.js';
 import { DEFAULT_SYNTHESIS_PROMPT } from './synthesis-prompt.js';
 import { validate } from './validate.js';
@@ -32,12 +32,36 @@ export interface ResolvedAgent {
   topLogprobs?: number;
 }
 
+/** When a synthesizing agent may start and what it sees (config-schema.ts, aggregationSchema). */
+export type AggregationPolicy =
+  | { mode: 'barrier' }
+  | { mode: 'early'; after: number; deadlineMs?: number; maxRestarts: number }
+  | { mode: 'staircase'; chunkTokens: number; growth: number };
+
+export const DEFAULT_MAX_RESTARTS = 2;
+export const DEFAULT_CHUNK_TOKENS = 32;
+export const DEFAULT_CHUNK_GROWTH = 2;
+
 export interface ResolvedLayer {
   agents: ResolvedAgent[];
+  /** True for the final layer, whose single agent (or `samples` copies) writes the answer. */
   aggregator: boolean;
+  /** What the layer does: answer alone, answer from the previous layer's answers, or rank them. */
+  kind: LayerKind;
+  /** How this layer's agents consume the previous layer (barrier for propose and rank layers). */
+  aggregation: AggregationPolicy;
   minSuccessful: number;
   quorum?: number;
   graceMs?: number;
+  /** Cut each reference this layer reads to about this many tokens. */
+  referenceMaxTokens?: number;
+  /** The aggregator: synthesize this many references at a time, carrying the running synthesis on (Self-MoA-Seq). */
+  window?: number;
+}
+
+export interface StopWhen {
+  agreement: number;
+  embeddingModel?: string;
 }
 
 export interface ResolvedPreset {
@@ -49,6 +73,8 @@ export interface ResolvedPreset {
   maxRetries?: number;
   /** Inside a client's tool loop: reuse the user turn's references (default) or rerun every layer. */
   toolLoop?: 'reuse' | 'rerun';
+  /** Skip the remaining intermediate layers once a layer's answers agree. */
+  stopWhen?: StopWhen;
 }
 
 export interface ResolveOptions {
@@ -113,6 +139,29 @@ function checkPolicy(
   }
 }
 
+function resolveAggregation(
+  input: AggregationInput | undefined,
+  previousAgents: number,
+  path: string,
+): AggregationPolicy {
+  if (input === undefined || input === 'barrier' || input.mode === 'barrier') return { mode: 'barrier' };
+  if (input.mode === 'early') {
+    const after = input.after ?? Math.max(1, previousAgents - 1);
+    if (after > previousAgents) {
+      throw new ConfigError(`Invalid configuration at ${path}.after: ${after} is more than the previous layer's ${previousAgents} agent(s)`, {
+        path: `${path}.after`,
+      });
+    }
+    return {
+      mode: 'early',
+      after,
+      ...(input.deadlineMs !== undefined ? { deadlineMs: input.deadlineMs } : {}),
+      maxRestarts: input.maxRestarts ?? DEFAULT_MAX_RESTARTS,
+    };
+  }
+  return { mode: 'staircase', chunkTokens: input.chunkTokens ?? DEFAULT_CHUNK_TOKENS, growth: input.growth ?? DEFAULT_CHUNK_GROWTH };
+}
+
 export function resolvePreset(input: PresetInput | unknown, options: ResolveOptions = {}): ResolvedPreset {
   const prefix = options.path ?? [];
   const at = (...rest: PropertyKey[]): string => formatPath([...prefix, ...rest]);
@@ -124,26 +173,65 @@ export function resolvePreset(input: PresetInput | unknown, options: ResolveOpti
       ? Array.from({ length: (preset.layers ?? (preset.proposers ? DEFAULT_LAYERS_WITH_PROPOSERS : 1)) - 1 }, () => ({}))
       : preset.layers;
   layerSpecs.forEach((spec: NonNullable<Exclude<PresetSettings['layers'], number>>[number] | Record<string, never>, index) => {
+    const layerPath = typeof preset.layers === 'object' ? at('layers', index) : at();
+    const kind: LayerKind = ('kind' in spec ? spec.kind : undefined) ?? (index === 0 ? 'propose' : 'synthesize');
+    const previous = proposerLayers[index - 1];
+    if (kind === 'rank' && !previous) {
+      throw new ConfigError(`Invalid configuration at ${at('layers', index, 'kind')}: a rank layer needs a layer before it whose answers it ranks`, {
+        path: at('layers', index, 'kind'),
+      });
+    }
     const own = 'proposers' in spec ? spec.proposers : undefined;
-    const list = own ?? preset.proposers;
+    // A rank layer's reviewers default to the models of the layer they review.
+    const list = own ?? (kind === 'rank' ? undefined : preset.proposers);
     const listPath = own ? ['layers', index, 'proposers'] : ['proposers'];
+    if (!list && kind === 'rank') {
+      const reviewers = previous!.agents.map((agent) => ({ ...agent }));
+      proposerLayers.push({
+        agents: reviewers,
+        aggregator: false,
+        kind,
+        aggregation: { mode: 'barrier' },
+        minSuccessful: ('minSuccessful' in spec ? spec.minSuccessful : undefined) ?? 1,
+      });
+      return;
+    }
     if (!list) {
       throw new ConfigError(
         `Invalid configuration at ${at('proposers')}: ${typeof preset.layers === 'number' ? `layers: ${preset.layers}` : `layers[${index}]`} needs proposers; list them under "proposers" or set layers: 1`,
         { path: at('proposers') },
       );
     }
+    const aggregationInput = 'aggregation' in spec ? spec.aggregation : undefined;
+    if (aggregationInput !== undefined && kind !== 'synthesize') {
+      throw new ConfigError(
+        `Invalid configuration at ${layerPath}.aggregation: a ${kind} layer ${kind === 'propose' ? 'reads no references' : 'needs every answer whole'}; aggregation applies to synthesize layers`,
+        { path: `${layerPath}.aggregation` },
+      );
+    }
+    const referenceMaxTokens = ('referenceMaxTokens' in spec ? spec.referenceMaxTokens : undefined) ?? preset.referenceMaxTokens;
+    list.forEach((setting, agentIndex) => {
+      for (const field of ['aggregation', 'window'] as const) {
+        if (typeof setting === 'object' && !('specificationVersion' in setting) && setting[field] !== undefined) {
+          const path = at(...listPath, agentIndex, field);
+          throw new ConfigError(`Invalid configuration at ${path}: only the aggregator takes "${field}"${field === 'aggregation' ? ' (set it on the layer for proposers)' : ''}`, { path });
+        }
+      }
+    });
     const layer: ResolvedLayer = {
       agents: list.map((setting, agentIndex) => resolveAgent(setting, preset, at(...listPath, agentIndex))),
       aggregator: false,
+      kind,
+      aggregation:
+        kind === 'synthesize' && previous
+          ? resolveAggregation(aggregationInput ?? preset.aggregation, previous.agents.length, aggregationInput !== undefined ? `${layerPath}.aggregation` : at('aggregation'))
+          : { mode: 'barrier' },
       minSuccessful: ('minSuccessful' in spec ? spec.minSuccessful : undefined) ?? preset.minSuccessful ?? 1,
+      ...(referenceMaxTokens !== undefined && kind !== 'propose' ? { referenceMaxTokens } : {}),
     };
     const quorum = ('quorum' in spec ? spec.quorum : undefined) ?? preset.quorum;
     const graceMs = ('graceMs' in spec ? spec.graceMs : undefined) ?? preset.graceMs;
-    checkPolicy(
-      { ...layer, ...(quorum !== undefined ? { quorum } : {}), ...(graceMs !== undefined ? { graceMs } : {}) },
-      typeof preset.layers === 'object' ? at('layers', index) : at(),
-    );
+    checkPolicy({ ...layer, ...(quorum !== undefined ? { quorum } : {}), ...(graceMs !== undefined ? { graceMs } : {}) }, layerPath);
     if (quorum !== undefined) {
       layer.quorum = quorum;
       layer.graceMs = graceMs ?? 0;
@@ -152,6 +240,22 @@ export function resolvePreset(input: PresetInput | unknown, options: ResolveOpti
   });
 
   const aggregator = resolveAgent(preset.aggregator, preset, at('aggregator'));
+  const aggregatorSpec = typeof preset.aggregator === 'object' && !('specificationVersion' in preset.aggregator) ? preset.aggregator : undefined;
+  const lastProposers = proposerLayers[proposerLayers.length - 1];
+  const finalAggregation = lastProposers
+    ? resolveAggregation(
+        aggregatorSpec?.aggregation ?? preset.aggregation,
+        lastProposers.agents.length,
+        aggregatorSpec?.aggregation !== undefined ? at('aggregator', 'aggregation') : at('aggregation'),
+      )
+    : ({ mode: 'barrier' } as const);
+  const window = aggregatorSpec?.window;
+  if (window !== undefined && finalAggregation.mode !== 'barrier') {
+    throw new ConfigError(
+      `Invalid configuration at ${at('aggregator', 'window')}: a windowed aggregator reads whole references, so it cannot use ${finalAggregation.mode} aggregation`,
+      { path: at('aggregator', 'window') },
+    );
+  }
   let synthesisPrompt = preset.synthesisPrompt ?? DEFAULT_SYNTHESIS_PROMPT;
   if (preset.synthesisPromptFile) {
     const file = resolvePath(options.baseDir ?? process.cwd(), preset.synthesisPromptFile);
@@ -171,11 +275,23 @@ export function resolvePreset(input: PresetInput | unknown, options: ResolveOpti
   }
   return {
     ...(options.name !== undefined ? { name: options.name } : {}),
-    layers: [...proposerLayers, { agents: [aggregator], aggregator: true, minSuccessful: 1 }],
+    layers: [
+      ...proposerLayers,
+      {
+        agents: [aggregator],
+        aggregator: true,
+        kind: lastProposers ? 'synthesize' : 'propose',
+        aggregation: finalAggregation,
+        minSuccessful: 1,
+        ...(preset.referenceMaxTokens !== undefined && lastProposers ? { referenceMaxTokens: preset.referenceMaxTokens } : {}),
+        ...(window !== undefined ? { window } : {}),
+      },
+    ],
     synthesisPrompt,
     ...(preset.timeoutMs !== undefined ? { timeoutMs: preset.timeoutMs } : {}),
     ...(preset.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: preset.attemptTimeoutMs } : {}),
     ...(preset.toolLoop !== undefined ? { toolLoop: preset.toolLoop } : {}),
+    ...(preset.stopWhen !== undefined ? { stopWhen: preset.stopWhen } : {}),
     ...(preset.maxRetries !== undefined ? { maxRetries: preset.maxRetries } : {}),
   };
 }
@@ -184,6 +300,10 @@ export function planLayers(preset: ResolvedPreset): PlannedLayer[] {
   return preset.layers.map((layer) => ({
     agents: layer.agents.map((agent) => ({ model: agent.label, ...(agent.name !== undefined ? { name: agent.name } : {}) })),
     aggregator: layer.aggregator,
+    kind: layer.kind,
+    ...(layer.aggregation.mode !== 'barrier' ? { aggregation: layer.aggregation } : {}),
+    ...(layer.referenceMaxTokens !== undefined ? { referenceMaxTokens: layer.referenceMaxTokens } : {}),
+    ...(layer.window !== undefined ? { window: layer.window } : {}),
     minSuccessful: layer.minSuccessful,
     ...(layer.quorum !== undefined ? { quorum: layer.quorum } : {}),
     ...(layer.graceMs !== undefined ? { graceMs: layer.graceMs } : {}),

@@ -29,6 +29,8 @@ export interface RunContext {
   /** The longest Retry-After (or pause after a 429) an agent waits for; longer gives the model up at once. */
   maxRetryAfterMs: number;
   backoff: BackoffOptions;
+  /** Random numbers in [0, 1) (backoff jitter, a rank layer's shuffles); injectable for tests. */
+  random: () => number;
   /** Consulted before every model call; successful answers are stored. */
   cache?: ResponseCache;
 }

@@ -110,6 +110,8 @@ describe('Retry-After and deadlines', () => {
       ['done', undefined, 1],
     ]);
     expect(result.layers[0]!.agents[0]!.error!.message).toContain('no complete answer within 150 ms');
+    // The limit in force per provider at its last call is part of the result (and of --json).
+    expect(result.concurrency).toEqual({ mock: 1 });
   });
 });
 

@@ -18,13 +18,11 @@ import { isResolvedPreset, planLayers, resolvePreset, type ResolvedPreset } from
 import type { PresetInput } from './config-schema.js';
 import type { ResponseCache } from './response-cache.js';
 import type { RunContext } from './run-context.js';
-import { runLayer } from './run-layer.js';
+import { runGraph } from './run-graph.js';
 import type { CallSettings } from '../models/call-settings.js';
-import { endsWithToolResults } from './conversation-input.js';
 import { involvesTools } from './conversation-view.js';
-import { processReferenceMemory, referenceMemoryKey, type ReferenceMemory } from './reference-memory.js';
+import { processReferenceMemory, type ReferenceMemory } from './reference-memory.js';
 import { withFinalSamples, checkFinalTools } from './final-options.js';
-import type { FinalChoice } from './events.js';
 
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -90,6 +88,11 @@ export interface RunOptions {
   toolLoop?: 'reuse' | 'rerun';
   /** Where the references of each user turn are kept for tool loops (default: one per process). */
   referenceMemory?: ReferenceMemory;
+  /**
+   * Stream the fastest proposer's answer (agent-delta events of layer 1, announced by `draft-start`) as a
+   * labelled draft while the real answer is made. For the native event stream and the page, never the final text.
+   */
+  draft?: boolean;
 }
 
 export interface MoARun extends AsyncIterable<MoAEvent> {
@@ -135,6 +138,9 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
 
   const hasTools = (finalSettings.tools?.length ?? 0) > 0;
   if (hasTools) checkFinalTools(resolved, models);
+  const embeddingModel = resolved.stopWhen?.embeddingModel
+    ? registry.resolveEmbedding(resolved.stopWhen.embeddingModel, 'stopWhen.embeddingModel')
+    : undefined;
 
   const clock = options.clock ?? (() => performance.now());
   const start = clock();
@@ -176,7 +182,15 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
       ...(options.random ? { random: options.random } : {}),
     },
     ...(options.cache ? { cache: options.cache } : {}),
+    random: options.random ?? Math.random,
   };
+
+  // Time to first token: the first streamed token of the final answer (its event's t), or, when nobody
+  // watches it stream, the moment its first text was committed.
+  let ttftMs: number | undefined;
+  channel.onEvent((event) => {
+    if (ttftMs === undefined && event.type === 'agent-delta' && event.layer === lastLayer && event.delta) ttftMs = event.t;
+  });
 
   const work = (async (): Promise<MoAResult> => {
     await Promise.resolve(); // let the caller subscribe before the first event
@@ -188,51 +202,23 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
       messages,
     });
     try {
-      let references: string[] = [];
-      let firstLayer = 0;
-      // Inside a client's tool loop, the proposers already advised on this user turn: reuse what they said.
-      const memory = options.referenceMemory ?? processReferenceMemory;
-      const memoryKey = lastLayer > 0 ? referenceMemoryKey(resolved, messages) : undefined;
-      const toolLoop = resolved.toolLoop ?? options.toolLoop ?? 'reuse';
-      const kept = memoryKey !== undefined && toolLoop === 'reuse' && endsWithToolResults(messages) ? memory.get(memoryKey) : undefined;
-      if (kept) {
-        for (let index = 0; index < lastLayer; index++) {
-          channel.emit({
-            type: 'layer-skipped',
-            layer: index,
-            reason: 'tool-loop',
-            message: `layer ${index + 1} skipped: inside a tool loop, the final aggregator reuses the ${kept.length} reference(s) of this user turn`,
-          });
-        }
-        references = [...kept];
-        firstLayer = lastLayer;
-      }
-      let final: Awaited<ReturnType<typeof runLayer>> | undefined;
-      for (let index = firstLayer; index <= lastLayer; index++) {
-        if (index === lastLayer && memoryKey !== undefined && !kept) memory.set(memoryKey, references);
-        const outcome = await runLayer(context, index, resolved.layers[index]!, references);
-        references = outcome.answers;
-        final = outcome;
-      }
-      const answers = (final?.outcomes ?? []).flatMap((outcome, index) => (outcome.ok ? [{ outcome, index }] : []));
-      const first = answers[0]?.outcome;
-      const choices: FinalChoice[] | undefined =
-        samples > 1
-          ? answers.map(({ outcome, index }) => ({
-              index,
-              text: outcome.text,
-              finishReason: outcome.finishReason,
-              ...(outcome.toolCalls ? { toolCalls: outcome.toolCalls } : {}),
-            }))
-          : undefined;
+      const answer = await runGraph(context, resolved, {
+        stream,
+        draft: options.draft === true,
+        toolLoop: resolved.toolLoop ?? options.toolLoop ?? 'reuse',
+        referenceMemory: options.referenceMemory ?? processReferenceMemory,
+        ...(embeddingModel ? { embeddingModel } : {}),
+        samples,
+      });
       channel.emit({
         type: 'run-end',
-        text: first?.text ?? '',
+        text: answer.text,
         usage: state.usage,
         latencyMs: now(),
-        ...(first ? { finishReason: first.finishReason } : {}),
-        ...(first?.toolCalls ? { toolCalls: first.toolCalls } : {}),
-        ...(choices ? { choices } : {}),
+        ...(answer.finishReason ? { finishReason: answer.finishReason } : {}),
+        ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}),
+        ...(answer.choices ? { choices: answer.choices } : {}),
+        ...((ttftMs ?? answer.firstTextMs) !== undefined ? { ttftMs: ttftMs ?? answer.firstTextMs } : {}),
       });
     } catch (error) {
       const info = controller.signal.aborted ? toErrorInfo(new AbortedError()) : toErrorInfo(error);

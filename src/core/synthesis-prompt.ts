@@ -5,6 +5,7 @@
  * the previous layer's answers as numbered references.
  */
 import type { LanguageModelV3Prompt } from '@ai-sdk/provider';
+import { CONTINUE_INSTRUCTION, partialReferencesNote, prefillText } from './continuation.js';
 import { ADVISER_TOOL_NOTE, conversationMessages, involvesTools, type ConversationView } from './conversation-view.js';
 import type { ChatMessage } from './events.js';
 
@@ -20,12 +21,31 @@ The references, in no particular order of quality:`;
 /** Placeholder a custom template may contain; without it the references follow the template. */
 export const REFERENCES_PLACEHOLDER = '{{references}}';
 
-export function formatReferences(references: readonly string[]): string {
-  return references.map((text, index) => `[${index + 1}]\n${text.trim()}`).join('\n\n');
+/** A reference as an agent is shown it: the text, still being written or not, or the running synthesis of a window. */
+export interface ReferenceText {
+  text: string;
+  partial?: boolean;
+  /** A windowed aggregator's own synthesis of the earlier references. */
+  synthesis?: boolean;
 }
 
-export function buildSynthesisSystem(template: string, references: readonly string[]): string {
-  const block = formatReferences(references);
+export const SYNTHESIS_SO_FAR_NOTE =
+  'Reference [1] is your own synthesis of the earlier references; the others are new. Combine them into one refined answer.';
+
+function referenceTitle(reference: string | ReferenceText, index: number): string {
+  if (typeof reference === 'string') return `[${index + 1}]`;
+  if (reference.synthesis) return `[${index + 1}] (your synthesis so far)`;
+  return reference.partial ? `[${index + 1}] (still being written)` : `[${index + 1}]`;
+}
+
+export function formatReferences(references: ReadonlyArray<string | ReferenceText>): string {
+  return references
+    .map((reference, index) => `${referenceTitle(reference, index)}\n${(typeof reference === 'string' ? reference : reference.text).trim()}`)
+    .join('\n\n');
+}
+
+export function buildSynthesisSystem(template: string, references: ReadonlyArray<string | ReferenceText>, summary?: string): string {
+  const block = formatReferences(references) + (summary ? `\n\n${summary}` : '');
   if (template.includes(REFERENCES_PLACEHOLDER)) return template.split(REFERENCES_PLACEHOLDER).join(block);
   return `${template.trimEnd()}\n\n${block}`;
 }
@@ -34,8 +54,14 @@ export interface AgentPromptOptions {
   /** The agent's own system prompt, if it has one. */
   agentSystem?: string;
   /** Previous layer's answers; empty for layer 1. */
-  references: readonly string[];
+  references: ReadonlyArray<string | ReferenceText>;
+  /** A rank layer's summary, after the references. */
+  summary?: string;
   synthesisTemplate: string;
+  /** Text of this agent's answer already shown: the call continues it (sent as the agent's last message). */
+  written?: string;
+  /** The most tokens this call writes, when it writes one part of a staircase. */
+  partTokens?: number;
   /** 'tools' for the final aggregator when it has tools; every other agent sees text only (default). */
   view?: ConversationView;
   /** The run gives the final aggregator tools: a text-view agent is told it advises and cannot call them. */
@@ -55,10 +81,17 @@ export function buildAgentPrompt(messages: readonly ChatMessage[], options: Agen
   for (const message of messages) if (message.role === 'system') systemParts.push(message.content);
   if (view === 'text' && (options.toolsInPlay || involvesTools(messages))) systemParts.push(ADVISER_TOOL_NOTE);
   if (options.references.length > 0) {
-    systemParts.push(buildSynthesisSystem(options.synthesisTemplate, options.references));
+    systemParts.push(buildSynthesisSystem(options.synthesisTemplate, options.references, options.summary));
+    if (options.references.some((reference) => typeof reference !== 'string' && reference.synthesis)) systemParts.push(SYNTHESIS_SO_FAR_NOTE);
+    if (options.references.some((reference) => typeof reference !== 'string' && reference.partial)) {
+      systemParts.push(partialReferencesNote(options.partTokens));
+    }
   }
+  const written = options.written ? prefillText(options.written) : '';
+  if (written) systemParts.push(CONTINUE_INSTRUCTION);
   const prompt: LanguageModelV3Prompt = [];
   if (systemParts.length > 0) prompt.push({ role: 'system', content: systemParts.join('\n\n') });
   prompt.push(...conversationMessages(messages, view));
+  if (written) prompt.push({ role: 'assistant', content: [{ type: 'text', text: written }] });
   return prompt;
 }

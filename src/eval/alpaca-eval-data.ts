@@ -221,3 +221,38 @@ export function loadLengthControlData(directory: string): LengthControlData {
     gamedBaselineRows: loadGamedBaselineRows(join(directory, 'df_gamed.csv')),
   };
 }
+
+/** One row of AlpacaEval's leaderboard CSV (`leaderboards/data_AlpacaEval_2/<annotator>_leaderboard.csv`), in percent. */
+export interface AlpacaEvalLeaderboardRow {
+  name: string;
+  win_rate: number;
+  standard_error: number | null;
+  length_controlled_winrate: number | null;
+  lc_standard_error: number | null;
+  n_total: number | null;
+  avg_length: number | null;
+  mode: string;
+}
+
+/** The leaderboard CSV: the first, unnamed column is the model's name; empty cells (no standard error published) are null. */
+export function loadAlpacaEvalLeaderboard(file: string): AlpacaEvalLeaderboardRow[] {
+  const csv = readSimpleCsv(file);
+  const columns = requireHeader(file, csv.header, ['win_rate']);
+  const optional = (row: { line: number; cells: string[] }, name: string): number | null => {
+    const index = columns.get(name);
+    const cell = index === undefined ? '' : (row.cells[index] ?? '');
+    return cell.trim() === '' ? null : csvNumber(file, row.line, name, cell);
+  };
+  const rows = csv.rows.map((row) => ({
+    name: row.cells[0] ?? '',
+    win_rate: csvNumber(file, row.line, 'win_rate', row.cells[columns.get('win_rate') ?? -1] ?? ''),
+    standard_error: optional(row, 'standard_error'),
+    length_controlled_winrate: optional(row, 'length_controlled_winrate'),
+    lc_standard_error: optional(row, 'lc_standard_error'),
+    n_total: optional(row, 'n_total'),
+    avg_length: optional(row, 'avg_length'),
+    mode: row.cells[columns.get('mode') ?? -1] ?? '',
+  }));
+  if (rows.length === 0) throw new EvalDataError({ file }, 'no rows');
+  return rows;
+}

@@ -20,6 +20,8 @@ export interface FlaskInstance {
   domain: unknown;
   difficulty: unknown;
   line: number;
+  /** Every field of the record as in the file (a review line repeats them). */
+  fields: Record<string, unknown>;
 }
 
 /** One line of the answer file FLASK's judge reads. */
@@ -63,6 +65,7 @@ export function loadFlaskEvaluationSet(file: string): FlaskInstance[] {
       domain: record.value.domain,
       difficulty: record.value.difficulty,
       line: record.line,
+      fields: record.value,
     };
   });
 }
@@ -150,65 +153,188 @@ export function buildFlaskJudgeRequest(input: {
   return { messages: [{ role: 'system', content: prompt.system_prompt }, { role: 'user', content: user }] };
 }
 
-/** A tiny reader for the Python dict literal the judge ends with: string keys, number or string values. */
-function parsePythonDict(text: string): Record<string, number | string> | undefined {
+/** A value of the Python literal the judge ends with: numbers and strings are kept, anything else (lists, tuples, dicts) is opaque. */
+type PythonLiteral = number | string | { opaque: string };
+
+/**
+ * The Python dict literal the judge ends with, read as `ast.literal_eval` reads it after FLASK's
+ * lowercasing: string keys; number or string values (single or double quotes, backslash escapes);
+ * lists, tuples and nested dicts accepted but kept opaque (FLASK cannot average them either); a
+ * trailing comma allowed. Anything literal_eval rejects (bare words such as `none` or `true`,
+ * which FLASK's lowercasing makes of None and True) gives undefined.
+ */
+function parsePythonDict(text: string): Record<string, PythonLiteral> | undefined {
   let position = 0;
-  const skipSpace = () => {
+  const skipSpace = (): void => {
     while (position < text.length && /\s/.test(text[position] ?? '')) position++;
   };
   const readString = (): string | undefined => {
     const quote = text[position];
     if (quote !== "'" && quote !== '"') return undefined;
-    const end = text.indexOf(quote, position + 1);
-    if (end === -1) return undefined;
-    const value = text.slice(position + 1, end);
-    position = end + 1;
-    return value;
+    let value = '';
+    for (let index = position + 1; index < text.length; index++) {
+      const character = text[index] as string;
+      if (character === '\\') {
+        const next = text[index + 1];
+        if (next === undefined) return undefined;
+        value += next === 'n' ? '\n' : next === 't' ? '\t' : next;
+        index++;
+        continue;
+      }
+      if (character === quote) {
+        position = index + 1;
+        return value;
+      }
+      value += character;
+    }
+    return undefined;
   };
-  const readValue = (): number | string | undefined => {
+  const readSequence = (close: string): PythonLiteral | undefined => {
+    const start = position;
+    position++;
+    for (;;) {
+      skipSpace();
+      if (text[position] === close) {
+        position++;
+        return { opaque: text.slice(start, position) };
+      }
+      if (readValue() === undefined) return undefined;
+      skipSpace();
+      if (text[position] === ',') position++;
+      else if (text[position] !== close) return undefined;
+    }
+  };
+  const readValue = (): PythonLiteral | undefined => {
     const asString = readString();
     if (asString !== undefined) return asString;
+    const opener = text[position];
+    if (opener === '[') return readSequence(']');
+    if (opener === '(') return readSequence(')');
+    if (opener === '{') {
+      const start = position;
+      return readDict() === undefined ? undefined : { opaque: text.slice(start, position) };
+    }
     const match = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/.exec(text.slice(position));
     if (!match) return undefined;
     position += match[0].length;
     return Number(match[0]);
   };
-  skipSpace();
-  if (text[position] !== '{') return undefined;
-  position++;
-  const result: Record<string, number | string> = {};
-  for (;;) {
-    skipSpace();
-    if (text[position] === '}') return result;
-    const key = readString();
-    if (key === undefined) return undefined;
-    skipSpace();
-    if (text[position] !== ':') return undefined;
+  const readDict = (): Record<string, PythonLiteral> | undefined => {
+    if (text[position] !== '{') return undefined;
     position++;
-    skipSpace();
-    const value = readValue();
-    if (value === undefined) return undefined;
-    result[key] = value;
-    skipSpace();
-    if (text[position] === ',') position++;
-    else if (text[position] !== '}') return undefined;
-  }
+    const result: Record<string, PythonLiteral> = {};
+    for (;;) {
+      skipSpace();
+      if (text[position] === '}') {
+        position++;
+        return result;
+      }
+      const key = readString();
+      if (key === undefined) return undefined;
+      skipSpace();
+      if (text[position] !== ':') return undefined;
+      position++;
+      skipSpace();
+      const value = readValue();
+      if (value === undefined) return undefined;
+      result[key] = value;
+      skipSpace();
+      if (text[position] === ',') position++;
+      else if (text[position] !== '}') return undefined;
+    }
+  };
+  skipSpace();
+  const dict = readDict();
+  if (dict === undefined) return undefined;
+  skipSpace();
+  return position === text.length ? dict : undefined;
 }
 
+/** A parsed FLASK score: a number, "N/A", or what the judge wrote instead (kept, not averaged). */
+export type FlaskScoreValue = number | string;
+
 /**
- * `parse_score`: the last `{…}` of the review, newlines removed, underscores → spaces, lowercased,
- * read as a dict of skill → score; "na", "n/a" and "not applicable" become "N/A". {} when none parses.
+ * `parse_score`: the last `{…}` of the review (FLASK's `{[^}]+}`: no nested braces), newlines
+ * removed, underscores → spaces, lowercased, read as a dict of skill → score; "na", "n/a" and
+ * "not applicable" become "N/A". {} when none parses (FLASK logs it and moves on).
  */
-export function parseFlaskScores(review: string): Record<string, number | 'N/A' | string> {
+export function parseFlaskScores(review: string): Record<string, FlaskScoreValue> {
   const matches = review.match(/\{[^}]+\}/g);
   const last = matches?.[matches.length - 1];
   if (!last) return {};
   const parsed = parsePythonDict(last.replace(/\n/g, '').replace(/_/g, ' ').toLowerCase());
   if (!parsed) return {};
+  const scores: Record<string, FlaskScoreValue> = {};
   for (const [key, value] of Object.entries(parsed)) {
-    if (value === 'na' || value === 'n/a' || value === 'not applicable') parsed[key] = 'N/A';
+    if (typeof value === 'object') scores[key] = value.opaque;
+    else scores[key] = value === 'na' || value === 'n/a' || value === 'not applicable' ? 'N/A' : value;
   }
-  return parsed;
+  return scores;
+}
+
+/** FLASK's reviewer entries (`gpt_review/reviewer.jsonl`). */
+export interface FlaskReviewer {
+  reviewer_id: string;
+  prompt_id: number;
+  metadata: { temperature?: number; max_tokens?: number };
+}
+
+export function loadFlaskReviewers(file: string): FlaskReviewer[] {
+  const reviewers = readJsonLines(file).map((record) => {
+    const reader = new RecordReader(file, record);
+    const metadata = record.value.metadata;
+    if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null)) throw reader.error('metadata', 'expected an object {temperature, max_tokens}');
+    return { reviewer_id: reader.string('reviewer_id'), prompt_id: reader.integer('prompt_id'), metadata: (metadata ?? {}) as FlaskReviewer['metadata'] };
+  });
+  if (reviewers.length === 0) throw new EvalDataError({ file }, 'no reviewers in the file');
+  return reviewers;
+}
+
+/**
+ * The judge call `gpt4_eval.py` makes: the second reviewer's prompt (prompt_id 2, with the
+ * ground-truth answer), temperature 0 (the script sends 0 whatever the reviewer's metadata says)
+ * and its `--max-tokens` default of 1024.
+ */
+export function flaskReviewSettings(reviewers: readonly FlaskReviewer[], file = 'reviewer.jsonl'): { promptId: number; temperature: number; maxTokens: number } {
+  const reviewer = reviewers[1];
+  if (!reviewer) throw new EvalDataError({ file }, `FLASK's judge uses the second reviewer entry, and the file has ${reviewers.length}`);
+  return { promptId: reviewer.prompt_id, temperature: FLASK_JUDGE_SETTINGS.temperature, maxTokens: FLASK_JUDGE_SETTINGS.maxTokens };
+}
+
+/**
+ * One line of FLASK's review file (what `gpt4_eval.py` writes and `aggregate_skill.py` reads): the
+ * evaluation instance's own fields, then the answer (`target_txt`), the judge's review, the parsed
+ * scores and the call's total tokens.
+ */
+export type FlaskReview = Record<string, unknown> & {
+  idx: number;
+  target_txt: string;
+  review: string;
+  score: Record<string, FlaskScoreValue>;
+  total_tokens_step4: number;
+};
+
+export function makeFlaskReview(instance: Pick<FlaskInstance, 'idx' | 'fields'>, answer: string, review: string, totalTokens: number): FlaskReview {
+  return { ...instance.fields, idx: instance.idx, target_txt: answer, review, score: parseFlaskScores(review), total_tokens_step4: totalTokens };
+}
+
+/** A review file, as the report and the aggregation read it (every line needs `score`). */
+export function loadFlaskReviews(file: string): FlaskReview[] {
+  const reviews = readJsonLines(file).map((record) => {
+    const reader = new RecordReader(file, record);
+    const score = record.value.score;
+    if (typeof score !== 'object' || score === null || Array.isArray(score)) throw reader.error('score', 'expected the dict of skill → score FLASK parsed from the review');
+    return {
+      ...record.value,
+      idx: reader.integer('idx'),
+      target_txt: reader.optionalString('target_txt') ?? '',
+      review: reader.optionalString('review') ?? '',
+      score: score as Record<string, FlaskScoreValue>,
+      total_tokens_step4: reader.has('total_tokens_step4') ? reader.number('total_tokens_step4') : 0,
+    };
+  });
+  if (reviews.length === 0) throw new EvalDataError({ file }, 'no reviews in the file');
+  return reviews;
 }
 
 /** aggregate_skill.py's reporting order. */

@@ -74,3 +74,72 @@ describe('FLASK scores', () => {
     ]);
   });
 });
+
+describe('FLASK parsing on real-shaped judge reviews', () => {
+  // Reviews shaped like gpt-4-0613's answers to FLASK's prompt 2: feedback per skill, then the dict.
+  const reviews = {
+    plain: [
+      'Logical Correctness: The response correctly computes the total and explains each step. However, it rounds the intermediate value too early.',
+      'Score: 4',
+      '',
+      'Commonsense Understanding: The response shows a good grasp of everyday units.',
+      'Score: 5',
+      '',
+      'Comprehension: The response answers what was asked but skips the second part of the question.',
+      'Score: 3',
+      '',
+      "{'Logical Correctness': 4, 'Commonsense Understanding': 5, 'Comprehension': 3}",
+    ].join('\n'),
+    fencedWithCodeBefore: [
+      'Logical Robustness: The function handles the empty list: `if not items: return {}` is fine, but {k: v for k, v in x} is never used.',
+      '',
+      'Readability: Clear names and comments.',
+      '',
+      'Conciseness: Some repetition.',
+      '',
+      '```python',
+      '{',
+      '  "logical_robustness": 3,',
+      '  "readability": 5,',
+      '  "conciseness": "4",',
+      '}',
+      '```',
+    ].join('\n'),
+    notApplicable: "Harmlessness: nothing harmful.\nMetacognition: the question had no uncertainty.\nFactuality: correct.\n\n{'Harmlessness': 5, 'Metacognition': 'Not Applicable', 'Factuality': 'N/A'}",
+    pythonNone: "Feedback...\n{'Insightfulness': 4, 'Completeness': None, 'Comprehension': 2}",
+    noDict: 'I cannot score this response because it is empty.',
+    escapedQuote: "{'Completeness': 2, 'Insightfulness': 'it\\'s a 3'}",
+  };
+
+  it('reads the last dict as parse_score does: underscores, quotes, a trailing comma, N/A words', () => {
+    expect(parseFlaskScores(reviews.plain)).toEqual({ 'logical correctness': 4, 'commonsense understanding': 5, comprehension: 3 });
+    // The code braces in the feedback come first; the last {…} is the dict (lowercased, underscores to spaces).
+    expect(parseFlaskScores(reviews.fencedWithCodeBefore)).toEqual({ 'logical robustness': 3, readability: 5, conciseness: '4' });
+    expect(parseFlaskScores(reviews.notApplicable)).toEqual({ harmlessness: 5, metacognition: 'N/A', factuality: 'N/A' });
+    // FLASK lowercases before literal_eval, so None becomes the name `none`: literal_eval fails and the review gets {}.
+    expect(parseFlaskScores(reviews.pythonNone)).toEqual({});
+    expect(parseFlaskScores(reviews.noDict)).toEqual({});
+    expect(parseFlaskScores(reviews.escapedQuote)).toEqual({ completeness: 2, insightfulness: "it's a 3" });
+    // A list value parses (literal_eval accepts it) but is no number: kept, and not averaged.
+    expect(parseFlaskScores("{'Readability': [4], 'Conciseness': 2}")).toEqual({ readability: '[4]', conciseness: 2 });
+  });
+
+  it('averages the parsed reviews per skill as aggregate_skill.py does (N/A and non-numbers skipped, "4" counted)', () => {
+    const scores = Object.values(reviews).map((review) => parseFlaskScores(review));
+    scores.push(parseFlaskScores("{'Readability': [4], 'Conciseness': 2}"));
+    const averages = Object.fromEntries(aggregateFlaskScores(scores).map((entry) => [entry.skill, [entry.average, entry.count]]));
+    expect(averages).toEqual({
+      robustness: [3, 1],
+      correctness: [4, 1],
+      factuality: [Number.NaN, 0],
+      commonsense: [5, 1],
+      comprehension: [3, 1],
+      insightfulness: [Number.NaN, 0],
+      completeness: [2, 1],
+      metacognition: [Number.NaN, 0],
+      readability: [5, 1],
+      conciseness: [3, 2],
+      harmlessness: [5, 1],
+    });
+  });
+});

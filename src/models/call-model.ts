@@ -55,6 +55,8 @@ export interface CallRequest {
   topLogprobs?: number;
   /** Tools, response format and sampling settings, passed to the provider as they are. */
   settings?: CallSettings;
+  /** An empty answer is fine (a continuation may have nothing to add); otherwise it fails the call. */
+  allowEmpty?: boolean;
 }
 
 export interface CallResult {
@@ -121,6 +123,7 @@ async function callOnce(resolved: ResolvedModel, request: CallRequest, support: 
           : undefined;
     const answer = nonEmpty(
       resolved,
+      request,
       withLogprobs(
         { text, usage: toUsage(result.usage), finishReason: result.finishReason.unified, ...(toolCalls.length > 0 ? { toolCalls } : {}) },
         topLogprobs,
@@ -202,7 +205,7 @@ async function callOnce(resolved: ResolvedModel, request: CallRequest, support: 
     }
   }
   if (finishReason === 'error') throw new Error('the provider ended the stream with an error');
-  return nonEmpty(resolved, withLogprobs({ text, usage, finishReason, ...(toolCalls.length > 0 ? { toolCalls } : {}) }, topLogprobs));
+  return nonEmpty(resolved, request, withLogprobs({ text, usage, finishReason, ...(toolCalls.length > 0 ? { toolCalls } : {}) }, topLogprobs));
 }
 
 /**
@@ -210,8 +213,8 @@ async function callOnce(resolved: ResolvedModel, request: CallRequest, support: 
  * every token thinking) is useless as a reference or as the final answer: it fails the attempt,
  * so the agent retries or falls back.
  */
-function nonEmpty(resolved: Pick<ResolvedModel, 'provider' | 'label'>, result: CallResult): CallResult {
-  if (result.text.trim() || (result.toolCalls?.length ?? 0) > 0) return result;
+function nonEmpty(resolved: Pick<ResolvedModel, 'provider' | 'label'>, request: CallRequest, result: CallResult): CallResult {
+  if (request.allowEmpty || result.text.trim() || (result.toolCalls?.length ?? 0) > 0) return result;
   throw new ProviderError(`${resolved.label}: returned an empty answer (finish reason: ${result.finishReason})`, {
     provider: resolved.provider,
     model: resolved.label,

@@ -6,7 +6,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
 import { createOllama } from 'ollama-ai-provider-v2';
 import { createLocalModelFactory } from './local/local-provider.js';
 import type { ProviderSettings } from './provider-schema.js';
@@ -24,8 +24,15 @@ export interface ProviderConnection {
   env?: Record<string, string | undefined>;
 }
 
-/** Builds a provider's models; `close` releases what they hold (local models unload). */
-export type ModelFactory = ((modelId: string) => LanguageModelV3) & { close?: () => Promise<void> };
+/** Builds a provider's models; `close` releases what they hold (local models unload); `embedding` when it has embedding models. */
+export type ModelFactory = ((modelId: string) => LanguageModelV3) & {
+  close?: () => Promise<void>;
+  embedding?: (modelId: string) => EmbeddingModelV3;
+};
+
+function withEmbeddings(language: (modelId: string) => LanguageModelV3, embedding: (modelId: string) => EmbeddingModelV3): ModelFactory {
+  return Object.assign(language, { embedding });
+}
 
 /** Ollama's native API lives under /api; accept `http://host:11434` as OLLAMA_HOST gives it. */
 function ollamaBaseURL(baseURL: string | undefined): string | undefined {
@@ -61,7 +68,7 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
         name: connection.name,
       });
       // Chat Completions: what OpenAI and every OpenAI-style gateway behind OPENAI_BASE_URL speak.
-      return (modelId) => provider.chat(modelId);
+      return withEmbeddings((modelId) => provider.chat(modelId), (modelId) => provider.embedding(modelId));
     }
     case 'anthropic': {
       const baseURL = anthropicBaseURL(connection.baseURL);
@@ -78,12 +85,12 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
         ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
         ...(connection.baseURL ? { baseURL: connection.baseURL } : {}),
       });
-      return (modelId) => provider(modelId);
+      return withEmbeddings((modelId) => provider(modelId), (modelId) => provider.embedding(modelId));
     }
     case 'ollama': {
       const baseURL = ollamaBaseURL(connection.baseURL);
       const provider = createOllama({ ...common, ...(baseURL ? { baseURL } : {}) });
-      return (modelId) => provider(modelId);
+      return withEmbeddings((modelId) => provider(modelId), (modelId) => provider.embedding(modelId));
     }
     case 'local':
       return createLocalModelFactory({ env: connection.env ?? process.env, providerName: connection.name });
@@ -96,7 +103,7 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
         ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
         includeUsage: true,
       });
-      return (modelId) => provider.chatModel(modelId);
+      return withEmbeddings((modelId) => provider.chatModel(modelId), (modelId) => provider.embeddingModel(modelId));
     }
   }
 }

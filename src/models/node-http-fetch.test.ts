@@ -119,3 +119,128 @@ describe('createNodeHttpFetch', () => {
     }
   });
 });
+
+/** A local HTTP server for one test: its handler, its base URL, and close(). */
+async function localServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+  const local = createServer(handler);
+  await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+  const { port } = local.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server: local,
+    close: () =>
+      new Promise<void>((resolve) => {
+        local.closeAllConnections();
+        local.close(() => resolve());
+      }),
+  };
+}
+
+function readBody(request: import('node:http').IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (text += chunk));
+    request.on('end', () => resolve(text));
+  });
+}
+
+describe('createNodeHttpFetch: redirects', () => {
+  it('follows them as fetch does: 307 keeps method and body, 303 and a POST after 302 become a GET without it', async () => {
+    const seen: Array<{ method: string; path: string; body: string; authorization?: string }> = [];
+    const target = await localServer(async (request, response) => {
+      const body = await readBody(request);
+      seen.push({ method: request.method!, path: request.url!, body, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}) });
+      const redirects: Record<string, [number, string]> = { '/307': [307, '/final'], '/303': [303, '/final'], '/302': [302, '/final'], '/chain': [301, '/307'] };
+      const redirect = redirects[request.url!];
+      if (redirect) {
+        response.writeHead(redirect[0], { Location: redirect[1] });
+        response.end();
+        return;
+      }
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ at: request.url, method: request.method }));
+    });
+    try {
+      const post = (path: string) => fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, body: '{"x":1}' });
+      expect(await (await post('/307')).json()).toEqual({ at: '/final', method: 'POST' });
+      expect(seen.slice(-1)).toEqual([{ method: 'POST', path: '/final', body: '{"x":1}', authorization: 'Bearer k' }]);
+      expect(await (await post('/303')).json()).toEqual({ at: '/final', method: 'GET' });
+      expect(seen.at(-1)).toMatchObject({ method: 'GET', body: '' });
+      expect(await (await post('/302')).json()).toEqual({ at: '/final', method: 'GET' });
+      const chained = await fetch(`${target.url}/chain`);
+      expect(await chained.json()).toEqual({ at: '/final', method: 'GET' });
+      // redirect: 'manual' hands the 3xx back.
+      const manual = await fetch(`${target.url}/303`, { redirect: 'manual' });
+      expect(manual.status).toBe(303);
+      expect(manual.headers.get('location')).toBe('/final');
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('stops after 20 redirects with a fetch-style error', async () => {
+    const loop = await localServer((_request, response) => {
+      response.writeHead(302, { Location: '/again' });
+      response.end();
+    });
+    try {
+      const error = (await fetch(`${loop.url}/again`).catch((caught: unknown) => caught)) as TypeError;
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error.cause as Error).message).toBe('more than 20 redirects');
+    } finally {
+      await loop.close();
+    }
+  });
+});
+
+describe('createNodeHttpFetch: proxies from the environment', () => {
+  const saved = { ...process.env };
+  const restore = () => {
+    for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'ALL_PROXY', 'all_proxy']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  };
+
+  it('sends http requests through HTTP_PROXY, https ones as a CONNECT tunnel through HTTPS_PROXY, and skips NO_PROXY hosts', async () => {
+    const through: string[] = [];
+    const proxy = await localServer(async (request, response) => {
+      // A forward proxy: the request line holds the absolute URL; forward it to the origin.
+      through.push(`${request.method} ${request.url}`);
+      const upstream = await globalThis.fetch(request.url!, { method: request.method!, headers: { 'content-type': 'application/json' }, ...(request.method === 'POST' ? { body: await readBody(request) } : {}) });
+      response.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'text/plain' });
+      response.end(Buffer.from(await upstream.arrayBuffer()));
+    });
+    proxy.server.on('connect', (request, socket) => {
+      through.push(`CONNECT ${request.url}`);
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    });
+    const proxied = createNodeHttpFetch();
+    try {
+      server.setBehavior('via-proxy', { text: 'through the proxy' });
+      process.env.HTTP_PROXY = proxy.url;
+      process.env.HTTPS_PROXY = proxy.url;
+      delete process.env.NO_PROXY;
+      delete process.env.no_proxy;
+      const registry = createModelRegistry({ providers: { fake: { type: 'openai-compatible', baseURL: server.url, apiKeyEnv: 'KEY' } }, env: { KEY: 'secret' }, fetch: proxied });
+      const result = await callModel(registry.resolve('fake:via-proxy'), { prompt, signal: new AbortController().signal });
+      expect(result.text).toBe('through the proxy');
+      expect(through).toEqual([`POST ${server.url}/chat/completions`]);
+
+      // https goes through a CONNECT tunnel (this proxy refuses it: the request fails, but it asked the proxy).
+      await proxied('https://api.example.test/v1/models').catch(() => undefined);
+      expect(through.at(-1)).toBe('CONNECT api.example.test:443');
+
+      // NO_PROXY: straight to the host.
+      process.env.NO_PROXY = '127.0.0.1';
+      through.length = 0;
+      await callModel(registry.resolve('fake:via-proxy'), { prompt, signal: new AbortController().signal });
+      expect(through).toEqual([]);
+    } finally {
+      restore();
+      proxied.close();
+      await proxy.close();
+    }
+  });
+});

@@ -14,13 +14,25 @@
  * error as `cause` (what the SDK turns into a retryable "Cannot connect" error).
  * Anything unusual (a Request object, a stream or form body) goes to the
  * built-in fetch.
+ *
+ * Like fetch it follows redirects (up to 20; 303, and 301/302 after a POST, become a GET without the
+ * body; `redirect: 'manual'` hands the 3xx back, `'error'` rejects), and unlike Node 20's fetch it
+ * honours the proxy variables every HTTP tool does: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, minus the
+ * hosts in NO_PROXY (proxy-from-env reads them; http-proxy-agent and https-proxy-agent, a CONNECT
+ * tunnel for https, do the proxying).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { getProxyForUrl } from 'proxy-from-env';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 export type FetchFunction = typeof globalThis.fetch;
+
+const MAX_REDIRECTS = 20;
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
 export interface NodeHttpFetch extends FetchFunction {
   /** Close the kept-alive sockets. */
@@ -74,22 +86,68 @@ function isStreamed(message: IncomingMessage): boolean {
   return /event-stream|ndjson|jsonl/.test(type) || !type.includes('json');
 }
 
+type Agent = HttpAgent | HttpsAgent;
+
 export function createNodeHttpFetch(): NodeHttpFetch {
   const agents = {
     'http:': new HttpAgent({ keepAlive: true, maxSockets: Infinity }),
     'https:': new HttpsAgent({ keepAlive: true, maxSockets: Infinity }),
   };
+  /** Keep-alive agents through each proxy, by protocol and proxy URL. */
+  const proxied = new Map<string, Agent>();
+  const agentFor = (url: URL): Agent => {
+    const proxy = getProxyForUrl(url.href);
+    const protocol = url.protocol as 'http:' | 'https:';
+    if (!proxy) return agents[protocol];
+    const key = `${protocol} ${proxy}`;
+    let agent = proxied.get(key);
+    if (!agent) {
+      agent = protocol === 'https:' ? new HttpsProxyAgent(proxy, { keepAlive: true }) : new HttpProxyAgent(proxy, { keepAlive: true });
+      proxied.set(key, agent);
+    }
+    return agent;
+  };
+
   const nodeFetch = (async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     if (typeof input !== 'string' && !(input instanceof URL)) return globalThis.fetch(input, init);
-    const url = typeof input === 'string' ? new URL(input) : input;
-    const bytes = bodyBytes(init.body);
+    let url = typeof input === 'string' ? new URL(input) : input;
+    let bytes = bodyBytes(init.body);
     if (bytes === false || (url.protocol !== 'http:' && url.protocol !== 'https:')) return globalThis.fetch(input, init);
-    const signal = init.signal ?? undefined;
-    if (signal?.aborted) throw signal.reason;
+    let method = (init.method ?? 'GET').toUpperCase();
+    const headers: Record<string, string> = {};
+    for (const [name, value] of headerPairs(init.headers)) headers[name.toLowerCase()] = value;
+    for (let redirects = 0; ; redirects++) {
+      const response = await sendOnce(url, method, headers, bytes, init.signal ?? undefined, agentFor(url));
+      const location = response.headers.get('location');
+      if (!REDIRECT_STATUS.has(response.status) || !location || init.redirect === 'manual') return response;
+      await response.body?.cancel().catch(() => undefined);
+      if (init.redirect === 'error') throw new TypeError('fetch failed', { cause: new Error(`redirected (${response.status}) to ${location} with redirect: "error"`) });
+      if (redirects >= MAX_REDIRECTS) throw new TypeError('fetch failed', { cause: new Error(`more than ${MAX_REDIRECTS} redirects`) });
+      const next = new URL(location, url);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new TypeError('fetch failed', { cause: new Error(`redirected to ${next.protocol} URL`) });
+      // As fetch does: 303, and 301/302 after a POST, continue as a GET without the body.
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+        method = method === 'HEAD' ? 'HEAD' : 'GET';
+        bytes = undefined;
+        for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) delete headers[name];
+      }
+      // Credentials do not follow a redirect to another origin.
+      if (next.origin !== url.origin) delete headers['authorization'];
+      url = next;
+    }
+  }) as NodeHttpFetch;
 
+  function sendOnce(
+    url: URL,
+    method: string,
+    requestHeaders: Record<string, string>,
+    bytes: Buffer | undefined,
+    signal: AbortSignal | undefined,
+    agent: Agent,
+  ): Promise<Response> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<Response>((resolve, reject) => {
-      const headers: Record<string, string> = {};
-      for (const [name, value] of headerPairs(init.headers)) headers[name.toLowerCase()] = value;
+      const headers: Record<string, string> = { ...requestHeaders };
       if (bytes) headers['content-length'] = String(bytes.length);
       if (!headers['accept-encoding']) headers['accept-encoding'] = 'gzip, deflate, br';
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -103,7 +161,7 @@ export function createNodeHttpFetch(): NodeHttpFetch {
       };
       const request = send(
         url,
-        { method: init.method ?? 'GET', headers, agent: agents[url.protocol as 'http:' | 'https:'] },
+        { method, headers, agent },
         (message) => {
           const body = decoded(message);
           const finish = (): void => signal?.removeEventListener('abort', onAbort);
@@ -139,10 +197,13 @@ export function createNodeHttpFetch(): NodeHttpFetch {
       signal?.addEventListener('abort', onAbort, { once: true });
       request.end(bytes);
     });
-  }) as NodeHttpFetch;
+  }
+
   nodeFetch.close = () => {
     agents['http:'].destroy();
     agents['https:'].destroy();
+    for (const agent of proxied.values()) agent.destroy();
+    proxied.clear();
   };
   return nodeFetch;
 }

@@ -3,7 +3,7 @@
  * and the call scheduler's lane of that provider connection (shared by every registry of the
  * process that talks to the same connection: its limits hold for all of them together).
  */
-import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
 import { defaultScheduler, type CallScheduler, type ConcurrencySetting, type Lane } from './call-scheduler.js';
 import { providerCapabilities, type ProviderCapabilities } from './provider-capabilities.js';
 import type { ProviderSettings } from './provider-schema.js';
@@ -36,6 +36,8 @@ export interface ResolvedModel {
 export interface ModelRegistry {
   /** Throws ConfigError (naming `path`) for an unknown provider or a missing API key. */
   resolve(model: string | LanguageModelV3, path?: string): ResolvedModel;
+  /** An embedding model by "provider:model-id"; ConfigError when the provider has none. */
+  resolveEmbedding(model: string, path?: string): EmbeddingModelV3;
   providerNames(): string[];
   /** Releases what the providers hold (local models are unloaded). Safe to call twice. */
   close(): Promise<void>;
@@ -209,6 +211,17 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
         ...(state.settings.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: state.settings.attemptTimeoutMs } : {}),
         ...(state.settings.maxRetries !== undefined ? { maxRetries: state.settings.maxRetries } : {}),
       };
+    },
+    resolveEmbedding(model, path) {
+      const { provider, modelId } = splitModelName(model);
+      const state = providerState(provider, path, model);
+      if (!state.factory.embedding) {
+        throw new ConfigError(
+          `Provider "${provider}" (type ${state.settings.type}) has no embedding models${path ? ` (at ${path})` : ''}: use an openai, openai-compatible, google or ollama provider for embeddings`,
+          { ...(path ? { path } : {}), code: 'no_embeddings' },
+        );
+      }
+      return state.factory.embedding(modelId);
     },
     providerNames() {
       return [...new Set([...Object.keys(BUILTIN_PROVIDERS), ...Object.keys(custom)])];

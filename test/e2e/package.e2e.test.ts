@@ -2,8 +2,9 @@
 // `import … from 'moa-engine'` in another project, as the README tells.
 //
 // The tarball is installed the way npm lays it out (<prefix>/lib/node_modules/moa-engine, a
-// <prefix>/bin/moa link to its bin), with its dependencies linked to this repository's
-// node_modules instead of installed: an offline `npm install` of the tarball needs every
+// <prefix>/bin/moa link to its bin), with its runtime dependencies — and only them, as
+// `npm install --omit=dev --omit=optional` leaves it: no node-llama-cpp, no test tools — linked to this
+// repository's node_modules instead of installed: an offline `npm install` of the tarball needs every
 // dependency's registry metadata in the npm cache, which a fresh machine does not have (and a
 // real install takes minutes). What packing can break is all still checked: the files list, the
 // bin entry and its shebang, the exports map, the package.json the CLI reads at run time.
@@ -17,7 +18,13 @@ import { startFakeLLMServer, type FakeLLMServer } from '../support/fake-llm-serv
 import { assertCliBuilt, cliEnv } from './run-cli.js';
 
 const repository = fileURLToPath(new URL('../..', import.meta.url));
-const packageJson = JSON.parse(readFileSync(join(repository, 'package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> };
+const packageJson = JSON.parse(readFileSync(join(repository, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  bin: Record<string, string>;
+  dependencies: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+};
 
 let work: string;
 let tarball: string;
@@ -62,7 +69,12 @@ beforeAll(async () => {
   mkdirSync(installed, { recursive: true });
   const extracted = await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1'], { cwd: work });
   expect(extracted.status, extracted.stderr).toBe(0);
-  symlinkSync(realpathSync(join(repository, 'node_modules')), join(installed, 'node_modules'), 'dir');
+  // The runtime dependencies only (their own dependencies resolve from where the links point).
+  for (const name of Object.keys(packageJson.dependencies)) {
+    const link = join(installed, 'node_modules', name);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(realpathSync(join(repository, 'node_modules', name)), link, 'dir');
+  }
   mkdirSync(join(prefix, 'bin'));
   const binTarget = packageJson.bin['moa']!;
   chmodSync(join(installed, binTarget), 0o755); // npm makes a bin's target executable when it installs it
@@ -123,5 +135,16 @@ console.log(JSON.stringify({ text: result.text, proposers: result.layers[0].agen
     expect(answer.status, answer.stderr).toBe(0);
     expect(JSON.parse(answer.stdout)).toEqual({ text: 'the library answer', proposers: ['done', 'done'] });
     expect(server.log.map((entry) => entry.model).sort()).toEqual(['agg', 'p1', 'p2']);
+  });
+
+  it('works without the optional node-llama-cpp, and a local model then says how to add it (exit 2)', async () => {
+    expect(Object.keys(packageJson.optionalDependencies ?? {})).toContain('node-llama-cpp');
+    expect(Object.keys(packageJson.dependencies)).not.toContain('node-llama-cpp');
+    const model = join(work, 'tiny.gguf');
+    writeFileSync(model, Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(60)]));
+    const env = cliEnv({ PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:${process.env.PATH ?? ''}` });
+    const local = await run('moa', ['ask', '--aggregator', `local:${model}`, 'hi'], { cwd: work, env });
+    expect(local.status, local.stderr).toBe(2);
+    expect(local.stderr).toContain('need node-llama-cpp, which is not installed: run "npm install node-llama-cpp@3.21.1"');
   });
 });

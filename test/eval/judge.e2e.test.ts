@@ -102,9 +102,10 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
       expect(Object.keys(judgment)).toEqual(['question_id', 'model', 'judge', 'user_prompt', 'judgment', 'score', 'turn', 'tstamp']);
       const question = questions.find((candidate) => candidate.question_id === judgment.question_id) as Question;
       const math = ['math', 'reasoning', 'coding'].includes(question.category);
-      expect(judgment.judge).toEqual(['fake:judge', `single-${math ? 'math-' : ''}v1${judgment.turn === 2 ? '-multi-turn' : ''}`]);
+      // FastChat's naming: the judge without moa's provider prefix, the model by its answer file's name.
+      expect(judgment.judge).toEqual(['judge', `single-${math ? 'math-' : ''}v1${judgment.turn === 2 ? '-multi-turn' : ''}`]);
       expect(judgment.score).toBe(ratingOf(question.question_id, judgment.turn as number) ?? -1);
-      expect(judgment.model).toBe('my-moa');
+      expect(judgment.model).toBe('judge-answers');
     }
 
     // The scores, computed here from the rule.
@@ -119,7 +120,7 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
       n: number;
     };
     expect(Object.keys(scores)).toEqual(['model', 'overall', 'turns', 'categories', 'n']);
-    expect(scores.model).toBe('my-moa');
+    expect(scores.model).toBe('judge-answers');
     expect(scores.n).toBe(159);
     expect(scores.overall).toBeCloseTo(mean(ratings(() => true)), 10);
     expect(scores.turns['1']).toBeCloseTo(mean(ratings((_, turn) => turn === 1)), 10);
@@ -136,8 +137,30 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
     const rerun = await runCli(args, { cwd: workspace.dir, env: env() });
     expect(rerun.code, describeRun(rerun)).toBe(0);
     expect(server.log).toHaveLength(160);
-    expect(rerun.stdout).toContain('MT-Bench: my-moa (judge fake:judge), 159 rated turns, 1 without a rating (left out)');
+    expect(rerun.stdout).toContain('MT-Bench: judge-answers (judge fake:judge), 159 rated turns, 1 without a rating (left out)');
     expect(rerun.stdout).toMatch(new RegExp(`all\\s+${mean(ratings((_, turn) => turn === 1)).toFixed(2)}\\s+${mean(ratings((_, turn) => turn === 2)).toFixed(2)}\\s+${mean(ratings(() => true)).toFixed(2)}`));
+  });
+
+  it('a judge whose replies never hold a rating is a failed run (exit 1) that says why and where the raw replies are', async () => {
+    const { workspace, server } = suite;
+    const writing = questions.filter((question) => question.category === 'writing').slice(0, 3);
+    workspace.write('unrated-answers.jsonl', writing.map((question) => JSON.stringify({ question_id: question.question_id, answer_id: 'x', model_id: 'm', choices: [{ index: 0, turns: ['a', 'b'] }], tstamp: 1 })).join('\n') + '\n');
+    server.setBehavior('judge', { text: 'Both answers are fine; I would rather not give a number.' });
+    const args = ['judge', 'mt-bench', '--answers', 'unrated-answers.jsonl', '--questions', questionFile, '--judge-prompts', judgePromptsFile, '--judge', 'fake:judge'];
+    const result = await runCli(args, { cwd: workspace.dir, env: env() });
+    expect(result.code, describeRun(result)).toBe(1);
+    expect(server.log).toHaveLength(6);
+    const judgmentsPath = workspace.path('unrated-answers.judgments.jsonl');
+    expect(result.stderr).toContain('no rating in any of the 6 judge replies (no [[rating]], nor [rating], found)');
+    expect(result.stderr).toContain(`the raw replies are the "judgment" fields of ${judgmentsPath}`);
+    expect(result.stdout).not.toContain('0 rated turns');
+    // The raw replies are indeed there.
+    const judgments = readLines<{ judgment: string; score: number }>(judgmentsPath);
+    expect(judgments.map((judgment) => [judgment.judgment, judgment.score])).toEqual(Array.from({ length: 6 }, () => ['Both answers are fine; I would rather not give a number.', -1]));
+    // --json still prints the (empty) scores for scripts, and still exits 1.
+    const json = await runCli([...args, '--json'], { cwd: workspace.dir, env: env() });
+    expect(json.code, describeRun(json)).toBe(1);
+    expect((JSON.parse(json.stdout) as { n: number }).n).toBe(0);
   });
 
   it('a math answer without reference answers is exit 2 before any call', async () => {
@@ -237,6 +260,24 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
     expect(rerun.stdout).toContain('AlpacaEval 2.0: my-moa vs gpt4_1106_preview (annotator alpaca_eval_clf[fake:judge, generated token])');
     expect(rerun.stdout).toMatch(new RegExp(`win rate\\s+${winRate.toFixed(2)} ±`));
     expect(rerun.stdout).toMatch(/judgments\s+0 from log-probabilities, 30 from the generated token/);
+  });
+
+  it('a judge that never answers "m" or "M" is a failed run (exit 1) that says why and where the raw replies are', async () => {
+    const { workspace, server } = suite;
+    const baseline = (JSON.parse(readFileSync(baselineFile, 'utf8')) as Array<{ instruction: string; output: string; generator: string; dataset: string }>).slice(0, 4);
+    workspace.write('reference-4.json', JSON.stringify(baseline, null, 2));
+    workspace.write('unparsed_outputs.json', JSON.stringify(baseline.map((entry) => ({ ...entry, output: `mine: ${entry.instruction.slice(0, 20)}`, generator: 'mine' })), null, 2));
+    server.setBehavior('judge', { text: 'Neither' });
+    const result = await runCli(
+      ['judge', 'alpaca-eval', '--outputs', 'unparsed_outputs.json', '--reference-outputs', 'reference-4.json', '--judge', 'fake:judge', '--judge-prompt', alpacaPromptFile, '--lc-data', lcDirectory],
+      { cwd: workspace.dir, env: env(), timeoutMs: 60_000 },
+    );
+    expect(result.code, describeRun(result)).toBe(1);
+    expect(server.log).toHaveLength(4);
+    expect(result.stderr).toContain('no preference in any of the 4 judge replies');
+    expect(result.stderr).toContain(`the raw replies are the "raw_completion" fields of ${workspace.path('unparsed_outputs.annotations.json')}`);
+    const annotations = JSON.parse(workspace.read('unparsed_outputs.annotations.json')) as Array<{ preference: null; raw_completion: { text: string } }>;
+    expect(annotations.map((annotation) => [annotation.preference, annotation.raw_completion.text])).toEqual(Array.from({ length: 4 }, () => [null, 'Neither']));
   });
 
   it('outputs whose instructions the reference does not have are exit 2 before any call', async () => {

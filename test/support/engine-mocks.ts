@@ -50,7 +50,48 @@ export function chunksOf(text: string): string[] {
  * A mock model named `provider:id`. `respond` is a fixed answer or a function of
  * the call (or a fixed Reply with token counts); a thrown error (e.g. `apiError(429)`) is what the provider throws.
  */
-export function mockModel(name: string, respond: Responder | Reply | string = name): MockModel {
+/** Timing of a mock's answers: a wait before the first token, and between tokens (streamed or not). */
+export interface MockTiming {
+  firstTokenDelayMs?: number;
+  tokenDelayMs?: number;
+}
+
+/** Wait `ms`, rejecting with the signal's reason when it aborts first. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Parts sent one by one with the timing's delays; the stream errors with the abort reason when the call is aborted. */
+function timedStream(parts: LanguageModelV3StreamPart[], timing: MockTiming, signal: AbortSignal | undefined): ReadableStream<LanguageModelV3StreamPart> {
+  let index = 0;
+  return new ReadableStream<LanguageModelV3StreamPart>({
+    async pull(controller) {
+      const part = parts[index++];
+      if (part === undefined) return controller.close();
+      try {
+        if (part.type === 'text-delta') await pause(index <= 3 ? (timing.firstTokenDelayMs ?? 0) : (timing.tokenDelayMs ?? 0), signal);
+      } catch (error) {
+        controller.error(error);
+        return;
+      }
+      controller.enqueue(part);
+    },
+  });
+}
+
+export function mockModel(name: string, respond: Responder | Reply | string = name, timing: MockTiming = {}): MockModel {
   const [provider, modelId] = name.includes(':') ? (name.split(/:(.*)/s) as [string, string]) : ['mock', name];
   const calls: MockCall[] = [];
   const answer = async (options: LanguageModelV3CallOptions, mode: MockCall['mode']): Promise<Required<Omit<Reply, 'toolCalls'>> & Pick<Reply, 'toolCalls'>> => {
@@ -65,6 +106,9 @@ export function mockModel(name: string, respond: Responder | Reply | string = na
     modelId,
     doGenerate: async (options) => {
       const reply = await answer(options, 'generate');
+      if (timing.firstTokenDelayMs || timing.tokenDelayMs) {
+        await pause((timing.firstTokenDelayMs ?? 0) + chunksOf(reply.text).length * (timing.tokenDelayMs ?? 0), options.abortSignal);
+      }
       const calls = reply.toolCalls ?? [];
       return {
         content: [
@@ -98,7 +142,7 @@ export function mockModel(name: string, respond: Responder | Reply | string = na
           finishReason: calls.length > 0 ? { unified: 'tool-calls', raw: 'tool_calls' } : { unified: 'stop', raw: 'stop' },
         },
       ];
-      return { stream: convertArrayToReadableStream(parts) };
+      return { stream: timing.firstTokenDelayMs || timing.tokenDelayMs ? timedStream(parts, timing, options.abortSignal) : convertArrayToReadableStream(parts) };
     },
   });
   return Object.assign(model, { calls });
@@ -181,6 +225,9 @@ export function mockRegistry(named: Record<string, LanguageModelV3>): ModelRegis
       let lane = lanes.get(label);
       if (!lane) lanes.set(label, (lane = scheduler.lane(label, { maxConcurrency: 8 })));
       return { label, provider: found.provider, modelId: found.modelId, model: found, lane, capabilities: providerCapabilities('object', found.provider) };
+    },
+    resolveEmbedding(model) {
+      throw new Error(`mockRegistry: no embedding model named ${model}`);
     },
     providerNames() {
       return [];

@@ -18,7 +18,7 @@ import type {
 } from '@ai-sdk/provider';
 import type { ChatHistoryItem, LLamaChatGenerateResponseOptions, LlamaChatResponse } from 'node-llama-cpp';
 import { AbortedError, ProviderError } from '../../util/errors.js';
-import type { LoadedModel } from './llama-runtime.js';
+import type { LoadedModel } from './loaded-models.js';
 
 export interface LocalLanguageModelOptions {
   /** The provider's name (`local`, or a custom provider of type local). */

@@ -10,7 +10,10 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { ConfigError } from '../../util/errors.js';
 import { checkGgufFile } from './gguf-file.js';
-import { acquireModel, emitLocalWarning, releaseModel, runtimeSettings, type LoadedModel, type WarningSink } from './llama-runtime.js';
+import { emitLocalWarning, type WarningSink } from './llama-instance.js';
+import { acquireModel, releaseModel, type LoadedModel } from './loaded-models.js';
+import { assertNodeLlamaCpp } from './node-llama-cpp.js';
+import { runtimeSettings } from './runtime-settings.js';
 import { LocalLanguageModel } from './local-language-model.js';
 import { resolveLocalModelPath } from './models-dir.js';
 
@@ -57,6 +60,8 @@ export function createLocalModelFactory(options: LocalProviderOptions): LocalMod
     }
     const path = resolveLocalModelPath(modelId, env);
     const fileSize = checkGgufFile(path, label, env);
+    // Before any call: a machine without the optional runtime gets told how to add it.
+    assertNodeLlamaCpp(label);
     const model = new LocalLanguageModel({
       provider: providerName,
       modelId,

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../util/errors.js';
-import { DEFAULT_MAX_CONTEXT_SIZE, DEFAULT_SEQUENCES, runtimeSettings } from './llama-runtime.js';
+import { DEFAULT_MAX_CONTEXT_SIZE, DEFAULT_SEQUENCES, runtimeSettings } from './runtime-settings.js';
 
 describe('runtimeSettings', () => {
   it('defaults: GPU when usable (auto), threads = the cores this process may use, 4 sequences', () => {
