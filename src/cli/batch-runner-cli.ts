@@ -35,6 +35,7 @@ import { createNodeHttpFetch } from '../models/node-http-fetch.js';
 import { AUTO_CONCURRENCY } from '../models/call-scheduler.js';
 import { createModelRegistry } from '../models/registry.js';
 import { ConfigError } from '../util/errors.js';
+import type { QueueJob } from '../batch/queue/queued-batch.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import { decimal, integer } from './options.js';
 import type { CliStreams } from './run-for-cli.js';
@@ -137,11 +138,6 @@ export interface BatchForCliOptions<Item extends BatchItem, Output extends objec
   queueJob?: (priced: boolean) => QueueJob<Item>;
 }
 
-export interface QueueJob<Item extends BatchItem> {
-  kind: string;
-  settings: unknown;
-  jobItem?: (item: Item) => BatchItem;
-}
 
 export interface BatchForCliOutcome {
   summary: BatchSummary;

@@ -4,9 +4,13 @@
  * enqueuing command would have run.
  */
 import type { JobKind } from '../batch/queue/queued-batch.js';
+import { alpacaEvalAnswerJob, flaskAnswerJob, mtBenchAnswerJob } from '../eval/jobs/generate.js';
+import { alpacaEvalJudgeJob } from '../eval/jobs/judge-alpaca-eval.js';
+import { flaskJudgeJob } from '../eval/jobs/judge-flask.js';
+import { mtBenchJudgeJob } from '../eval/jobs/judge-mt-bench.js';
 import { moaBatchJob } from './batch-command.js';
 
 export function queueJobKinds(): ReadonlyMap<string, JobKind> {
-  const kinds: JobKind[] = [moaBatchJob as unknown as JobKind];
+  const kinds = [moaBatchJob, alpacaEvalAnswerJob, mtBenchAnswerJob, flaskAnswerJob, mtBenchJudgeJob, alpacaEvalJudgeJob, flaskJudgeJob] as unknown as JobKind[];
   return new Map(kinds.map((kind) => [kind.name, kind]));
 }

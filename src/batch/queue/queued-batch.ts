@@ -47,9 +47,16 @@ export function lockMsFrom(env: Record<string, string | undefined>): number {
  * A kind of job: what a worker does with one item of a batch of that kind. The same function runs
  * the item in a local run, so an item's line is the same either way.
  */
-export interface JobKind<Item extends BatchItem = BatchItem, Settings = unknown> {
+export interface JobKind<Item extends BatchItem = BatchItem, Settings = unknown, Output extends object = object> {
   name: string;
-  work(item: Item, context: BatchItemContext, settings: Settings): Promise<object>;
+  work(item: Item, context: BatchItemContext, settings: Settings): Promise<Output>;
+}
+
+/** What a command hands the enqueuer: the kind its items are, the kind's settings, what of an item a job carries. */
+export interface QueueJob<Item extends BatchItem = BatchItem> {
+  kind: string;
+  settings: unknown;
+  jobItem?: (item: Item) => BatchItem;
 }
 
 /** What the enqueuer stores once per batch. */
