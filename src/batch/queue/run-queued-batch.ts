@@ -328,6 +328,8 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
     }
     if (stopReason === undefined) await flush(chunk);
     enqueueing = false;
+    // Again now that the jobs are there: a worker that looked when the batch was first announced found none.
+    await client.publish(BATCHES_CHANNEL, batchId);
     if (stopReason === undefined && options.onEnqueued) {
       options.onEnqueued({ batchId, queue: queueName, enqueued, alreadyQueued, workersAlive: await workersAlive(client) });
     }
