@@ -302,6 +302,46 @@ describe('moa batch --queue with moa worker', () => {
     }
   }, 120_000);
 
+  it('--cache redis:// shares the answers between workers on different machines: a rerun into a new output makes no call', async () => {
+    writeInput('shared-in.jsonl', 1, 8);
+    const cacheUrl = `${redis.url}/1`;
+    // Two "machines": separate local cache folders, one shared cache in Redis.
+    const [first, second] = await Promise.all([
+      startWorker(['--queue', redis.url, '--cache', cacheUrl, '--concurrency', '2'], { cwd: workspace.dir, env: env({ MOA_CACHE_DIR: workspace.path(`machine-a-${testNumber}`) }) }),
+      startWorker(['--queue', redis.url, '--cache', cacheUrl, '--concurrency', '2'], { cwd: workspace.dir, env: env({ MOA_CACHE_DIR: workspace.path(`machine-b-${testNumber}`) }) }),
+    ]);
+    expect(first.stderr()).toContain(`cache redis://127.0.0.1:${redis.port}/1`);
+    const queued = await runCli(['batch', '-i', 'shared-in.jsonl', '-o', 'shared-out.jsonl', '--queue', redis.url], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
+    expect(queued.code, describeRun(queued)).toBe(0);
+    const calls = server.log.length;
+    expect(calls).toBe(24);
+    const again = await runCli(['batch', '-i', 'shared-in.jsonl', '-o', 'shared-again.jsonl', '--queue', redis.url, '--json'], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
+    expect(again.code, describeRun(again)).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ succeeded: 8, calls: 0, cacheHits: 24 });
+    expect(server.log.length).toBe(calls);
+    await Promise.all([first.stop(), second.stop()]);
+  }, 120_000);
+
+  it('a worker stopped twice (Ctrl-C, Ctrl-C) puts its items in flight back in the queue; another worker finishes them', async () => {
+    server.setDefaultBehavior({ delayMs: 400, text: answer });
+    writeInput('stop-in.jsonl', 1, 6);
+    const stopping = await startWorker(['--queue', redis.url, '--concurrency', '3'], { cwd: workspace.dir, env: env() });
+    const queued = runCli(['batch', '-i', 'stop-in.jsonl', '-o', 'stop-out.jsonl', '--queue', redis.url], { cwd: workspace.dir, env: env(), timeoutMs: 90_000 });
+    await until(() => server.log.filter((entry) => entry.outcome === 'pending').length >= 3, 'three calls in flight');
+    stopping.child.kill('SIGINT');
+    await until(() => /stopping — \d+ item\(s\) in flight finish first/.test(stopping.stderr()), 'the worker to start stopping');
+    stopping.child.kill('SIGINT');
+    const exit = await stopping.exited;
+    expect(exit.code, stopping.stderr()).toBe(130);
+    expect(stopping.stderr()).toMatch(/item "q\d" of batch \w+ was put back in the queue/);
+    expect(idsOf('stop-out.jsonl')).toEqual([]);
+    const taker = await startWorker(['--queue', redis.url], { cwd: workspace.dir, env: env() });
+    const result = await queued;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(idsOf('stop-out.jsonl').sort()).toEqual(ids(1, 6).sort());
+    await taker.stop();
+  }, 120_000);
+
   it('moa queue status shows each batch\'s counts and the workers alive; moa queue clean removes finished batches', async () => {
     writeInput('status-in.jsonl', 1, 5);
     const worker = await startWorker(['--queue', redis.url], { cwd: workspace.dir, env: env() });
