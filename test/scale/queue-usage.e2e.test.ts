@@ -83,7 +83,7 @@ describe('queue commands: bad input', () => {
     expect(status.code, describeRun(status)).toBe(2);
     expect(status.stderr).toMatch(/is not reachable/);
     expect(server.log).toHaveLength(0);
-  });
+  }, 60_000);
 
   it('a wrong URL: exit 2 saying what shape is expected', async () => {
     const notRedis = await batch('http://127.0.0.1:6379');
@@ -95,14 +95,14 @@ describe('queue commands: bad input', () => {
     const worker = await runCli(['worker', '--queue', 'localhost:6379'], { cwd: workspace.dir, env: env() });
     expect(worker.code).toBe(2);
     expect(worker.stderr).toMatch(/--queue .*expected redis:\/\/HOST:PORT/);
-  });
+  }, 60_000);
 
   it('a server that is not Redis: exit 2', async () => {
     const result = await batch(`redis://127.0.0.1:${server.port}`);
     expect(result.code, describeRun(result)).toBe(2);
     expect(result.stderr).toMatch(new RegExp(`--queue redis://127.0.0.1:${server.port}/0 (closed the connection without a Redis reply|did not answer like a Redis server)`));
     expect(existsSync(workspace.path('out.jsonl'))).toBe(false);
-  });
+  }, 60_000);
 
   it('a Redis that needs a password: exit 2 saying how to give it; given in the URL it works and is never shown', async () => {
     const without = await runCli(['queue', 'status', `redis://127.0.0.1:${guarded.port}`], { cwd: workspace.dir, env: env() });
@@ -115,7 +115,7 @@ describe('queue commands: bad input', () => {
     expect(right.code, describeRun(right)).toBe(0);
     expect(right.stdout).toContain(`redis://127.0.0.1:${guarded.port}/0`);
     expect(right.stdout + right.stderr).not.toContain(PASSWORD);
-  });
+  }, 60_000);
 
   it('a Redis older than 6.2: exit 2 naming both versions, before anything is enqueued', async () => {
     const result = await batch(`redis://127.0.0.1:${oldRedisPort}`);
@@ -125,7 +125,7 @@ describe('queue commands: bad input', () => {
     const worker = await runCli(['worker', '--queue', `redis://127.0.0.1:${oldRedisPort}`], { cwd: workspace.dir, env: env() });
     expect(worker.code).toBe(2);
     expect(worker.stderr).toMatch(/needs Redis 6\.2\.0 or newer/);
-  });
+  }, 60_000);
 
   it('--concurrency, --traces, --cache and --no-cache with --queue are refused, pointing at moa worker', async () => {
     const cases = [['--concurrency', '4'], ['--traces', 'traces'], ['--cache', 'x.sqlite'], ['--no-cache']];
@@ -136,5 +136,5 @@ describe('queue commands: bad input', () => {
       expect(result.stderr).toContain(`${flags[0]} cannot be used with --queue`);
       expect(result.stderr).toMatch(/moa worker --queue redis:\/\/127\.0\.0\.1:6379/);
     }
-  });
+  }, 60_000);
 });

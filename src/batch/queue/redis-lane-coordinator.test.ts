@@ -55,6 +55,8 @@ async function state(promise: Promise<unknown>): Promise<'resolved' | 'rejected'
 }
 
 const OK: CallOutcome = { kind: 'ok' };
+/** The pause keys the script writes (a release is sent without waiting for its answer). */
+const pauseKey = (model?: string): string => laneLeasesKey(LANE).replace(/:leases$/, model === undefined ? ':pause' : `:pause:${model}`);
 
 describe('RedisLaneCoordinator', () => {
   it('maxConcurrency holds across processes; a release in one wakes a waiter in the other', async () => {
@@ -93,7 +95,7 @@ describe('RedisLaneCoordinator', () => {
     const second = coordinator();
     const call = await ask(first, {});
     call.release({ kind: 'rate-limited', retryAfterMs: 60_000, scope: 'model' });
-    await admin.ping();
+    await expect.poll(() => admin.exists(pauseKey('fake:m'))).toBe(1);
     await expect(ask(second, {}, { maxWaitMs: 1_000 })).rejects.toBeInstanceOf(RateLimitWaitError);
     const refused = await ask(second, {}, { maxWaitMs: 1_000 }).catch((error: RateLimitWaitError) => error);
     expect((refused as RateLimitWaitError).pausedForMs).toBeGreaterThan(50_000);
@@ -101,15 +103,15 @@ describe('RedisLaneCoordinator', () => {
     (await ask(second, {}, { model: 'fake:other', maxWaitMs: 1_000 })).release(OK);
     // …unless the limit is the account's.
     (await ask(first, {}, { model: 'fake:other' })).release({ kind: 'rate-limited', retryAfterMs: 60_000, scope: 'account' });
-    await admin.ping();
+    await expect.poll(() => admin.exists(pauseKey())).toBe(1);
     await expect(ask(second, {}, { model: 'fake:third', maxWaitMs: 1_000 })).rejects.toBeInstanceOf(RateLimitWaitError);
   });
 
   it('a short pause is waited out, not refused', async () => {
     const first = coordinator();
     const second = coordinator();
-    (await ask(first, {})).release({ kind: 'rate-limited', retryAfterMs: 150, scope: 'model' });
-    await admin.ping();
+    (await ask(first, {})).release({ kind: 'rate-limited', retryAfterMs: 300, scope: 'model' });
+    await expect.poll(() => admin.exists(pauseKey('fake:m')), { interval: 5 }).toBe(1);
     const waited = ask(second, {}, { maxWaitMs: 10_000 });
     expect(await state(waited)).toBe('pending');
     (await waited).release(OK);
