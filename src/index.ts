@@ -19,6 +19,8 @@ export { BUILTIN_PROVIDERS } from './models/provider-catalog.js';
 export { MoAError, ConfigError, ProviderError, AbortedError, RunFailedError, type ErrorInfo } from './util/errors.js';
 export { createApp, DEFAULT_LIMITS, type AppOptions, type MoAApp, type ServerLimits } from './server/app.js';
 export { startServer, type RunningServer, type StartServerOptions } from './server/start-server.js';
+export { createMoA, type MoAProvider, type MoAProviderSettings } from './provider/create-moa.js';
+export { serveMcpOverStdio, type StdioMcpOptions, type StdioMcpServer } from './server/mcp-stdio.js';
 export { choosePresetInput, detectDefault, type PresetChoice } from './core/preset-choice.js';
 export { chooseDefaultPreset, selfMoAPreset, DEFAULT_LOCAL_MODEL, type DefaultChoice } from './core/machine-default.js';
 export { createMemoryResponseCache, responseCacheKey, type CachedResponse, type ResponseCache } from './core/response-cache.js';

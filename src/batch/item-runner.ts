@@ -172,10 +172,7 @@ export function createItemRunner(options: ItemRunnerOptions): ItemRunner {
             },
             { name: 'call' },
           );
-          // Not a preset setting (a config cannot ask for it): set on the resolved agent.
-          const caller = preset.layers[0]?.agents[0];
-          if (caller && callOptions.topLogprobs !== undefined) caller.topLogprobs = callOptions.topLogprobs;
-          const result = await runMoA(preset, input);
+          const result = await runMoA(preset, input, callOptions.topLogprobs !== undefined ? { final: { topLogprobs: callOptions.topLogprobs } } : {});
           const agent = result.layers[0]?.agents[0];
           return {
             text: result.text,

@@ -74,7 +74,7 @@ export interface InvalidInput {
 export type BatchSource<Item> = Iterable<Item | InvalidInput> | AsyncIterable<Item | InvalidInput>;
 
 /** Options of one MoA run inside an item (the batch's registry, cache and signal are always used). */
-export type ItemRunOptions = Pick<RunOptions, 'stream' | 'timeoutMs' | 'maxRetries' | 'onEvent' | 'runId'>;
+export type ItemRunOptions = Pick<RunOptions, 'stream' | 'timeoutMs' | 'maxRetries' | 'onEvent' | 'runId' | 'final' | 'draft'>;
 
 export interface ModelCallOptions {
   temperature?: number;

@@ -7,6 +7,7 @@ import { registerBatchCommand } from './batch-command.js';
 import { askCommand, chatCommand, presetsCommand, replayCommand } from './commands.js';
 import type { CommandRegistration } from './command-registration.js';
 import { registerEvalCommands } from './eval-command.js';
+import { registerMcpCommand } from './mcp-command.js';
 import { registerPullCommand } from './pull-command.js';
 import { registerQueueCommand } from './queue-command.js';
 import { registerReportCommand } from './report-command.js';
@@ -71,6 +72,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
 
   const registration: CommandRegistration = { program, io, setExitCode: (exitCode) => void (code = exitCode) };
   registerServeCommand(registration);
+  registerMcpCommand(registration);
   registerBatchCommand(registration);
   registerEvalCommands(registration);
   registerPullCommand(registration);

@@ -104,7 +104,7 @@ describe('plain progress lines and the summary', () => {
   });
 
   it('counts one token as "1 token"', () => {
-    const result = { layers: [], usage: { inputTokens: 1, outputTokens: 0 }, latencyMs: 5 } as unknown as Parameters<typeof summaryLine>[0];
+    const result = { layers: [], usage: { inputTokens: 1, outputTokens: 0 }, latencyMs: 5, degraded: [] } as unknown as Parameters<typeof summaryLine>[0];
     expect(summaryLine(result, colors)).toContain('· 1 token (1 in, 0 out)');
   });
 });

@@ -28,6 +28,8 @@ export function prefillText(written: string): string {
 const PROBE_CHARACTERS = 48;
 /** The longest end of the written text a continuation may repeat that is recognised as an overlap. */
 const MAX_OVERLAP = 400;
+/** An overlap this long is a repeat wherever it starts and ends; a shorter one must be whole words. */
+const LONG_OVERLAP = 24;
 
 /**
  * Joins a continuation onto the text already written. Feed it the continuation's deltas with
@@ -88,12 +90,20 @@ export class ContinuationJoiner {
     return this.trimJoin(delta.slice(index));
   }
 
-  /** The longest end of the written text that the continuation starts with is dropped. */
+  /**
+   * The longest end of the written text that the continuation starts with is dropped: a long overlap
+   * always, a short one only when it is whole words (a model repeating "two " after "one two ").
+   */
   private dropOverlap(text: string): string {
     const written = this.written;
     const longest = Math.min(MAX_OVERLAP, written.length, text.length);
-    for (let length = longest; length >= 8; length--) {
-      if (written.endsWith(text.slice(0, length))) return text.slice(length);
+    for (let length = longest; length >= 3; length--) {
+      const overlap = text.slice(0, length);
+      if (!written.endsWith(overlap)) continue;
+      if (length >= LONG_OVERLAP) return text.slice(length);
+      const startsAtWord = length === written.length || /\s/.test(written[written.length - length - 1]!);
+      const endsAtWord = /[\s.,;:!?]$/.test(overlap) || length === text.length || /[\s.,;:!?]/.test(text[length]!);
+      if (startsAtWord && endsAtWord && /[\p{L}\p{N}]/u.test(overlap)) return text.slice(length);
     }
     return text;
   }

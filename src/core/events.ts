@@ -90,7 +90,8 @@ export type MoAEventBody =
       messages: ChatMessage[];
     }
   | { type: 'layer-start'; layer: number; references: number }
-  | { type: 'agent-start'; layer: number; agent: number; model: string }
+  /** An attempt begins (`continues`: the agent's shown text stays, this call goes on after it). */
+  | { type: 'agent-start'; layer: number; agent: number; model: string; continues?: boolean }
   /**
    * A synthesizing agent's next call: it starts early, restarts or continues with more of the references, writes
    * the next part of a staircase, or synthesizes the next window. Agents that make one call emit none.
@@ -201,7 +202,7 @@ type WithEnvelope<T> = T extends unknown ? T & EventEnvelope : never;
 export type MoAEvent = WithEnvelope<MoAEventBody>;
 export type MoAEventType = MoAEvent['type'];
 
-export const EVENT_TYPES: readonly MoAEventType[] = [
+const EVENT_TYPE_LIST = [
   'run-start',
   'layer-start',
   'agent-start',
@@ -219,7 +220,13 @@ export const EVENT_TYPES: readonly MoAEventType[] = [
   'warning',
   'run-end',
   'run-error',
-];
+] as const satisfies readonly MoAEventType[];
+
+/** Every event type, in the order a run emits them (trace readers refuse others). */
+export const EVENT_TYPES: readonly MoAEventType[] = EVENT_TYPE_LIST;
+
+/** Event types missing from EVENT_TYPES: `never` (a type test holds it there). */
+export type UnlistedEventType = Exclude<MoAEventType, (typeof EVENT_TYPE_LIST)[number]>;
 
 export function addUsage(a: Usage, b: Usage): Usage {
   return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };

@@ -172,7 +172,8 @@ export function applyEvent(state: MoAResult, event: MoAEvent): MoAResult {
         agent.status = 'running';
         agent.model = event.model;
         agent.attempts += 1;
-        agent.text = '';
+        // A call that continues the text already shown keeps it: the answer never shrinks.
+        if (!event.continues) agent.text = '';
       }
       break;
     }

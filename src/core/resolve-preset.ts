@@ -25,11 +25,6 @@ export interface ResolvedAgent {
   maxTokens?: number;
   system?: string;
   fallbacks: string[];
-  /**
-   * Ask the model for the top N log-probabilities of its first token (not a config setting:
-   * set by callers such as a judge call; openai and openai-compatible providers only).
-   */
-  topLogprobs?: number;
 }
 
 /** When a synthesizing agent may start and what it sees (config-schema.ts, aggregationSchema). */

@@ -67,6 +67,8 @@ export interface AgentTask {
   settings?: CallSettings;
   /** This agent's occurrence among same-model agents of its layer (part of the cache key). */
   sample: number;
+  /** Ask for the first token's top N log-probabilities (a judge's call; the final aggregator's option). */
+  topLogprobs?: number;
   signal: AbortSignal;
   /** Called once, when the agent has its first view and is about to call (the layer starts). */
   onStart?: (view: ReferenceView) => void;
@@ -340,7 +342,7 @@ export async function runAgent(context: RunContext, task: AgentTask): Promise<Ag
           ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
           ...(budget !== undefined ? { maxTokens: budget } : {}),
           sample: task.sample,
-          ...(agent.topLogprobs !== undefined ? { topLogprobs: agent.topLogprobs } : {}),
+          ...(task.topLogprobs !== undefined ? { topLogprobs: task.topLogprobs } : {}),
           ...(settings !== undefined ? { settings } : {}),
         })
       : undefined;
@@ -359,7 +361,7 @@ export async function runAgent(context: RunContext, task: AgentTask): Promise<Ag
         context.emit({ type: 'warning', code: 'cache-error', message: `response cache read failed: ${toErrorInfo(error).message}`, layer, agent: index });
       }
       // An answer stored without log-probabilities (by a store that keeps only text and usage) cannot serve a call that asks for them.
-      if (hit && agent.topLogprobs !== undefined && !Array.isArray(hit.topLogprobs)) hit = undefined;
+      if (hit && task.topLogprobs !== undefined && !Array.isArray(hit.topLogprobs)) hit = undefined;
       if (hit && !signal.aborted) {
         attempts++;
         context.emit({ type: 'agent-start', layer, agent: index, model, ...(written ? { continues: true } : {}) });
@@ -410,7 +412,7 @@ export async function runAgent(context: RunContext, task: AgentTask): Promise<Ag
           ...(budget !== undefined ? { maxTokens: budget } : {}),
           ...(onDelta ? { onDelta } : {}),
           ...(onToolCallDelta ? { onToolCallDelta } : {}),
-          ...(agent.topLogprobs !== undefined ? { topLogprobs: agent.topLogprobs } : {}),
+          ...(task.topLogprobs !== undefined ? { topLogprobs: task.topLogprobs } : {}),
           ...(settings ? { settings } : {}),
           ...(continuing ? { allowEmpty: true } : {}),
         },
@@ -436,7 +438,7 @@ export async function runAgent(context: RunContext, task: AgentTask): Promise<Ag
             text,
             usage: result.usage,
             finishReason: result.finishReason,
-            ...(agent.topLogprobs !== undefined ? { topLogprobs: result.topLogprobs ?? [] } : {}),
+            ...(task.topLogprobs !== undefined ? { topLogprobs: result.topLogprobs ?? [] } : {}),
             ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
           });
         } catch (error) {

@@ -14,6 +14,8 @@ export interface RunContext {
   messages: readonly ChatMessage[];
   /** The final aggregator's tools, response format and sampling settings (RunOptions.final). */
   final?: CallSettings;
+  /** The final aggregator asks for its first token's top N log-probabilities (a judge's soft preference). */
+  topLogprobs?: number;
   /** True when the final aggregator has tools or the conversation holds tool calls: advisers are told they cannot call tools. */
   toolsInPlay: boolean;
   synthesisPrompt: string;

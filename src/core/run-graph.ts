@@ -78,13 +78,13 @@ export async function runGraph(context: RunContext, preset: ResolvedPreset, opti
 
   let draftAgent: number | undefined;
   const watched = (layer: number, agent: number): boolean => {
-    if (options.stream === 'all' || (options.stream === 'final' && layer === last)) return true;
-    if (!options.draft || layer !== 0 || last === 0) return false;
-    if (draftAgent === undefined) {
+    // The draft is the first proposer to write a token, whatever else streams.
+    if (options.draft && layer === 0 && last > 0 && draftAgent === undefined) {
       draftAgent = agent;
       context.emit({ type: 'draft-start', layer: 0, agent, model: preset.layers[0]!.agents[agent]!.label });
     }
-    return agent === draftAgent;
+    if (options.stream === 'all' || (options.stream === 'final' && layer === last)) return true;
+    return options.draft && layer === 0 && last > 0 && agent === draftAgent;
   };
 
   const agreementCheck = (layerIndex: number) => async (answers: Reference[]): Promise<void> => {

@@ -131,10 +131,14 @@ export function startLayer(context: RunContext, setup: LayerSetup): LayerRun {
                       toolsInPlay: context.toolsInPlay,
                       ...(written ? { written } : {}),
                       ...(view.outputTokens !== undefined ? { partTokens: view.outputTokens } : {}),
+                      ...(settings?.responseFormat?.type === 'json'
+                        ? { json: settings.responseFormat.schema ? { schema: settings.responseFormat.schema } : {} }
+                        : {}),
                     }),
             watched: () => setup.watched(agentIndex),
             streams: setup.streams,
             ...(settings ? { settings } : {}),
+            ...(isFinal && context.topLogprobs !== undefined ? { topLogprobs: context.topLogprobs } : {}),
             sample: samples[agentIndex] ?? 0,
             signal: controllers[agentIndex]!.signal,
             layerStarted: () => started,

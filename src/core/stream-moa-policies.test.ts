@@ -237,3 +237,32 @@ describe('long reference sets', () => {
     );
   });
 });
+
+describe('folding continued text', () => {
+  it('the reducer never shrinks an answer that a later call continues (a staircase part, an early continuation)', async () => {
+    const quick = mockModel('mock:quick', words('q', 30), { tokenDelayMs: 2 });
+    const slow = mockModel('mock:slow', words('s', 30), { tokenDelayMs: 6 });
+    const agg = mockModel('mock:agg', (call) => `part ${call.index + 1}. `);
+    const lengths: number[] = [];
+    const run = streamMoA({ layers: 2, proposers: [quick, slow], aggregator: agg, aggregation: { mode: 'staircase', chunkTokens: 4 } }, 'Q', {
+      stream: 'final',
+      onEvent: (event) => {
+        const state = reduceEvents(run.events.slice(0, event.seq + 1));
+        lengths.push(state.layers[1]?.agents[0]?.text?.length ?? 0);
+      },
+    });
+    await run.result;
+    expect(agg.calls.length).toBeGreaterThan(1);
+    for (let index = 1; index < lengths.length; index++) expect(lengths[index]).toBeGreaterThanOrEqual(lengths[index - 1]!);
+  });
+
+  it("with stream: 'all' (the native event stream) a draft is still announced", async () => {
+    const run = streamMoA({ layers: 2, proposers: [mockModel('mock:a', 'draft text'), mockModel('mock:b', 'other', { firstTokenDelayMs: 30 })], aggregator: mockModel('mock:agg', 'final') }, 'Q', {
+      stream: 'all',
+      draft: true,
+    });
+    const result = await run.result;
+    expect(ofType(run.events, 'draft-start')).toEqual([expect.objectContaining({ agent: 0, model: 'mock:a' })]);
+    expect(result.draft).toMatchObject({ agent: 0 });
+  });
+});

@@ -168,6 +168,8 @@ describe('structured output', () => {
     expect(result.text).toBe('{"city": "Paris", "celsius": 21}');
     expect(agg.calls.map((call) => call.mode)).toEqual(['generate', 'generate']); // held back, then shown whole
     expect(agg.calls[0]!.options.responseFormat).toEqual({ type: 'json', schema });
+    // Said in the instruction too, for providers that cannot enforce a schema.
+    expect(systemText(agg.calls[0]!.options)).toContain(`matches this JSON Schema:\n${JSON.stringify(schema)}`);
     const [retry] = ofType(run.events, 'agent-retry');
     expect(retry!.error).toMatchObject({ code: 'invalid_output' });
     expect(retry!.error.message).toContain('does not match the response schema at celsius');

@@ -34,6 +34,11 @@ export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 export interface FinalCallOptions extends CallSettings {
   /** Answers over one set of references (OpenAI's `n`): the final layer runs this many times (default 1). */
   samples?: number;
+  /**
+   * Ask for the top N (1–20) log-probabilities of the answer's first token (openai and openai-compatible
+   * providers; the others answer without): `agent-end.topLogprobs`. A judge's soft preference reads them.
+   */
+  topLogprobs?: number;
 }
 
 export interface RunOptions {
@@ -118,7 +123,7 @@ export class MoARunError extends MoAError {
 let runsStarted = 0;
 
 export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput, options: RunOptions = {}): MoARun {
-  const { samples = 1, ...finalSettings } = options.final ?? {};
+  const { samples = 1, topLogprobs, ...finalSettings } = options.final ?? {};
   const resolved = withFinalSamples(isResolvedPreset(preset) ? preset : resolvePreset(preset), samples);
   const messages = normalizeInput(input);
   const ownsRegistry = options.registry === undefined;
@@ -164,7 +169,8 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
     resolveModel: (model) => models.get(model) ?? registry.resolve(model),
     isFinalLayer: (layer) => layer === lastLayer,
     messages,
-    ...(options.final ? { final: finalSettings } : {}),
+    ...(options.final && Object.keys(finalSettings).length > 0 ? { final: finalSettings } : {}),
+    ...(topLogprobs !== undefined ? { topLogprobs } : {}),
     toolsInPlay: hasTools || involvesTools(messages),
     runOrder: runsStarted++,
     synthesisPrompt: resolved.synthesisPrompt,

@@ -62,6 +62,8 @@ export interface AgentPromptOptions {
   written?: string;
   /** The most tokens this call writes, when it writes one part of a staircase. */
   partTokens?: number;
+  /** The answer must be JSON (matching this schema, when given): said in the instruction too, for providers that cannot enforce it. */
+  json?: { schema?: object };
   /** 'tools' for the final aggregator when it has tools; every other agent sees text only (default). */
   view?: ConversationView;
   /** The run gives the final aggregator tools: a text-view agent is told it advises and cannot call them. */
@@ -74,6 +76,13 @@ export interface AgentPromptOptions {
  * tools — the note that it cannot call them, then the synthesis instruction with
  * the references), followed by the conversation turns.
  */
+/** The JSON instruction: providers without native structured output follow it; the answer is checked either way. */
+export function jsonInstruction(json: { schema?: object }): string {
+  return json.schema
+    ? `Answer with one JSON value only — no prose before or after it, no code fence — that matches this JSON Schema:\n${JSON.stringify(json.schema)}`
+    : 'Answer with one JSON object only — no prose before or after it, no code fence.';
+}
+
 export function buildAgentPrompt(messages: readonly ChatMessage[], options: AgentPromptOptions): LanguageModelV3Prompt {
   const view = options.view ?? 'text';
   const systemParts: string[] = [];
@@ -87,6 +96,7 @@ export function buildAgentPrompt(messages: readonly ChatMessage[], options: Agen
       systemParts.push(partialReferencesNote(options.partTokens));
     }
   }
+  if (options.json) systemParts.push(jsonInstruction(options.json));
   const written = options.written ? prefillText(options.written) : '';
   if (written) systemParts.push(CONTINUE_INSTRUCTION);
   const prompt: LanguageModelV3Prompt = [];

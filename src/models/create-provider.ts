@@ -20,6 +20,8 @@ export interface ProviderConnection {
   apiKey: string | undefined;
   headers: Record<string, string> | undefined;
   fetch: FetchFunction | undefined;
+  /** openai-compatible: send the JSON schema of a structured answer (response_format json_schema). */
+  structuredOutputs?: boolean;
   /** The environment the registry reads (local models use MOA_MODELS_DIR from it). */
   env?: Record<string, string | undefined>;
 }
@@ -102,6 +104,7 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
         baseURL: connection.baseURL,
         ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
         includeUsage: true,
+        ...(connection.structuredOutputs ? { supportsStructuredOutputs: true } : {}),
       });
       return withEmbeddings((modelId) => provider.chatModel(modelId), (modelId) => provider.embeddingModel(modelId));
     }

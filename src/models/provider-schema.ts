@@ -11,6 +11,11 @@ export const providerSchema = z.strictObject({
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable, not the key itself' })
     .optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  /**
+   * openai-compatible: the server takes `response_format: { type: "json_schema" }` (vLLM, recent Together/Groq
+   * models, OpenRouter): the schema is sent, not only asked for in the instruction. Default false (`json_object`).
+   */
+  structuredOutputs: z.boolean({ error: 'expected true or false' }).optional(),
   /** Calls in flight at once: a number pins it; 'auto' (the default) adapts (AIMD: 16 to start, halved on a 429, 1..256). */
   maxConcurrency: z
     .union([z.number().int().positive(), z.literal('auto')], { error: 'expected a whole number of calls, or "auto"' })

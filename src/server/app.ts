@@ -1,10 +1,14 @@
 /**
  * The `moa serve` application: a Hono app (a fetch-style handler) with the
- * OpenAI-compatible API, the native run stream for the web page, and the page.
+ * OpenAI-compatible API, the Anthropic Messages API, MCP, the native run stream
+ * for the web page, and the page.
  *
  *   GET  /healthz                 public
- *   GET  /v1/models               presets as models, the default first
- *   POST /v1/chat/completions     one MoA run, OpenAI shapes (stream or not)
+ *   GET  /v1/models               presets this server can run (?all=true: every one, with why not)
+ *   POST /v1/chat/completions     one MoA run, OpenAI Chat Completions shapes (stream or not)
+ *   POST /v1/responses            one MoA run, OpenAI Responses shapes; GET/DELETE /v1/responses/:id
+ *   POST /v1/messages             one MoA run, Anthropic Messages shapes
+ *   POST /mcp                     the MoA tools over MCP (Streamable HTTP, stateless)
  *   POST /api/runs                one MoA run as the native event stream (SSE)
  *   GET  /api/runs/:id            a recent run's events (NDJSON, the trace format)
  *   GET  /, page assets           the live web page (webRoutes), public
@@ -13,7 +17,8 @@
  * browser-guard.ts); API request bodies must be JSON (json-body.ts).
  * One model registry per app: provider queues are shared by every request and
  * released by close(). Every error leaves through toHttpError as an
- * OpenAI-shaped body.
+ * OpenAI-shaped body (Anthropic-shaped on /v1/messages), with
+ * `x-should-retry: false` when sending it again cannot help.
  */
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -24,14 +29,23 @@ import { createNodeHttpFetch } from '../models/node-http-fetch.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
 import { AbortedError } from '../util/errors.js';
 import { createHostPolicy, DEFAULT_HOST, parseAllowedHosts } from './allowed-hosts.js';
-import { bearerAuth } from './auth.js';
+import { anthropicErrorBody, isAnthropicPath } from './anthropic-errors.js';
+import type { FaceOptions } from './answer-stream.js';
+import { apiKeyAuth } from './auth.js';
 import { browserGuard } from './browser-guard.js';
+import { DEFAULT_HEARTBEAT_MS } from './event-stream.js';
 import { requireJsonBody } from './json-body.js';
 import { chatCompletion } from './chat-completions.js';
 import { liveRun, runTrace } from './live-runs.js';
-import { listModels } from './models-route.js';
+import { mcpRequest } from './mcp-route.js';
+import { createMessage } from './messages-api.js';
+import { parseMessagesRequest } from './messages-schema.js';
+import { listModels, presetModel } from './models-route.js';
 import { HttpError, toHttpError } from './openai-errors.js';
 import { parseChatRequest, type ChatRequest } from './openai-schema.js';
+import { createResponseStore, DEFAULT_STORED_RESPONSES } from './response-store.js';
+import { createResponse, deleteResponse, getResponse } from './responses-api.js';
+import { parseResponsesRequest } from './responses-schema.js';
 import { createPresetCatalog, type MachinePresets, type PresetCatalog, type ServerPresetConfig } from './preset-catalog.js';
 import { createRunStore, DEFAULT_RECENT_RUNS, type RunStore } from './run-store.js';
 import type { RunDependencies, ServerRunOptions } from './start-run.js';
@@ -44,9 +58,16 @@ export interface ServerLimits {
   maxMessages: number;
   /** Recent runs kept for GET /api/runs/:id. */
   recentRuns: number;
+  /** Responses kept for `previous_response_id` and GET /v1/responses/:id. */
+  storedResponses: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 1024 * 1024, maxMessages: 1000, recentRuns: DEFAULT_RECENT_RUNS };
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxBodyBytes: 1024 * 1024,
+  maxMessages: 1000,
+  recentRuns: DEFAULT_RECENT_RUNS,
+  storedResponses: DEFAULT_STORED_RESPONSES,
+};
 
 export interface AppOptions {
   /** A loaded config (moa.config.yaml merged over the built-ins) or presets given directly; default loadConfig({ env }). */
@@ -82,6 +103,12 @@ export interface AppOptions {
   host?: string;
   /** More names requests may use in `Host`: `moa.example.com`, `.example.com` (with subdomains), or `*` (no check). */
   allowedHosts?: readonly string[];
+  /**
+   * How long a streamed reply may stay quiet before it gets a keep-alive comment (ms, default
+   * 15 000; 0: never). One is sent as soon as the headers are, so idle timeouts of clients and
+   * proxies do not drop a request while the proposers work.
+   */
+  heartbeatMs?: number;
 }
 
 export interface MoAApp {
@@ -103,12 +130,18 @@ export interface MoAApp {
 /** Ask HTTP/1.1 clients not to reuse the connection (once draining: the listener closes soon). */
 const CLOSE_CONNECTION = { Connection: 'close' };
 
-/** The error's OpenAI-shaped body, with the headers middleware put on the context (CORS, Connection). */
+/**
+ * The error's OpenAI-shaped body (Anthropic's on /v1/messages), with the headers middleware put on
+ * the context (CORS, Connection). `x-should-retry: false` when a retry cannot fix it, so the
+ * official SDKs do not send a whole MoA run again (they retry 408/409/429/5xx by default).
+ */
 function errorResponse(error: unknown, context: Context): Response {
   const failure = toHttpError(error);
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (failure.status === 401) headers['WWW-Authenticate'] = 'Bearer';
-  return context.newResponse(JSON.stringify(failure.toBody()), failure.status as ContentfulStatusCode, headers);
+  if (!failure.retryable) headers['x-should-retry'] = 'false';
+  const body = isAnthropicPath(context.req.path) ? anthropicErrorBody(failure) : failure.toBody();
+  return context.newResponse(JSON.stringify(body), failure.status as ContentfulStatusCode, headers);
 }
 
 export function createApp(options: AppOptions = {}): MoAApp {
@@ -130,7 +163,9 @@ export function createApp(options: AppOptions = {}): MoAApp {
   let closed: Promise<void> | undefined;
 
   const dependencies: RunDependencies = { catalog, registry, store: runs, runOptions: options.runOptions ?? {} };
-  const completionOptions = { ...dependencies, shuttingDown: () => shuttingDown, now };
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const faceOptions: FaceOptions = { ...dependencies, shuttingDown: () => shuttingDown, now, heartbeatMs };
+  const responses = createResponseStore(limits.storedResponses);
 
   const app = new Hono();
   app.onError((error, context) => errorResponse(error, context));
@@ -147,7 +182,7 @@ export function createApp(options: AppOptions = {}): MoAApp {
       : context.json({ status: 'ok', active_runs: runs.activeCount() }),
   );
 
-  for (const prefix of ['/v1/*', '/api/*']) {
+  for (const prefix of ['/v1/*', '/api/*', '/mcp']) {
     app.use(prefix, async (context, next) => {
       if (shuttingDown) {
         context.header('Connection', 'close');
@@ -155,7 +190,7 @@ export function createApp(options: AppOptions = {}): MoAApp {
       }
       await next();
     });
-    if (apiKey) app.use(prefix, bearerAuth(apiKey));
+    if (apiKey) app.use(prefix, apiKeyAuth(apiKey));
     app.use(prefix, requireJsonBody());
   }
 
@@ -169,18 +204,28 @@ export function createApp(options: AppOptions = {}): MoAApp {
         context,
       ),
   });
-  const readRequest = async (context: Context): Promise<ChatRequest> =>
-    parseChatRequest(await context.req.text(), limits, { details: context.req.header('x-moa-details') });
+  const details = (context: Context): { details: string | undefined } => ({ details: context.req.header('x-moa-details') });
+  const readRequest = async (context: Context): Promise<ChatRequest> => parseChatRequest(await context.req.text(), limits, details(context));
 
-  app.get('/v1/models', (context) => context.json(listModels(catalog, now())));
+  app.get('/v1/models', (context) => context.json(listModels(catalog, registry, now(), { all: /^(1|true)$/i.test(context.req.query('all') ?? '') })));
   app.get('/v1/models/:id', (context) => {
     const id = context.req.param('id');
-    const model = listModels(catalog, now()).data.find((entry) => entry.id === id);
-    if (!model) throw new HttpError(404, `The model "${id}" does not exist (GET /v1/models lists the presets)`, { code: 'model_not_found', param: 'model' });
-    return context.json(model);
+    if (!catalog.names.includes(id)) {
+      throw new HttpError(404, `The model "${id}" does not exist (GET /v1/models lists the presets)`, { code: 'model_not_found', param: 'model' });
+    }
+    return context.json(presetModel(catalog, registry, id, now()));
   });
-  app.post('/v1/chat/completions', limitBody, async (context) => chatCompletion(context, await readRequest(context), completionOptions));
-  app.post('/api/runs', limitBody, async (context) => liveRun(context, await readRequest(context), dependencies));
+  app.post('/v1/chat/completions', limitBody, async (context) => chatCompletion(context, await readRequest(context), faceOptions));
+  app.post('/v1/responses', limitBody, async (context) =>
+    createResponse(context, parseResponsesRequest(await context.req.text(), limits, details(context)), { ...faceOptions, responses }),
+  );
+  app.get('/v1/responses/:id', (context) => getResponse(context, responses));
+  app.delete('/v1/responses/:id', (context) => deleteResponse(context, responses));
+  app.post('/v1/messages', limitBody, async (context) =>
+    createMessage(context, parseMessagesRequest(await context.req.text(), limits, details(context)), faceOptions),
+  );
+  app.all('/mcp', limitBody, (context) => mcpRequest(context, dependencies, { heartbeatMs }));
+  app.post('/api/runs', limitBody, async (context) => liveRun(context, await readRequest(context), dependencies, { heartbeatMs }));
   app.get('/api/runs/:id', (context) => runTrace(context, runs));
 
   app.route('/', webRoutes());

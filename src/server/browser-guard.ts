@@ -14,7 +14,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { HostPolicy } from './allowed-hosts.js';
-import { RUN_ID_HEADER } from './chat-completions.js';
+import { RUN_ID_HEADER } from './run-outcome.js';
 import { HttpError } from './openai-errors.js';
 
 export interface BrowserGuardOptions {

@@ -6,117 +6,50 @@
  * - stream true: only the final layer streams (mode 'final'); each of its
  *   `agent-delta` events becomes a `chat.completion.chunk`, `run-end` becomes
  *   the chunk with `finish_reason` (+ the usage chunk when
- *   `stream_options.include_usage`), then `data: [DONE]`.
- *   The response starts with the first answer token, so a run that fails
- *   before its aggregator writes anything gets a real 502/504 status.
- *   A stream cannot take text back: when the aggregator fails after it has
- *   streamed tokens (a retry or fallback would restart the answer), the stream
- *   ends with an error event (`code: "stream_interrupted"`) and the run is
- *   cancelled. A retry before the first token is invisible to the client.
+ *   `stream_options.include_usage`), then `data: [DONE]`. The headers go out at
+ *   once, with keep-alive comments until the answer flows (answer-stream.ts);
+ *   a run that fails ends the stream with `data: {"error": …}`.
  *
  * `usage` counts the tokens of every agent of every layer.
  */
 import type { Context } from 'hono';
-import type { MoAEvent } from '../core/events.js';
-import type { FinishReason, Usage } from '../models/usage.js';
+import type { FinishReason, ToolCall } from '../models/usage.js';
 import type { MoAResult } from '../core/reducer.js';
-import { MoARunError } from '../core/stream-moa.js';
-import { createEventStream } from './event-stream.js';
-import { HttpError, runFailureError } from './openai-errors.js';
+import { streamAnswer, type FaceOptions } from './answer-stream.js';
+import type { EventStream } from './event-stream.js';
+import { runFailureError } from './openai-errors.js';
 import type { ChatRequest } from './openai-schema.js';
-import { startRun, type RunDependencies } from './start-run.js';
+import { aggregatorFinishReason, moaDetails, openAIUsage, RUN_ID_HEADER, settledResult } from './run-outcome.js';
+import { startRun } from './start-run.js';
 
-export const RUN_ID_HEADER = 'X-MoA-Run-Id';
-
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-export type OpenAIFinishReason = 'stop' | 'length' | 'content_filter';
-
-export function openAIUsage(usage: Usage): OpenAIUsage {
-  return { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
-}
+export type OpenAIFinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
 
 export function openAIFinishReason(reason: FinishReason | undefined): OpenAIFinishReason {
   if (reason === 'length') return 'length';
   if (reason === 'content-filter') return 'content_filter';
+  if (reason === 'tool-calls') return 'tool_calls';
   return 'stop';
 }
 
-/** The `moa` extension object: what every layer did. */
-export interface MoADetails {
-  run_id: string;
-  preset: string | null;
-  latency_ms: number;
-  layers: Array<{
-    index: number;
-    aggregator: boolean;
-    agents: Array<{
-      model: string;
-      status: string;
-      latency_ms: number | null;
-      attempts: number;
-      usage: OpenAIUsage;
-      error?: { code: string; message: string };
-    }>;
-  }>;
-  warnings: string[];
+export function openAIToolCalls(calls: readonly ToolCall[]): Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> {
+  return calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
 }
 
-export function moaDetails(result: MoAResult): MoADetails {
-  return {
-    run_id: result.runId,
-    preset: result.preset ?? null,
-    latency_ms: result.latencyMs,
-    layers: result.layers.map((layer) => ({
-      index: layer.index,
-      aggregator: layer.aggregator,
-      agents: layer.agents.map((agent) => ({
-        model: agent.model,
-        status: agent.status,
-        latency_ms: agent.latencyMs ?? null,
-        attempts: agent.attempts,
-        usage: openAIUsage(agent.usage),
-        ...(agent.error ? { error: { code: agent.error.code, message: agent.error.message } } : {}),
-      })),
-    })),
-    warnings: result.warnings.map((warning) => warning.message),
-  };
-}
-
-function finalFinishReason(result: MoAResult): OpenAIFinishReason {
-  const final = result.layers[result.layers.length - 1];
-  return openAIFinishReason(final?.agents.find((agent) => agent.status === 'done')?.finishReason);
+/** The answers of a run: one, or `n` (the engine's choices, in order). */
+function choicesOf(result: MoAResult): Array<{ index: number; text: string; toolCalls?: ToolCall[]; finishReason: FinishReason | undefined }> {
+  if (result.choices && result.choices.length > 0) return result.choices;
+  return [{ index: 0, text: result.text, ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}), finishReason: result.finishReason ?? aggregatorFinishReason(result) }];
 }
 
 export function completionId(runId: string): string {
   return `chatcmpl-${runId.replace(/^run_/, '')}`;
 }
 
-async function settledResult(result: Promise<MoAResult>): Promise<MoAResult> {
-  try {
-    return await result;
-  } catch (error) {
-    if (error instanceof MoARunError) return error.result;
-    throw error;
-  }
-}
-
-export interface CompletionHandlerOptions extends RunDependencies {
-  /** True once the server has started shutting down (a run it aborts is a 503). */
-  shuttingDown(): boolean;
-  /** Seconds since the epoch, for `created`. */
-  now(): number;
-}
-
-export async function chatCompletion(context: Context, request: ChatRequest, options: CompletionHandlerOptions): Promise<Response> {
+export async function chatCompletion(context: Context, request: ChatRequest, options: FaceOptions): Promise<Response> {
   return request.stream ? streamedCompletion(context, request, options) : wholeCompletion(context, request, options);
 }
 
-async function wholeCompletion(context: Context, request: ChatRequest, options: CompletionHandlerOptions): Promise<Response> {
+async function wholeCompletion(context: Context, request: ChatRequest, options: FaceOptions): Promise<Response> {
   const created = options.now();
   const { run } = startRun(options, request, 'none', context.req.raw.signal);
   const result = await settledResult(run.result);
@@ -127,14 +60,18 @@ async function wholeCompletion(context: Context, request: ChatRequest, options: 
       object: 'chat.completion',
       created,
       model: request.model,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: result.text, refusal: null },
-          logprobs: null,
-          finish_reason: finalFinishReason(result),
+      choices: choicesOf(result).map((choice) => ({
+        index: choice.index,
+        message: {
+          role: 'assistant',
+          // OpenAI's shape: content is null when the answer is only tool calls.
+          content: choice.toolCalls?.length && choice.text === '' ? null : choice.text,
+          refusal: null,
+          ...(choice.toolCalls?.length ? { tool_calls: openAIToolCalls(choice.toolCalls) } : {}),
         },
-      ],
+        logprobs: null,
+        finish_reason: openAIFinishReason(choice.finishReason),
+      })),
       usage: openAIUsage(result.usage),
       system_fingerprint: null,
       ...(request.details ? { moa: moaDetails(result) } : {}),
@@ -144,89 +81,60 @@ async function wholeCompletion(context: Context, request: ChatRequest, options: 
   );
 }
 
-function streamedCompletion(context: Context, request: ChatRequest, options: CompletionHandlerOptions): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
-    const created = options.now();
-    let runId = '';
-    let prefix = '';
-    let finalLayer = 0;
-    let sentContent = false;
-    let interrupted = false;
-    let stream: ReturnType<typeof createEventStream> | undefined;
-    const usageField = request.includeUsage ? ',"usage":null' : '';
-    const chunk = (choice: string): string => `${prefix}${choice}]${usageField}}`;
-    // A content chunk is deltaHead + JSON string + deltaTail (built once per request, not per token).
-    let deltaHead = '';
+function streamedCompletion(context: Context, request: ChatRequest, options: FaceOptions): Response {
+  const created = options.now();
+  const usageField = request.includeUsage ? ',"usage":null' : '';
+  return streamAnswer(context, options, request, (run) => {
+    // Chunks are a precomputed head + JSON + tail (built once per request, not per token).
+    const prefix = `{"id":${JSON.stringify(completionId(run.runId))},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(request.model)},"system_fingerprint":null,"choices":[`;
     const deltaTail = `},"logprobs":null,"finish_reason":null}]${usageField}}`;
-
-    const begin = (): NonNullable<typeof stream> => {
-      if (!stream) {
-        stream = createEventStream(context, () => run.abort());
-        resolve(stream.response({ [RUN_ID_HEADER]: runId }));
-        stream.data(chunk('{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}'));
+    const heads = new Map<number, string>();
+    const deltaHead = (choice: number): string => {
+      let head = heads.get(choice);
+      if (head === undefined) {
+        head = `${prefix}{"index":${choice},"delta":{"content":`;
+        heads.set(choice, head);
       }
-      return stream;
+      return head;
     };
-    const onEvent = (event: MoAEvent): void => {
-      if (interrupted) return;
-      if (event.type === 'agent-delta') {
-        if (event.layer !== finalLayer || event.delta === '') return;
-        begin().data(deltaHead + JSON.stringify(event.delta) + deltaTail);
-        sentContent = true;
-      } else if (event.type === 'agent-retry' && event.layer === finalLayer && sentContent) {
-        interrupted = true;
-        const error = new HttpError(
-          502,
-          `The aggregator failed after it had started streaming the answer (${event.error.message}); a stream cannot take text back, so this response ends here. Retry the request.`,
-          { code: 'stream_interrupted' },
-        );
-        const out = begin();
-        out.data(JSON.stringify(error.toBody()));
-        out.close();
-        run.abort();
-      }
+    const delta = (choice: number, fields: Record<string, unknown>): string =>
+      `${prefix}{"index":${choice},"delta":${JSON.stringify(fields)},"logprobs":null,"finish_reason":null}]${usageField}}`;
+    const opened = new Set<number>();
+    const role = (stream: EventStream, choice: number, withContent: boolean): void => {
+      if (opened.has(choice)) return;
+      opened.add(choice);
+      stream.data(delta(choice, withContent ? { role: 'assistant', content: '' } : { role: 'assistant', content: null }));
     };
-
-    let run: ReturnType<typeof startRun>['run'];
-    try {
-      const started = startRun(options, request, 'final', context.req.raw.signal, onEvent);
-      run = started.run;
-      runId = run.runId;
-      finalLayer = started.preset.layers.length - 1;
-      prefix = `{"id":${JSON.stringify(completionId(runId))},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(request.model)},"system_fingerprint":null,"choices":[`;
-      deltaHead = `${prefix}{"index":0,"delta":{"content":`;
-    } catch (error) {
-      reject(error);
-      return;
-    }
-
-    settledResult(run.result).then(
-      (result) => {
-        if (interrupted) return;
-        if (result.status !== 'done') {
-          const error = runFailureError(result, options.shuttingDown());
-          if (!stream) return reject(error);
-          stream.data(JSON.stringify(error.toBody()));
-          stream.close();
-          return;
-        }
-        const out = begin();
-        const details = request.details ? `,"moa":${JSON.stringify(moaDetails(result))}` : '';
-        const finish = `${prefix}{"index":0,"delta":{},"logprobs":null,"finish_reason":"${finalFinishReason(result)}"}]${usageField}`;
-        if (request.includeUsage) {
-          out.data(`${finish}}`);
-          out.data(`${prefix}],"usage":${JSON.stringify(openAIUsage(result.usage))}${details}}`);
-        } else {
-          out.data(`${finish}${details}}`);
-        }
-        out.data('[DONE]');
-        out.close();
+    return {
+      text(stream, text, choice) {
+        role(stream, choice, true);
+        stream.data(deltaHead(choice) + JSON.stringify(text) + deltaTail);
       },
-      (error: unknown) => {
-        if (!stream) return reject(error);
-        stream.data(JSON.stringify(new HttpError(500, String(error), { code: 'internal_error' }).toBody()));
+      toolCall(stream, piece) {
+        role(stream, piece.choice, false);
+        const call = piece.first
+          ? { index: piece.index, id: piece.id, type: 'function', function: { name: piece.name, arguments: piece.argumentsDelta } }
+          : { index: piece.index, function: { arguments: piece.argumentsDelta } };
+        stream.data(delta(piece.choice, { tool_calls: [call] }));
+      },
+      done(stream, result) {
+        const details = request.details ? `,"moa":${JSON.stringify(moaDetails(result))}` : '';
+        const choices = choicesOf(result);
+        choices.forEach((choice, position) => {
+          role(stream, choice.index, true);
+          const last = position === choices.length - 1;
+          const finish = `${prefix}{"index":${choice.index},"delta":{},"logprobs":null,"finish_reason":"${openAIFinishReason(choice.finishReason)}"}]${usageField}`;
+          stream.data(`${finish}${last && !request.includeUsage ? details : ''}}`);
+        });
+        if (request.includeUsage) stream.data(`${prefix}],"usage":${JSON.stringify(openAIUsage(result.usage))}${details}}`);
+        stream.data('[DONE]');
         stream.close();
       },
-    );
-  });
+      fail(stream, error) {
+        // The openai SDK raises a `data: {"error": …}` event as an APIError.
+        stream.data(JSON.stringify(error.toBody()));
+        stream.close();
+      },
+    };
+  }).response;
 }

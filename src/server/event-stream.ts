@@ -27,6 +27,8 @@ export const SSE_HEADERS: Record<string, string> = {
 export interface EventStream {
   /** Queue `data: <payload>\n\n`. Ignored once closed. */
   data(payload: string): void;
+  /** Queue `event: <name>\ndata: <payload>\n\n` (the Responses and Messages APIs name their events). */
+  event(name: string, payload: string): void;
   /** End the response once everything queued is sent. */
   close(): void;
   readonly closed: boolean;
@@ -45,13 +47,70 @@ export function nodeResponseOf(context: Context): ServerResponse | undefined {
 /** A 200 response with the SSE headers, the context's and `headers`. */
 type Respond = (body: ReadableStream<Uint8Array> | null, headers: Record<string, string>) => Response;
 
+/** How often a quiet stream sends a keep-alive comment (a proxy with a 60 s idle timeout must not drop it). */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+export interface EventStreamOptions {
+  /**
+   * Once the response has started, send an SSE comment (`: keep-alive`) at once and then at every
+   * interval in which nothing else was written, so clients and proxies with idle timeouts keep a
+   * stream open while the proposers work. 0 turns it off. Default 15 s.
+   */
+  heartbeatMs?: number;
+}
+
 /** The event stream answering this request; `onCancel` runs when its client goes away. */
-export function createEventStream(context: Context, onCancel: () => void): EventStream {
+export function createEventStream(context: Context, onCancel: () => void, options: EventStreamOptions = {}): EventStream {
   const outgoing = nodeResponseOf(context);
   // newResponse adds the headers middleware set (context.header) without making context.res, which would
   // turn RESPONSE_ALREADY_SENT into a copy that the Node adapter then tries to send again.
   const respond: Respond = (body, headers) => context.newResponse(body, 200, { ...SSE_HEADERS, ...headers });
-  return outgoing ? nodeEventStream(onCancel, outgoing, respond) : webEventStream(onCancel, respond);
+  const stream = outgoing ? nodeEventStream(onCancel, outgoing, respond) : webEventStream(onCancel, respond);
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  return heartbeatMs > 0 ? withHeartbeat(stream, heartbeatMs) : stream;
+}
+
+/** Internal: the queue underneath, for the heartbeat. */
+interface QueuedStream extends EventStream {
+  readonly queue: Coalescer;
+}
+
+function withHeartbeat(stream: QueuedStream, intervalMs: number): EventStream {
+  let timer: NodeJS.Timeout | undefined;
+  let writtenSinceTick = false;
+  const stop = (): void => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+  const beat = (): void => {
+    if (stream.closed) return stop();
+    if (!writtenSinceTick) stream.queue.raw(': keep-alive\n\n');
+    writtenSinceTick = false;
+  };
+  stream.queue.onClose(stop);
+  return {
+    data(payload) {
+      writtenSinceTick = true;
+      stream.data(payload);
+    },
+    event(name, payload) {
+      writtenSinceTick = true;
+      stream.event(name, payload);
+    },
+    close: () => stream.close(),
+    get closed() {
+      return stream.closed;
+    },
+    response(headers) {
+      const response = stream.response(headers);
+      if (timer === undefined && !stream.closed) {
+        stream.queue.raw(': keep-alive\n\n');
+        timer = setInterval(beat, intervalMs);
+        timer.unref();
+      }
+      return response;
+    },
+  };
 }
 
 /**
@@ -61,6 +120,10 @@ export function createEventStream(context: Context, onCancel: () => void): Event
  */
 interface Coalescer {
   data(payload: string): void;
+  /** Queue text as it is (an SSE comment, a named event). */
+  raw(text: string): void;
+  /** Runs once, when the stream closes or is cancelled. */
+  onClose(listener: () => void): void;
   close(): void;
   readonly closed: boolean;
   /** Deliver what is queued at the next flush (e.g. once the response has started). */
@@ -74,6 +137,11 @@ function coalescer(deliver: (text: string, last: boolean) => void, ready: () => 
   let pending = '';
   let scheduled = false;
   let closed = false;
+  const closeListeners: Array<() => void> = [];
+  const markClosed = (): void => {
+    closed = true;
+    for (const listener of closeListeners.splice(0)) listener();
+  };
   const flush = (): void => {
     scheduled = false;
     if (!ready()) return;
@@ -93,9 +161,18 @@ function coalescer(deliver: (text: string, last: boolean) => void, ready: () => 
       pending += `data: ${payload}\n\n`;
       schedule();
     },
+    raw(text) {
+      if (closed) return;
+      pending += text;
+      schedule();
+    },
+    onClose(listener) {
+      if (closed) listener();
+      else closeListeners.push(listener);
+    },
     close() {
       if (closed) return;
-      closed = true;
+      markClosed();
       schedule();
     },
     get closed() {
@@ -106,13 +183,13 @@ function coalescer(deliver: (text: string, last: boolean) => void, ready: () => 
       return pending !== '' || closed;
     },
     cancel() {
-      closed = true;
       pending = '';
+      if (!closed) markClosed();
     },
   };
 }
 
-function nodeEventStream(onCancel: () => void, outgoing: ServerResponse, respond: Respond): EventStream {
+function nodeEventStream(onCancel: () => void, outgoing: ServerResponse, respond: Respond): QueuedStream {
   let started = false;
   let cancelled = false;
   const queue = coalescer(
@@ -129,7 +206,9 @@ function nodeEventStream(onCancel: () => void, outgoing: ServerResponse, respond
     onCancel();
   });
   return {
+    queue,
     data: (payload) => queue.data(payload),
+    event: (name, payload) => queue.raw(`event: ${name}\ndata: ${payload}\n\n`),
     close: () => queue.close(),
     get closed() {
       return queue.closed;
@@ -146,7 +225,7 @@ function nodeEventStream(onCancel: () => void, outgoing: ServerResponse, respond
   };
 }
 
-function webEventStream(onCancel: () => void, respond: Respond): EventStream {
+function webEventStream(onCancel: () => void, respond: Respond): QueuedStream {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cancelled = false;
   const queue = coalescer(
@@ -167,7 +246,9 @@ function webEventStream(onCancel: () => void, respond: Respond): EventStream {
     },
   });
   return {
+    queue,
     data: (payload) => queue.data(payload),
+    event: (name, payload) => queue.raw(`event: ${name}\ndata: ${payload}\n\n`),
     close: () => queue.close(),
     get closed() {
       return queue.closed;

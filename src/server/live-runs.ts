@@ -7,16 +7,16 @@
  */
 import type { Context } from 'hono';
 import type { MoAEvent } from '../core/events.js';
-import { RUN_ID_HEADER } from './chat-completions.js';
+import { RUN_ID_HEADER } from './run-outcome.js';
 import { createEventStream } from './event-stream.js';
 import { HttpError } from './openai-errors.js';
-import type { ChatRequest } from './openai-schema.js';
+import type { RunRequest } from './run-request.js';
 import type { RunStore } from './run-store.js';
 import { startRun, type RunDependencies } from './start-run.js';
 
-export function liveRun(context: Context, request: ChatRequest, dependencies: RunDependencies): Response {
+export function liveRun(context: Context, request: RunRequest, dependencies: RunDependencies, options: { heartbeatMs?: number } = {}): Response {
   let cancel: () => void = () => undefined;
-  const stream = createEventStream(context, () => cancel());
+  const stream = createEventStream(context, () => cancel(), options);
   const onEvent = (event: MoAEvent): void => {
     stream.data(JSON.stringify(event));
     if (event.type === 'run-end' || event.type === 'run-error') stream.close();

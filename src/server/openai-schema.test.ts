@@ -21,15 +21,15 @@ describe('parseChatRequest', () => {
         model: 'duo',
         messages: [
           { role: 'developer', content: 'Be brief.' },
-          { role: 'user', content: [{ type: 'text', text: 'Hello' }, { type: 'text', text: 'there' }], name: 'sam' },
+          { role: 'user', content: [{ type: 'text', text: 'Hello' }, { type: 'text', text: 'there' }] },
         ],
         temperature: 0.3,
         max_tokens: 10,
         max_completion_tokens: 20,
         stream: true,
         stream_options: { include_usage: true },
-        top_p: 0.9,
-        user: 'ignored',
+        n: 1,
+        response_format: { type: 'text' },
       }),
     ).toEqual({
       model: 'duo',

@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../core/load-config.js';
 import { selfMoAPreset, type DefaultChoice } from '../core/machine-default.js';
 import { choosePresetInput } from '../core/preset-choice.js';
 import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
+import type { ModelRegistry } from '../models/registry.js';
 import { ConfigError } from '../util/errors.js';
 
 /** Presets given directly (e.g. from code or tests) instead of a loaded config file. */
@@ -17,6 +18,7 @@ export interface ServerPresetConfig {
   defaultPreset?: string;
   timeoutMs?: number;
   maxRetries?: number;
+  prices?: Record<string, { input: number; output: number }>;
   /** Where relative synthesisPromptFile paths resolve (default: the working directory). */
   baseDir?: string;
 }
@@ -28,8 +30,28 @@ export interface PresetCatalog {
   readonly providers: Record<string, ProviderSettings>;
   readonly timeoutMs: number | undefined;
   readonly maxRetries: number | undefined;
+  /** USD per million tokens by "provider:model-id" (the config's `prices`), for costs in answers. */
+  readonly prices: Readonly<Record<string, { input: number; output: number }>>;
   /** The resolved preset; throws ConfigError (code unknown_preset) naming the available ones. */
   resolve(name: string): ResolvedPreset;
+}
+
+/** Whether this server can run a preset: every model and fallback resolves (known provider, key set, local file there). */
+export type PresetAvailability = { runnable: true } | { runnable: false; reason: string; code: string };
+
+export function presetAvailability(catalog: PresetCatalog, registry: ModelRegistry, name: string): PresetAvailability {
+  try {
+    for (const layer of catalog.resolve(name).layers) {
+      for (const agent of layer.agents) {
+        registry.resolve(agent.model, agent.path);
+        agent.fallbacks.forEach((fallback, index) => registry.resolve(fallback, `${agent.path}.fallbacks[${index}]`));
+      }
+    }
+    return { runnable: true };
+  } catch (error) {
+    if (error instanceof ConfigError) return { runnable: false, reason: error.message, code: error.code };
+    throw error;
+  }
 }
 
 function isLoadedConfig(config: LoadedConfig | ServerPresetConfig): config is LoadedConfig {
@@ -101,6 +123,7 @@ export function createPresetCatalog(config: LoadedConfig | ServerPresetConfig, m
     providers: config.providers ?? {},
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
+    prices: config.prices ?? {},
     resolve(name) {
       let preset = cache.get(name);
       if (!preset) {

@@ -3,7 +3,8 @@ import type { MoAEvent, StreamMode } from '../core/events.js';
 import type { ResolvedPreset } from '../core/resolve-preset.js';
 import { streamMoA, type MoARun, type RunOptions } from '../core/stream-moa.js';
 import type { ModelRegistry } from '../models/registry.js';
-import type { ChatRequest } from './openai-schema.js';
+import { finalCallOptions } from './aggregator-settings.js';
+import type { RunRequest } from './run-request.js';
 import { withAggregatorSettings, type PresetCatalog } from './preset-catalog.js';
 import type { RunStore } from './run-store.js';
 
@@ -23,25 +24,30 @@ export interface StartedRun {
 }
 
 /**
- * Start a run; throws ConfigError synchronously for an unknown preset, a bad
- * conversation or a preset the server cannot run (e.g. a missing API key).
+ * Start a run; throws synchronously for an unknown preset, a bad conversation, a preset the
+ * server cannot run (e.g. a missing API key), or an aggregator setting the preset's final
+ * models cannot honour (a 400 naming the field).
  */
 export function startRun(
   dependencies: RunDependencies,
-  request: ChatRequest,
+  request: RunRequest,
   stream: StreamMode,
   signal: AbortSignal,
   onEvent?: (event: MoAEvent) => void,
 ): StartedRun {
-  const { catalog } = dependencies;
+  const { catalog, registry } = dependencies;
   const preset = withAggregatorSettings(catalog.resolve(request.model), {
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
   });
+  const final = request.settings ? finalCallOptions(preset, registry, request.settings, request.params ?? {}) : undefined;
   const run = streamMoA(preset, request.messages, {
     stream,
-    registry: dependencies.registry,
+    registry,
     signal,
+    ...(final ? { final } : {}),
+    ...(request.toolLoop ? { toolLoop: request.toolLoop } : {}),
+    ...(request.draft ? { draft: true } : {}),
     ...(catalog.timeoutMs !== undefined ? { timeoutMs: catalog.timeoutMs } : {}),
     ...(catalog.maxRetries !== undefined ? { maxRetries: catalog.maxRetries } : {}),
     ...dependencies.runOptions,

@@ -22,6 +22,7 @@ export const WEB_MODULES = [
   'format.js',
   'markdown.js',
   'markdown-html.js',
+  'page-run.js',
   'reader-scroll.js',
   'run-view.js',
   'sse-decoder.js',

@@ -31,6 +31,8 @@ export interface RunRequest {
   messages: ChatMessage[];
   temperature?: number;
   max_tokens?: number;
+  /** The native stream's extension: `draft` streams the fastest proposer's answer as a labelled draft. */
+  moa?: { draft?: boolean };
 }
 
 /** An error answered by the server (`{ error: { message, type, code } }`) or a broken exchange. */

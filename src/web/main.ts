@@ -1,18 +1,20 @@
 /**
- * The page's entry module: wires the prompt box, preset picker, API key,
- * trace replay and the live run view together. Every event, live or replayed,
- * goes through the same reducer the CLI uses (`applyEvent`).
+ * The page's entry module: wires the prompt box, preset picker, API key, the
+ * draft toggle, trace replay and the live run view together. Every event, live
+ * or replayed, goes through the same reducer the CLI uses (`applyEvent`, via
+ * `page-run.ts`).
  */
 import type { ChatMessage, MoAEvent } from '../core/events.js';
-import { applyEvent, initialResult } from '../core/reducer.js';
 import { ApiError, listPresets, streamRun, type PresetInfo } from './api-client.js';
 import { conversationAfter, nextRequestMessages } from './conversation.js';
+import { createPageRun, foldEvent } from './page-run.js';
 import { ReaderScroll } from './reader-scroll.js';
 import { RunView, type RunViewState } from './run-view.js';
 import { parseTraceText, replayDelays } from './trace-text.js';
 
 const API_KEY_STORAGE = 'moa.apiKey';
 const PRESET_STORAGE = 'moa.preset';
+const DRAFT_STORAGE = 'moa.draft';
 
 function byId<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -41,6 +43,7 @@ const presetSelect = byId<HTMLSelectElement>('preset');
 const newChatButton = byId<HTMLButtonElement>('new-chat');
 const traceInput = byId<HTMLInputElement>('trace-file');
 const replaySpeedSelect = byId<HTMLSelectElement>('replay-speed');
+const draftToggle = byId<HTMLInputElement>('draft-toggle');
 const apiKeyForm = byId<HTMLFormElement>('api-key-form');
 const apiKeyInput = byId<HTMLInputElement>('api-key');
 const notices = byId<HTMLDivElement>('notices');
@@ -60,10 +63,16 @@ const view = new RunView({
   runStatus: byId('run-status'),
   runPreset: byId('run-preset'),
   runTime: byId('run-time'),
+  runTtft: byId('run-ttft'),
+  runTtftItem: byId('run-ttft-item'),
   runTokens: byId('run-tokens'),
   warnings: byId('run-warnings'),
   layers: byId('layers'),
+  draft: byId('draft'),
+  draftLabel: byId('draft-label'),
+  draftText: byId('draft-text'),
   answer: byId('answer'),
+  degraded: byId('run-degraded'),
   runError: byId('run-error'),
 });
 
@@ -186,10 +195,11 @@ async function ask(prompt: string): Promise<void> {
   cancelReplay();
   clearNotices();
   const messages = nextRequestMessages(history, prompt);
-  const result = initialResult();
-  result.messages = messages;
-  result.preset = preset;
-  const run: RunViewState & { events: MoAEvent[] } = { result, mode: 'live', events: [] };
+  const draftWanted = draftToggle.checked;
+  const pageRun = createPageRun();
+  pageRun.result.messages = messages;
+  pageRun.result.preset = preset;
+  const run: RunViewState & { events: MoAEvent[] } = { run: pageRun, mode: 'live', events: [], draftWanted };
   current = run;
   saveTraceButton.hidden = true;
   const controller = new AbortController();
@@ -200,10 +210,10 @@ async function ask(prompt: string): Promise<void> {
   showCurrent();
   try {
     await streamRun(
-      { model: preset, messages },
+      { model: preset, messages, ...(draftWanted ? { moa: { draft: true } } : {}) },
       (event) => {
         run.events.push(event);
-        applyEvent(run.result, event);
+        foldEvent(run.run, event);
         if (current === run) showCurrent();
       },
       { ...clientOptions(), signal: controller.signal },
@@ -227,12 +237,13 @@ async function ask(prompt: string): Promise<void> {
     }
   }
   if (current !== run) return; // "New chat" or a replay replaced it meanwhile.
-  history = conversationAfter(run.result);
-  if (run.result.status !== 'done' && promptInput.value === '') promptInput.value = prompt;
+  const { result } = run.run;
+  history = conversationAfter(result);
+  if (result.status !== 'done' && promptInput.value === '') promptInput.value = prompt;
   saveTraceButton.hidden = run.events.length === 0;
   view.flush();
-  if (run.result.status === 'done' || run.result.status === 'failed') bringAnswerIntoView();
-  if (run.result.status === 'done') promptInput.focus({ preventScroll: true });
+  if (result.status === 'done' || result.status === 'failed') bringAnswerIntoView();
+  if (result.status === 'done') promptInput.focus({ preventScroll: true });
 }
 
 function stopRun(): void {
@@ -262,7 +273,8 @@ async function replay(text: string, source: string): Promise<void> {
     return;
   }
   for (const warning of parsed.warnings) showNotice('warning', warning);
-  const run: RunViewState & { events: MoAEvent[] } = { result: initialResult(), mode: 'replay', events: parsed.events };
+  // A trace that names its draft shows it; otherwise the toggle decides, as for a live run.
+  const run: RunViewState & { events: MoAEvent[] } = { run: createPageRun(), mode: 'replay', events: parsed.events, draftWanted: draftToggle.checked };
   current = run;
   saveTraceButton.hidden = true;
   const speed = Number(replaySpeedSelect.value);
@@ -272,13 +284,13 @@ async function replay(text: string, source: string): Promise<void> {
       const delay = delays[index] ?? 0;
       if (delay > 0) await wait(delay);
       if (generation !== replayGeneration) return;
-      applyEvent(run.result, event);
+      foldEvent(run.run, event);
       showCurrent();
     }
   } else {
-    for (const event of parsed.events) applyEvent(run.result, event);
+    for (const event of parsed.events) foldEvent(run.run, event);
   }
-  history = conversationAfter(run.result);
+  history = conversationAfter(run.run.result);
   view.schedule(run);
   view.flush();
 }
@@ -289,7 +301,7 @@ function saveTrace(): void {
   const url = URL.createObjectURL(new Blob([jsonl], { type: 'application/x-ndjson' }));
   const link = document.createElement('a');
   link.href = url;
-  link.download = `moa-${current.result.runId || 'run'}.jsonl`;
+  link.download = `moa-${current.run.result.runId || 'run'}.jsonl`;
   document.body.append(link);
   link.click();
   link.remove();
@@ -328,6 +340,8 @@ stopButton.addEventListener('click', stopRun);
 newChatButton.addEventListener('click', newChat);
 saveTraceButton.addEventListener('click', saveTrace);
 presetSelect.addEventListener('change', () => writeStorage(PRESET_STORAGE, presetSelect.value));
+draftToggle.checked = readStorage(DRAFT_STORAGE) === 'true';
+draftToggle.addEventListener('change', () => writeStorage(DRAFT_STORAGE, draftToggle.checked ? 'true' : ''));
 
 traceInput.addEventListener('change', () => {
   const file = traceInput.files?.[0];

@@ -39,6 +39,10 @@ export const PAGE_HTML = `<!doctype html>
       <option value="1">Replay in real time</option>
       <option value="4">Replay at 4× speed</option>
     </select>
+    <label class="toggle" title="While MoA works, the fastest proposer's answer shows where the answer will be, labelled as a draft; the answer replaces it as soon as it starts">
+      <input id="draft-toggle" name="draft" type="checkbox">
+      <span>Show a draft while MoA works</span>
+    </label>
   </div>
 </header>
 
@@ -66,6 +70,7 @@ export const PAGE_HTML = `<!doctype html>
       <span id="run-status" class="status-badge" data-status="running">running</span>
       <span class="summary-item"><span class="summary-label">Preset</span> <span id="run-preset">–</span></span>
       <span class="summary-item"><span class="summary-label">Time</span> <span id="run-time">–</span></span>
+      <span class="summary-item" id="run-ttft-item" hidden><span class="summary-label">First token</span> <span id="run-ttft">–</span></span>
       <span class="summary-item"><span class="summary-label">Tokens</span> <span id="run-tokens">–</span></span>
       <button id="save-trace" type="button" class="button small" hidden>Save trace</button>
     </div>
@@ -73,8 +78,15 @@ export const PAGE_HTML = `<!doctype html>
     <div id="layers" class="layers"></div>
     <div id="answer-turn" class="turn assistant-turn">
       <div class="turn-role">Answer</div>
-      <article id="answer" class="answer markdown" aria-live="polite" aria-busy="false"></article>
-      <p id="run-error" class="run-error" hidden></p>
+      <div class="answer-area">
+        <aside id="draft" class="draft" aria-label="Draft" hidden>
+          <p id="draft-label" class="draft-label"></p>
+          <div id="draft-text" class="draft-text markdown"></div>
+        </aside>
+        <article id="answer" class="answer markdown" aria-live="polite" aria-busy="false"></article>
+        <div id="run-degraded" class="degraded" role="note" hidden></div>
+        <p id="run-error" class="run-error" hidden></p>
+      </div>
     </div>
   </section>
 </main>

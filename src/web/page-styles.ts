@@ -157,6 +157,32 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
 .answer[data-status="running"]:empty::before { content: "Waiting for the aggregator…"; color: var(--muted); font-style: italic; }
 .answer[data-status="failed"]:empty, .answer[data-status="stopped"]:empty { display: none; }
 .conversation .turn + .turn { margin-top: -4px; }
+.answer-area { display: flex; flex-direction: column; gap: 8px; min-width: 0; }
+.answer-area > .run-error { margin: 0; }
+/* The draft: where the answer will be, plainly not the answer (dashed, tinted, labelled). */
+.draft {
+  border: 1px dashed var(--warn); background: var(--warn-soft); border-radius: var(--radius);
+  padding: 10px 16px 12px; overflow-wrap: anywhere;
+}
+.draft-label {
+  margin: 0 0 6px; color: var(--warn); font-size: 12px; font-weight: 600; letter-spacing: 0.03em;
+}
+.draft-label::before { content: "✎ "; }
+.draft-text { color: var(--muted); }
+/* What the answer was made without. */
+.degraded {
+  padding: 8px 12px; border-left: 3px solid var(--warn); background: var(--warn-soft); border-radius: 6px; font-size: 13.5px;
+}
+.degraded-title { margin: 0 0 4px; font-weight: 600; }
+.degraded-list { margin: 0; padding-left: 1.2em; }
+.degraded-list li { overflow-wrap: anywhere; }
+.degraded-who { font-family: var(--mono); font-size: 12.5px; font-weight: 600; }
+.degraded-reason { font-weight: 600; }
+.degraded-list li[data-reason="failed"] .degraded-reason { color: var(--bad); }
+.degraded-message { color: var(--muted); }
+/* The draft toggle in the toolbar. */
+.toggle { display: inline-flex; align-items: center; gap: 6px; font-size: 13.5px; color: var(--text); cursor: pointer; }
+.toggle input { width: 16px; height: 16px; margin: 0; accent-color: var(--accent); cursor: pointer; }
 /* Where "bring the answer into view" stops: below the sticky top bar (static on a phone). */
 #answer-turn { scroll-margin-top: 72px; }
 
@@ -174,7 +200,13 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
 /* Layers and agent cards */
 .layers { display: flex; flex-direction: column; gap: 14px; }
 .layer-title { display: flex; align-items: center; gap: 10px; margin: 0 0 8px; font-size: 14px; font-weight: 600; }
-.layer-title .layer-kind { color: var(--muted); font-weight: 400; }
+.layer-title .layer-kind { color: var(--muted); font-weight: 400; min-width: 0; overflow-wrap: anywhere; }
+.layer-note { margin: -2px 0 8px; padding: 6px 10px; font-size: 13px; color: var(--muted); background: var(--surface-2); border-radius: 6px; overflow-wrap: anywhere; }
+.layer-ranking {
+  margin: -2px 0 8px; padding: 6px 10px 6px 2.2em; font-size: 13px; background: var(--surface-2); border-radius: 6px; overflow-wrap: anywhere;
+}
+.layer-ranking::before { content: "Aggregate ranking, best first"; display: block; margin-left: -1.2em; color: var(--muted); font-size: 12px; font-weight: 600; }
+.layer[data-status="skipped"] .cards { opacity: 0.7; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 10px; }
 .agent-card {
   display: flex; flex-direction: column; min-width: 0;
@@ -186,6 +218,7 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
 .agent-card[data-status="done"] { border-left-color: var(--ok); }
 .agent-card[data-status="failed"] { border-left-color: var(--bad); }
 .agent-card[data-status="cut"] { border-left-color: var(--muted); }
+.agent-card[data-status="not-needed"], .agent-card[data-status="skipped"] { border-left-style: dashed; border-left-color: var(--muted); }
 .agent-head { display: flex; justify-content: space-between; align-items: center; gap: 8px; min-width: 0; }
 .agent-model { font-family: var(--mono); font-size: 12.5px; font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .agent-text {
@@ -193,8 +226,11 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
   max-height: 11.5em; overflow-y: auto; margin: 0; color: var(--text);
 }
 .agent-text:empty::before { content: "…"; color: var(--muted); }
-.agent-card[data-status="failed"] .agent-text:empty, .agent-card[data-status="cut"] .agent-text:empty { display: none; }
+.agent-card[data-status="failed"] .agent-text:empty, .agent-card[data-status="cut"] .agent-text:empty,
+.agent-card[data-status="not-needed"] .agent-text:empty, .agent-card[data-status="skipped"] .agent-text:empty { display: none; }
 .agent-error { font-size: 13px; color: var(--bad); margin: 0; overflow-wrap: anywhere; }
+.agent-error[data-tone="note"] { color: var(--muted); }
+.agent-ranking { font-size: 13px; margin: 0; padding: 4px 8px; background: var(--accent-soft); border-radius: 6px; overflow-wrap: anywhere; }
 .agent-meta { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 12px; color: var(--muted); font-variant-numeric: tabular-nums; margin-top: auto; }
 
 /* Status badges (cards, layers, the run) */
@@ -207,6 +243,7 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
 .status-badge[data-status="retrying"], .status-badge[data-status="stopped"] { background: var(--warn-soft); color: var(--warn); }
 .status-badge[data-status="done"] { background: var(--ok-soft); color: var(--ok); }
 .status-badge[data-status="failed"] { background: var(--bad-soft); color: var(--bad); }
+.status-badge[data-status="skipped"], .status-badge[data-status="not-needed"] { background: transparent; color: var(--muted); box-shadow: inset 0 0 0 1px var(--border); }
 .status-badge[data-status="running"]::before, .status-badge[data-status="streaming"]::before {
   content: ""; width: 6px; height: 6px; border-radius: 50%; background: currentColor; animation: pulse 1.2s ease-in-out infinite;
 }
@@ -251,6 +288,7 @@ main { flex: 1; padding: 16px 20px 24px; display: flex; flex-direction: column; 
   .toolbar .field:first-child select { flex: 1 1 auto; min-width: 0; }
   .toolbar .button { padding: 7px 10px; flex: 1 1 auto; }
   .toolbar #replay-speed { flex: 1 0 auto; }
+  .toolbar .toggle { flex: 1 1 100%; }
   main { padding: 12px; }
   .notices { padding: 0 12px; }
   .api-key-panel { margin: 12px 12px 0; width: auto; }

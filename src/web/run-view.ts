@@ -1,22 +1,27 @@
 /**
- * The live view of one run, rendered from the reducer's MoAResult: a section
- * per layer, a card per agent (state, streamed text, latency, tokens), totals,
- * warnings and the final answer as sanitized Markdown. Renders at most once
- * per animation frame and touches only what changed since the last frame.
+ * The live view of one run, rendered from what the page folded (`page-run.ts`: the reducer's
+ * MoAResult and a little more): a section per layer (its kind and policy, skipped with the reason,
+ * a rank layer's aggregate), a card per agent (state, streamed text, latency, tokens, steps, a
+ * reviewer's ranking), totals with the time to first token, warnings, the draft while the answer
+ * is not started, the final answer as sanitized Markdown, and what the answer was made without.
+ * Renders at most once per animation frame and touches only what changed since the last frame.
  */
-import type { ChatMessage } from '../core/events.js';
+import type { ChatMessage, DegradedEntry, PlannedLayer, RankingReview } from '../core/events.js';
 import type { AgentResult, LayerResult, MoAResult } from '../core/reducer.js';
 import { lastUserText, visibleTurns } from './conversation.js';
 import { formatCount, formatDuration, formatUsage } from './format.js';
 import { renderMarkdown } from './markdown.js';
+import { answerSoFar, draftToShow, timeToFirstToken, type PageRun } from './page-run.js';
 
-/** What the page knows beyond the events: a stopped run, a replay. */
+/** What the page knows beyond the events: a stopped run, a replay, the reader's draft choice. */
 export interface RunViewState {
-  result: MoAResult;
+  run: PageRun;
   /** 'live' while a request streams; 'replay' for a trace; 'stopped' after Stop. */
   mode: 'live' | 'replay' | 'stopped';
   /** The request failed outside the run (refused, connection lost): shown as the run's error. */
   clientError?: string;
+  /** The reader asked to see a draft while MoA works. */
+  draftWanted: boolean;
 }
 
 export interface RunViewElements {
@@ -27,10 +32,16 @@ export interface RunViewElements {
   runStatus: HTMLElement;
   runPreset: HTMLElement;
   runTime: HTMLElement;
+  runTtft: HTMLElement;
+  runTtftItem: HTMLElement;
   runTokens: HTMLElement;
   warnings: HTMLElement;
   layers: HTMLElement;
+  draft: HTMLElement;
+  draftLabel: HTMLElement;
+  draftText: HTMLElement;
   answer: HTMLElement;
+  degraded: HTMLElement;
   runError: HTMLElement;
 }
 
@@ -39,17 +50,21 @@ interface CardElements {
   model: HTMLElement;
   status: HTMLElement;
   text: HTMLElement;
+  ranking: HTMLElement;
   error: HTMLElement;
   meta: HTMLElement;
   /** What was last written, to skip unchanged DOM writes. */
-  rendered: { status?: string; model?: string; text?: string; error?: string; meta?: string };
+  rendered: { status?: string; model?: string; text?: string; ranking?: string; error?: string; meta?: string };
 }
 
 interface LayerElements {
   root: HTMLElement;
   status: HTMLElement;
+  kind: HTMLElement;
+  note: HTMLElement;
+  ranking: HTMLElement;
   cards: CardElements[];
-  renderedStatus?: string;
+  rendered: { status?: string; kind?: string; note?: string; ranking?: string };
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -63,35 +78,103 @@ function setText(target: HTMLElement, text: string): void {
   if (target.textContent !== text) target.textContent = text;
 }
 
-function agentLabel(agent: AgentResult): string {
+function agentLabel(agent: Pick<AgentResult, 'model' | 'name'>): string {
   return agent.name && agent.name !== agent.model ? `${agent.name} · ${agent.model}` : agent.model;
 }
 
-function agentMeta(agent: AgentResult): string {
+/** A layer's agent by its label, numbered when two agents of the layer share it. */
+function agentName(layer: LayerResult | undefined, agent: number): string {
+  const found = layer?.agents[agent];
+  if (!found) return `agent ${agent + 1}`;
+  const label = agentLabel(found);
+  const same = layer.agents.filter((other) => agentLabel(other) === label).length;
+  return same > 1 ? `${label} (#${agent + 1})` : label;
+}
+
+/**
+ * What a card shows as its state: an agent stopped because the answer was written without it is
+ * "not needed" (not a failure, not the straggler policy); one stopped because its layer was
+ * skipped is "skipped".
+ */
+function shownAgentStatus(agent: AgentResult, layer: LayerResult): string {
+  if (agent.status === 'cut' && agent.error?.code === 'not_needed') return 'not-needed';
+  if (layer.status === 'skipped' && agent.status === 'failed' && agent.error?.code === 'aborted') return 'skipped';
+  return agent.status;
+}
+
+const STATUS_LABELS: Record<string, string> = { 'not-needed': 'not needed' };
+
+function agentMeta(agent: AgentResult, shownStatus: string, plannedModel: string | undefined): string {
+  if (shownStatus === 'skipped' && agent.latencyMs === undefined) return '';
   const parts: string[] = [];
   parts.push(agent.latencyMs !== undefined ? formatDuration(agent.latencyMs) : '–');
+  if (plannedModel !== undefined && plannedModel !== agent.model) parts.push(`instead of ${plannedModel}`);
   const tokens = agent.usage.inputTokens + agent.usage.outputTokens;
   if (tokens > 0 || agent.status === 'done') parts.push(`${formatUsage(agent.usage)} tokens`);
   if (agent.attempts > 1) parts.push(`${agent.attempts} attempts`);
+  if (agent.steps !== undefined && agent.steps > 1) parts.push(`${agent.steps} steps`);
+  if (agent.cached) parts.push('cached');
   if (agent.finishReason && agent.finishReason !== 'stop') parts.push(`finish: ${agent.finishReason}`);
   return parts.join(' | ');
 }
 
-/** A finished layer none of whose agents succeeded shows as failed. */
+/** The line under a card's text: why it stopped, or what it is retrying after. */
+function agentNote(agent: AgentResult, shownStatus: string): { text: string; tone: 'error' | 'note' } {
+  if (shownStatus === 'not-needed') return { text: `Not needed: ${agent.error?.message ?? 'the final answer was written without it'}`, tone: 'note' };
+  if (shownStatus === 'skipped') return { text: '', tone: 'note' };
+  if (agent.status === 'cut') return { text: `Cut by the straggler policy${agent.error ? `: ${agent.error.message}` : ''}`, tone: 'note' };
+  if (agent.status === 'retrying') return { text: `Retrying after: ${agent.errors[agent.errors.length - 1]?.message ?? 'an error'}`, tone: 'note' };
+  return { text: agent.error?.message ?? '', tone: 'error' };
+}
+
+/** A finished layer none of whose agents succeeded shows as failed; a skipped one as skipped. */
 function layerStatus(layer: LayerResult): string {
   if (layer.status !== 'done') return layer.status;
   return layer.agents.some((agent) => agent.status === 'done') ? 'done' : 'failed';
 }
 
-function layerKind(layer: LayerResult, count: number): string {
-  if (layer.aggregator) return 'aggregator';
-  return layer.index === 0 ? 'proposers' : `synthesizers (${count})`;
+function layerKind(layer: LayerResult, plan: PlannedLayer | undefined): string {
+  const count = layer.agents.length;
+  const kind = layer.aggregator
+    ? count > 1
+      ? `aggregator (${count} samples)`
+      : 'aggregator'
+    : layer.kind === 'rank'
+      ? `reviewers (${count}): rank the answers`
+      : layer.kind === 'propose'
+        ? 'proposers'
+        : `synthesizers (${count})`;
+  const policy = plan?.aggregation;
+  const how =
+    policy?.mode === 'early'
+      ? `early: starts from ${policy.after} answer${policy.after === 1 ? '' : 's'}${policy.maxRestarts > 0 ? `, at most ${policy.maxRestarts} restart${policy.maxRestarts === 1 ? '' : 's'}` : ''}`
+      : policy?.mode === 'staircase'
+        ? `staircase: writes as the answers grow (${policy.chunkTokens}-token chunks)`
+        : plan?.window !== undefined
+          ? `windows of ${plan.window} answers`
+          : '';
+  return how ? `${kind} · ${how}` : kind;
 }
+
+function reviewText(review: RankingReview | undefined, reviewed: LayerResult | undefined): string {
+  if (!review) return '';
+  if (!review.parsed) return 'Ranking: could not be read (left out of the aggregate)';
+  return `Ranking: ${review.order.map((agent, position) => `${position + 1}. ${agentName(reviewed, agent)}`).join(' › ')}`;
+}
+
+const DEGRADED_LABELS: Record<DegradedEntry['reason'], string> = {
+  failed: 'failed',
+  cut: 'cut by the straggler policy',
+  fallback: 'replaced by a fallback model',
+  'left-out': 'left out',
+};
 
 export class RunView {
   private layerElements: LayerElements[] = [];
   private renderedMessages: ChatMessage[] | undefined;
   private renderedAnswer: string | undefined;
+  private renderedDraft: string | undefined;
+  private renderedDegraded: string | undefined;
   private frame: number | undefined;
   private state: RunViewState | undefined;
 
@@ -124,18 +207,26 @@ export class RunView {
     this.layerElements = [];
     this.renderedMessages = undefined;
     this.renderedAnswer = undefined;
-    const { currentTurn, conversation, emptyState, layers, answer, warnings, runError } = this.elements;
+    this.renderedDraft = undefined;
+    this.renderedDegraded = undefined;
+    const { currentTurn, conversation, emptyState, layers, answer, warnings, runError, draft, draftText, degraded } = this.elements;
     currentTurn.hidden = true;
     emptyState.hidden = false;
     conversation.replaceChildren();
     layers.replaceChildren();
     answer.replaceChildren();
+    answer.hidden = false;
+    draft.hidden = true;
+    draftText.replaceChildren();
+    degraded.hidden = true;
+    degraded.replaceChildren();
     warnings.replaceChildren();
     runError.hidden = true;
     delete currentTurn.dataset.runId;
   }
 
-  private render({ result, mode, clientError }: RunViewState): void {
+  private render({ run, mode, clientError, draftWanted }: RunViewState): void {
+    const { result } = run;
     const elements = this.elements;
     elements.emptyState.hidden = true;
     elements.currentTurn.hidden = false;
@@ -156,6 +247,9 @@ export class RunView {
     elements.currentTurn.dataset.status = status;
     setText(elements.runPreset, result.preset ?? 'custom');
     setText(elements.runTime, formatDuration(result.latencyMs));
+    const ttft = timeToFirstToken(run);
+    elements.runTtftItem.hidden = ttft === undefined;
+    setText(elements.runTtft, formatDuration(ttft));
     const total = result.usage.inputTokens + result.usage.outputTokens;
     setText(elements.runTokens, `${formatCount(total)} (${formatUsage(result.usage)})`);
 
@@ -165,8 +259,9 @@ export class RunView {
       );
     }
 
-    this.renderLayers(result);
-    this.renderAnswer(result, status, clientError);
+    this.renderLayers(run);
+    this.renderAnswer(run, status, clientError, draftWanted);
+    this.renderDegraded(run, status);
   }
 
   private renderConversation(messages: ChatMessage[]): void {
@@ -185,7 +280,8 @@ export class RunView {
     this.elements.conversation.replaceChildren(...turns);
   }
 
-  private renderLayers(result: MoAResult): void {
+  private renderLayers(run: PageRun): void {
+    const { result } = run;
     const container = this.elements.layers;
     if (this.layerElements.length !== result.layers.length || this.layerElements.some((layer, index) => layer.cards.length !== result.layers[index]?.agents.length)) {
       this.layerElements = result.layers.map((layer) => this.buildLayer(layer));
@@ -194,33 +290,74 @@ export class RunView {
     result.layers.forEach((layer, layerIndex) => {
       const layerElements = this.layerElements[layerIndex];
       if (!layerElements) return;
+      const rendered = layerElements.rendered;
       const shownStatus = layerStatus(layer);
-      if (layerElements.renderedStatus !== shownStatus) {
-        layerElements.renderedStatus = shownStatus;
+      if (rendered.status !== shownStatus) {
+        rendered.status = shownStatus;
         layerElements.root.dataset.status = shownStatus;
         layerElements.status.dataset.status = shownStatus;
         setText(layerElements.status, shownStatus);
       }
+      const kind = layerKind(layer, run.planned?.[layerIndex]);
+      if (rendered.kind !== kind) {
+        rendered.kind = kind;
+        setText(layerElements.kind, kind);
+      }
+      // The engine's message says it all ("layer 2 skipped: the answers of layer 1 agree (…)").
+      const note = layer.skipped ? layer.skipped.message.charAt(0).toUpperCase() + layer.skipped.message.slice(1) : '';
+      if (rendered.note !== note) {
+        rendered.note = note;
+        setText(layerElements.note, note);
+        layerElements.note.hidden = note === '';
+        if (layer.skipped) layerElements.root.dataset.skipReason = layer.skipped.reason;
+        else delete layerElements.root.dataset.skipReason;
+      }
+      this.renderRanking(layerElements, layer, result.layers[layerIndex - 1]);
       layer.agents.forEach((agent, agentIndex) => {
         const card = layerElements.cards[agentIndex];
-        if (card) this.renderCard(card, agent);
+        if (card) this.renderCard(card, agent, layer, result, run.planned?.[layerIndex]?.agents[agentIndex]?.model);
       });
     });
+  }
+
+  /** A rank layer's aggregate: the reviewed answers, best first. */
+  private renderRanking(layerElements: LayerElements, layer: LayerResult, reviewed: LayerResult | undefined): void {
+    const entries = layer.ranking?.ranking ?? [];
+    const key = JSON.stringify(entries);
+    if (layerElements.rendered.ranking === key) return;
+    layerElements.rendered.ranking = key;
+    const list = layerElements.ranking;
+    list.replaceChildren(
+      ...entries.map((entry) =>
+        element(
+          'li',
+          undefined,
+          entry.votes > 0
+            ? `${agentName(reviewed, entry.agent)}: mean position ${entry.meanRank} from ${entry.votes} review${entry.votes === 1 ? '' : 's'}`
+            : `${agentName(reviewed, entry.agent)}: not ranked`,
+        ),
+      ),
+    );
+    list.hidden = entries.length === 0;
   }
 
   private buildLayer(layer: LayerResult): LayerElements {
     const root = element('section', 'layer');
     root.dataset.layer = String(layer.index);
+    root.dataset.kind = layer.kind;
     const title = element('h2', 'layer-title');
     const headingId = `layer-${layer.index}-title`;
     title.id = headingId;
     root.setAttribute('aria-labelledby', headingId);
-    title.append(
-      element('span', undefined, `Layer ${layer.index + 1}`),
-      element('span', 'layer-kind', layerKind(layer, layer.agents.length)),
-    );
+    const kind = element('span', 'layer-kind');
+    title.append(element('span', undefined, `Layer ${layer.index + 1}`), kind);
     const status = element('span', 'status-badge');
     title.append(status);
+    const note = element('p', 'layer-note');
+    note.hidden = true;
+    const ranking = element('ol', 'layer-ranking');
+    ranking.setAttribute('aria-label', 'Aggregate ranking, best first');
+    ranking.hidden = true;
     const cardsContainer = element('div', 'cards');
     const cards = layer.agents.map((_agent, agentIndex) => {
       const card = element('article', 'agent-card');
@@ -232,36 +369,38 @@ export class RunView {
       head.append(model, badge);
       const text = element('div', 'agent-text');
       text.setAttribute('tabindex', '0');
+      const rankingLine = element('p', 'agent-ranking');
+      rankingLine.hidden = true;
       const error = element('p', 'agent-error');
       error.hidden = true;
       const meta = element('footer', 'agent-meta');
-      card.append(head, text, error, meta);
+      card.append(head, text, rankingLine, error, meta);
       cardsContainer.append(card);
-      return { root: card, model, status: badge, text, error, meta, rendered: {} } satisfies CardElements;
+      return { root: card, model, status: badge, text, ranking: rankingLine, error, meta, rendered: {} } satisfies CardElements;
     });
-    root.append(title, cardsContainer);
-    return { root, status, cards };
+    root.append(title, note, ranking, cardsContainer);
+    return { root, status, kind, note, ranking, cards, rendered: {} };
   }
 
-  private renderCard(card: CardElements, agent: AgentResult): void {
+  private renderCard(card: CardElements, agent: AgentResult, layer: LayerResult, result: MoAResult, plannedModel: string | undefined): void {
     const rendered = card.rendered;
-    if (rendered.status !== agent.status) {
+    const shownStatus = shownAgentStatus(agent, layer);
+    const statusLabel = STATUS_LABELS[shownStatus] ?? shownStatus;
+    if (rendered.status !== shownStatus) {
       // A finished answer is read from its start.
-      if (agent.status === 'done' && rendered.status !== undefined) card.text.scrollTop = 0;
-      rendered.status = agent.status;
-      card.root.dataset.status = agent.status;
-      card.status.dataset.status = agent.status;
-      card.status.textContent = agent.status;
+      if (shownStatus === 'done' && rendered.status !== undefined) card.text.scrollTop = 0;
+      rendered.status = shownStatus;
+      card.root.dataset.status = shownStatus;
+      card.status.dataset.status = shownStatus;
+      card.status.textContent = statusLabel;
     }
     const label = agentLabel(agent);
     if (rendered.model !== label) {
       rendered.model = label;
       card.model.textContent = label;
       card.model.title = label;
-      card.root.setAttribute('aria-label', `${label}: ${agent.status}`);
-    } else if (card.root.getAttribute('aria-label') !== `${label}: ${agent.status}`) {
-      card.root.setAttribute('aria-label', `${label}: ${agent.status}`);
     }
+    if (card.root.getAttribute('aria-label') !== `${label}: ${statusLabel}`) card.root.setAttribute('aria-label', `${label}: ${statusLabel}`);
     const text = agent.text ?? '';
     if (rendered.text !== text) {
       const textElement = card.text;
@@ -271,36 +410,97 @@ export class RunView {
       // Follow a streaming answer unless the reader scrolled up.
       if (pinned && agent.status === 'streaming') textElement.scrollTop = textElement.scrollHeight;
     }
-    const errorText = agent.status === 'cut' ? `Cut by the straggler policy${agent.error ? `: ${agent.error.message}` : ''}` : (agent.error?.message ?? '');
-    const retryNote = agent.status === 'retrying' ? `Retrying after: ${agent.errors[agent.errors.length - 1]?.message ?? 'an error'}` : '';
-    const shownError = errorText || retryNote;
-    if (rendered.error !== shownError) {
-      rendered.error = shownError;
-      card.error.textContent = shownError;
-      card.error.hidden = shownError === '';
+    const agentIndex = Number(card.root.dataset.agent);
+    const ranking = layer.kind === 'rank' ? reviewText(layer.ranking?.reviews.find((review) => review.agent === agentIndex), result.layers[layer.index - 1]) : '';
+    if (rendered.ranking !== ranking) {
+      rendered.ranking = ranking;
+      card.ranking.textContent = ranking;
+      card.ranking.hidden = ranking === '';
     }
-    const meta = agentMeta(agent);
+    const note = agentNote(agent, shownStatus);
+    const shownNote = `${note.tone}:${note.text}`;
+    if (rendered.error !== shownNote) {
+      rendered.error = shownNote;
+      card.error.textContent = note.text;
+      card.error.dataset.tone = note.tone;
+      card.error.hidden = note.text === '';
+    }
+    const meta = agentMeta(agent, shownStatus, plannedModel);
     if (rendered.meta !== meta) {
       rendered.meta = meta;
       card.meta.textContent = meta;
     }
   }
 
-  private renderAnswer(result: MoAResult, status: string, clientError: string | undefined): void {
-    const { answer, runError } = this.elements;
-    // While the aggregator streams, its partial text is the answer so far.
-    const finalLayer = result.layers[result.layers.length - 1];
-    const streaming = finalLayer?.aggregator ? finalLayer.agents.find((agent) => agent.status === 'streaming' || agent.status === 'done') : undefined;
-    const text = result.status === 'done' ? result.text : (streaming?.text ?? '');
+  private renderAnswer(run: PageRun, status: string, clientError: string | undefined, draftWanted: boolean): void {
+    const { result } = run;
+    const { answer, runError, draft, draftLabel, draftText } = this.elements;
+    const text = answerSoFar(run);
     if (this.renderedAnswer !== text) {
       this.renderedAnswer = text;
       answer.innerHTML = text ? renderMarkdown(text) : '';
     }
+    // Until the answer's first token, the draft stands in for it, labelled; never both.
+    const shownDraft = draftToShow(run, draftWanted);
+    const draftKey = shownDraft ? `${status}\u0000${shownDraft.model}\u0000${shownDraft.text}` : '';
+    if (this.renderedDraft !== draftKey) {
+      this.renderedDraft = draftKey;
+      draft.hidden = !shownDraft;
+      if (shownDraft) {
+        draft.dataset.model = shownDraft.model;
+        const ending =
+          status === 'running' ? 'the MoA answer replaces it as soon as it starts' : status === 'done' ? 'the run ended without an answer' : `the run ${status === 'stopped' ? 'stopped' : 'failed'} before its answer`;
+        setText(draftLabel, `Draft from ${shownDraft.model} · ${ending}`);
+        draftText.innerHTML = renderMarkdown(shownDraft.text);
+      } else {
+        delete draft.dataset.model;
+        draftText.replaceChildren();
+      }
+    }
+    answer.hidden = shownDraft !== undefined;
     answer.setAttribute('aria-busy', String(status === 'running'));
     answer.dataset.status = status;
     const errorMessage =
       result.status === 'failed' ? (result.error?.message ?? 'The run failed') : result.status === 'running' ? (clientError ?? '') : '';
     if (runError.textContent !== errorMessage) runError.textContent = errorMessage;
     runError.hidden = errorMessage === '';
+  }
+
+  /** Said plainly under the answer: which planned agents it was made without, and why. */
+  private renderDegraded(run: PageRun, status: string): void {
+    const { result } = run;
+    const { degraded } = this.elements;
+    const entries = result.degraded;
+    const key = `${status}\u0000${JSON.stringify(entries)}`;
+    if (this.renderedDegraded === key) return;
+    this.renderedDegraded = key;
+    degraded.hidden = entries.length === 0;
+    if (entries.length === 0) {
+      degraded.replaceChildren();
+      return;
+    }
+    const title = element(
+      'p',
+      'degraded-title',
+      status === 'running'
+        ? 'So far this run has less than planned:'
+        : status === 'done'
+          ? 'This answer was made with less than planned:'
+          : 'This run had less than planned:',
+    );
+    const list = element('ul', 'degraded-list');
+    for (const entry of entries) {
+      const planned = run.planned?.[entry.layer]?.agents[entry.agent];
+      const model = planned ? agentLabel(planned) : agentName(result.layers[entry.layer], entry.agent);
+      const item = element('li');
+      item.dataset.reason = entry.reason;
+      item.append(
+        element('span', 'degraded-who', `Layer ${entry.layer + 1} · ${model}`),
+        element('span', 'degraded-reason', ` ${DEGRADED_LABELS[entry.reason]}`),
+        element('span', 'degraded-message', `: ${entry.message}`),
+      );
+      list.append(item);
+    }
+    degraded.replaceChildren(title, list);
   }
 }

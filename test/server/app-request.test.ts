@@ -37,7 +37,8 @@ describe('the app without the Node adapter', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const text = await response.text();
-    const payloads = text.split('\n\n').filter(Boolean).map((line) => line.replace(/^data: /, ''));
+    expect(text.startsWith(': keep-alive\n\n')).toBe(true); // headers and a comment before any token
+    const payloads = text.split('\n\n').filter((frame) => frame !== '' && !frame.startsWith(':')).map((line) => line.replace(/^data: /, ''));
     expect(payloads[payloads.length - 1]).toBe('[DONE]');
     const chunks = payloads.slice(0, -1).map((payload) => JSON.parse(payload) as { choices: Array<{ delta: { content?: string }; finish_reason: string | null }> });
     const content = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');

@@ -148,8 +148,10 @@ describe('a chat UI on another origin, allowed with --cors', () => {
           if (read.done) break;
           buffer += decoder.decode(read.value, { stream: true });
           for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-            const data = buffer.slice(0, end).replace(/^data: /, '');
+            const frame = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
+            if (frame.startsWith(':')) continue; // keep-alive comment
+            const data = frame.replace(/^data: /, '');
             if (data === '[DONE]') done = true;
             else {
               const delta = (JSON.parse(data) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content;

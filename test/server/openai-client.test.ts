@@ -134,6 +134,18 @@ describe('the openai client against moa serve', () => {
       ],
       [['fake:aggregator', 'done', 8]],
     ]);
+    expect((completion.moa as unknown as { degraded: unknown[] }).degraded).toEqual([]);
+  });
+
+  it("names what was degraded in the moa extension: a proposer that failed", async () => {
+    suite.fake.setBehavior('proposer-a', { alwaysFail: { status: 400, message: 'proposer a refused' } });
+    const completion = (await client().chat.completions.create({
+      model: 'duo',
+      messages: question,
+      // @ts-expect-error the moa extension is not part of OpenAI's request type
+      moa: { details: true },
+    })) as unknown as { moa: { degraded: Array<{ layer: number; agent: number; reason: string; message: string }> } };
+    expect(completion.moa.degraded).toEqual([{ layer: 0, agent: 0, reason: 'failed', message: expect.stringContaining('proposer a refused') }]);
   });
 
   it('raises OpenAI errors for an unknown model, a bad field and a wrong key', async () => {
@@ -163,12 +175,14 @@ describe('the openai client against moa serve', () => {
     expect(message).not.toContain(UPSTREAM_SECRET);
   });
 
-  it('maps a streamed request that fails before its first token to a real 502 status', async () => {
+  it('raises a streamed run that fails before its first token as an APIError while iterating', async () => {
     suite.fake.setBehavior('aggregator', { alwaysFail: { status: 500, message: 'upstream exploded' } });
-    const error = await client()
-      .chat.completions.create({ model: 'duo', messages: question, stream: true })
-      .catch((failure: unknown) => failure);
-    expect(error).toMatchObject({ status: 502 });
+    // The headers (200) went out at once, so the failure arrives as the stream's error event.
+    const stream = await client().chat.completions.create({ model: 'duo', messages: question, stream: true });
+    const error = await (async () => {
+      for await (const chunk of stream) void chunk;
+    })().catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as Error).message).toContain('upstream exploded');
     // 500 is retryable: the engine retried (maxRetries 2) before giving up.
     expect(suite.fake.log.filter((entry) => entry.model === 'aggregator')).toHaveLength(3);

@@ -1,7 +1,7 @@
 // Fixtures for the server tests: a fake LLM server, and `startServer` on 127.0.0.1 (random port)
 // serving presets whose models live on that fake server.
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import type { PresetInput } from '../../src/core/config-schema.js';
+import type { PresetInput, ProviderSettings } from '../../src/core/config-schema.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/server/start-server.js';
 import { startFakeLLMServer, type FakeLLMServer, type FakeLogEntry } from '../support/fake-llm-server.js';
 
@@ -21,7 +21,15 @@ export interface ServerSuite {
   readonly url: string;
 }
 
-export function useServerSuite(options: Partial<StartServerOptions> & { apiKey?: string | null } = {}): ServerSuite {
+export function useServerSuite(
+  options: Partial<StartServerOptions> & {
+    apiKey?: string | null;
+    prices?: Record<string, { input: number; output: number }>;
+    presets?: Record<string, PresetInput>;
+    providers?: Record<string, ProviderSettings>;
+  } = {},
+): ServerSuite {
+  const { prices, presets, providers, ...serverOptions } = options;
   const suite = {} as { fake: FakeLLMServer; server: RunningServer; url: string };
   beforeAll(async () => {
     suite.fake = await startFakeLLMServer();
@@ -29,14 +37,15 @@ export function useServerSuite(options: Partial<StartServerOptions> & { apiKey?:
       host: '127.0.0.1',
       port: 0,
       config: {
-        presets: TEST_PRESETS,
-        providers: { fake: { type: 'openai-compatible', baseURL: suite.fake.url, apiKeyEnv: 'FAKE_KEY' } },
+        presets: { ...TEST_PRESETS, ...presets },
+        providers: { fake: { type: 'openai-compatible', baseURL: suite.fake.url, apiKeyEnv: 'FAKE_KEY' }, ...providers },
         defaultPreset: 'duo',
+        ...(prices ? { prices } : {}),
       },
       env: { FAKE_KEY: UPSTREAM_SECRET },
       apiKey: null,
       runOptions: { retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
-      ...options,
+      ...serverOptions,
     });
     suite.url = suite.server.url;
   });
@@ -76,14 +85,32 @@ export function systemOf(entry: FakeLogEntry): string {
     .join('\n');
 }
 
-/** Parse an SSE body into its `data:` payloads, checking the framing on the way. */
-export function ssePayloads(body: string): string[] {
+/** The keep-alive comment a streamed reply starts with and repeats while it is quiet. */
+export const KEEP_ALIVE = ': keep-alive';
+
+/** SSE frames of a body, checking the framing (every frame ends with a blank line). */
+function sseFrames(body: string): string[] {
   if (!body.endsWith('\n\n')) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(body.slice(-40))}`);
-  return body
-    .slice(0, -2)
-    .split('\n\n')
+  return body.slice(0, -2).split('\n\n');
+}
+
+/** Parse an SSE body into its `data:` payloads (keep-alive comments skipped), checking the framing on the way. */
+export function ssePayloads(body: string): string[] {
+  return sseFrames(body)
+    .filter((frame) => frame !== KEEP_ALIVE)
     .map((frame) => {
       if (!frame.startsWith('data: ') || frame.includes('\n')) throw new Error(`not a single-line data frame: ${JSON.stringify(frame)}`);
       return frame.slice('data: '.length);
+    });
+}
+
+/** Parse an SSE body of named events (`event: x` + `data: {...}`), keep-alive comments skipped. */
+export function sseEvents(body: string): Array<{ event: string; data: Record<string, unknown> }> {
+  return sseFrames(body)
+    .filter((frame) => frame !== KEEP_ALIVE)
+    .map((frame) => {
+      const match = /^event: ([^\n]+)\ndata: ([^\n]*)$/.exec(frame);
+      if (!match) throw new Error(`not an "event:" + single-line "data:" frame: ${JSON.stringify(frame)}`);
+      return { event: match[1]!, data: JSON.parse(match[2]!) as Record<string, unknown> };
     });
 }

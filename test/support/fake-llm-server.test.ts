@@ -208,4 +208,66 @@ describe('fake LLM server', () => {
     expect(new Set(server.log.map((entry) => entry.id)).size).toBe(count);
     expect(server.log.filter((entry) => entry.stream)).toHaveLength(count / 2);
   });
+
+  describe('tool calls', () => {
+    const tools = [{ type: 'function', function: { name: 'get_weather', description: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const call = { id: 'call_1', name: 'get_weather', arguments: { city: 'Paris' } };
+
+    it('answers with message.tool_calls and finish_reason tool_calls, and logs tools, tool_choice and response_format', async () => {
+      server.setBehavior('agg', { toolCalls: [call] });
+      const body = { model: 'agg', messages: userMessages, tools, tool_choice: 'auto', response_format: { type: 'json_object' }, seed: 7 };
+      const json = await (await post(body as unknown as CompletionBody)).json() as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }> };
+      expect(json.choices[0]).toEqual({
+        index: 0,
+        message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        finish_reason: 'tool_calls',
+      });
+      expect(server.log[0]).toMatchObject({ tools, toolChoice: 'auto', responseFormat: { type: 'json_object' } });
+      expect(server.log[0]!.body['seed']).toBe(7);
+
+      server.setBehavior('agg', { toolCalls: [call], toolCallText: 'Let me check.' });
+      const withText = await (await post({ model: 'agg', messages: userMessages })).json() as { choices: Array<{ message: { content: unknown; tool_calls: unknown[] } }> };
+      expect(withText.choices[0]!.message.content).toBe('Let me check.');
+      expect(withText.choices[0]!.message.tool_calls).toHaveLength(1);
+    });
+
+    it('streams tool calls as delta.tool_calls chunks whose arguments reassemble', async () => {
+      server.setBehavior('agg', { toolCalls: [call, { name: 'get_time', arguments: '{}' }], argumentChunks: 4 });
+      const text = await (await post({ model: 'agg', messages: userMessages, stream: true, stream_options: { include_usage: true } })).text();
+      const payloads = sseEvents(text);
+      expect(payloads[payloads.length - 1]).toBe('[DONE]');
+      const chunks = payloads.slice(0, -1).map((payload) => JSON.parse(payload) as { choices: Array<{ delta: { tool_calls?: Array<{ index: number; id?: string; function: { name?: string; arguments: string } }> }; finish_reason: string | null }>; usage?: unknown });
+      const calls = new Map<number, { id?: string; name?: string; arguments: string }>();
+      for (const chunk of chunks) {
+        for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
+          const current = calls.get(delta.index) ?? { arguments: '' };
+          if (delta.id) current.id = delta.id;
+          if (delta.function.name) current.name = delta.function.name;
+          current.arguments += delta.function.arguments;
+          calls.set(delta.index, current);
+        }
+      }
+      expect([...calls.values()]).toEqual([
+        { id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' },
+        { id: expect.stringMatching(/^call_fake_/), name: 'get_time', arguments: '{}' },
+      ]);
+      const argumentChunks = chunks.filter((chunk) => chunk.choices[0]?.delta.tool_calls?.[0]?.index === 0 && chunk.choices[0].delta.tool_calls[0].id === undefined);
+      expect(argumentChunks).toHaveLength(4);
+      expect(chunks.find((chunk) => chunk.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe('tool_calls');
+      expect(chunks[chunks.length - 1]!.usage).toBeDefined();
+    });
+
+    it('decides per request: a call while the last message is the user, text after a tool result', async () => {
+      server.setBehavior('agg', {
+        toolCalls: (request) => (request.messages[request.messages.length - 1]?.role === 'tool' ? undefined : [call]),
+        text: (request) => `result was ${String(request.messages[request.messages.length - 1]?.content)}`,
+      });
+      const first = await (await post({ model: 'agg', messages: userMessages })).json() as { choices: Array<{ message: { content: unknown; tool_calls?: unknown[] } }> };
+      expect(first.choices[0]!.message.tool_calls).toHaveLength(1);
+      const followUp = [...userMessages, { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'call_1', content: 'sunny' }];
+      const second = await (await post({ model: 'agg', messages: followUp })).json() as { choices: Array<{ message: { content: unknown; tool_calls?: unknown[] }; finish_reason: string }> };
+      expect(second.choices[0]).toMatchObject({ message: { content: 'result was sunny' }, finish_reason: 'stop' });
+      expect(second.choices[0]!.message.tool_calls).toBeUndefined();
+    });
+  });
 });

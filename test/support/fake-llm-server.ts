@@ -31,12 +31,25 @@ export interface FakeBehavior {
    * Only the first `times` streamed requests to this model (default: all).
    */
   streamError?: { afterTokens: number; body: unknown; times?: number };
+  /**
+   * Answer with tool calls in OpenAI's shapes: `message.tool_calls` and `finish_reason: "tool_calls"`, or streamed as
+   * `delta.tool_calls` chunks (the call's id, type and name first, then its arguments in `argumentChunks` pieces).
+   * A function sees the request (e.g. answer with a call only when the request carries tools, or only before a
+   * tool result); an empty list or undefined answers with text as usual. The content is null unless `toolCallText` is set.
+   */
+  toolCalls?: FakeToolCall[] | ((request: FakeRequest) => FakeToolCall[] | undefined);
+  toolCallText?: string;   // text content sent along with the tool calls (default: none, content null)
+  argumentChunks?: number; // pieces a streamed tool call's arguments are split into (default 3)
 }
+/** One tool call the fake answers with; `arguments` as JSON text, or a value to JSON-encode. */
+export interface FakeToolCall { id?: string; name: string; arguments: string | Record<string, unknown> }
 export type FakeTopLogprobs = Array<{ token: string; logprob: number }>;
 export interface FakeRequest { model: string; messages: Array<{ role: string; content: unknown }>; stream: boolean; temperature?: number; max_tokens?: number; body: Record<string, unknown>; headers: Record<string, string | string[] | undefined> }
 export interface FakeLogEntry {
   id: number; model: string; stream: boolean; messages: FakeRequest['messages']; temperature?: number; maxTokens?: number;
   logprobs?: boolean; topLogprobs?: number; // the request's `logprobs` and `top_logprobs`, when sent
+  tools?: unknown[]; toolChoice?: unknown; responseFormat?: unknown; // the request's `tools`, `tool_choice`, `response_format`, when sent
+  body: Record<string, unknown>; // the whole request body as received (stop, seed, top_p, parallel_tool_calls, …)
   authorization?: string;  // the Authorization header as received
   startedAt: number;       // performance.now() when the request arrived
   firstByteAt?: number; endedAt?: number;
@@ -194,10 +207,21 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
         };
       }
     }
+    let calls: FakeToolCall[] | undefined;
+    try {
+      calls = typeof behavior.toolCalls === 'function' ? behavior.toolCalls(request) : behavior.toolCalls;
+    } catch (error) {
+      fail(exchange, { status: 500, message: `fake toolCalls function threw: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
     const id = `chatcmpl-fake-${entry.id}`;
     const created = Math.floor(Date.now() / 1000);
     entry.status = 200;
     entry.firstByteAt = performance.now();
+    if (calls !== undefined && calls.length > 0) {
+      answerToolCalls(exchange, behavior, request, calls, { id, created, promptTokens });
+      return;
+    }
 
     if (!request.stream) {
       sendJson(res, 200, JSON.stringify({
@@ -248,6 +272,67 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     later(exchange, next >= contentChunks.length ? 0 : tokenDelayMs, writeNext);
   }
 
+  function answerToolCalls(
+    exchange: Exchange,
+    behavior: FakeBehavior,
+    request: FakeRequest,
+    calls: FakeToolCall[],
+    meta: { id: string; created: number; promptTokens: number },
+  ): void {
+    const { res, entry } = exchange;
+    const content = behavior.toolCallText ?? null;
+    const toolCalls = calls.map((call, index) => ({
+      index,
+      id: call.id ?? `call_fake_${entry.id}_${index}`,
+      type: 'function' as const,
+      function: { name: call.name, arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments) },
+    }));
+    const completionTokens = toolCalls.reduce((sum, call) => sum + Math.max(1, Math.ceil(call.function.arguments.length / 4)), content === null ? 0 : countWords(content));
+    const usage = { prompt_tokens: meta.promptTokens, completion_tokens: completionTokens, total_tokens: meta.promptTokens + completionTokens };
+    if (!request.stream) {
+      sendJson(res, 200, JSON.stringify({
+        id: meta.id, object: 'chat.completion', created: meta.created, model: request.model,
+        choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: toolCalls.map(({ index: _index, ...call }) => call) }, finish_reason: 'tool_calls' }],
+        usage,
+      }));
+      finish(exchange, 'ok');
+      return;
+    }
+    const chunk = (delta: Record<string, unknown>, reason: string | null): string =>
+      `data: ${JSON.stringify({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: request.model, choices: [{ index: 0, delta, finish_reason: reason }] })}\n\n`;
+    const pieces = Math.max(1, behavior.argumentChunks ?? 3);
+    const chunks: string[] = [chunk({ role: 'assistant', content: content ?? null }, null)];
+    for (const call of toolCalls) {
+      chunks.push(chunk({ tool_calls: [{ index: call.index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }, null));
+      const text = call.function.arguments;
+      const size = Math.max(1, Math.ceil(text.length / pieces));
+      for (let start = 0; start < text.length; start += size) {
+        chunks.push(chunk({ tool_calls: [{ index: call.index, function: { arguments: text.slice(start, start + size) } }] }, null));
+      }
+    }
+    let tail = chunk({}, 'tool_calls');
+    const streamOptions = request.body['stream_options'] as { include_usage?: unknown } | undefined;
+    if (streamOptions?.include_usage === true) {
+      tail += `data: ${JSON.stringify({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: request.model, choices: [], usage })}\n\n`;
+    }
+    tail += 'data: [DONE]\n\n';
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    const tokenDelayMs = behavior.tokenDelayMs ?? 0;
+    if (tokenDelayMs <= 0) {
+      res.end(chunks.join('') + tail);
+      finish(exchange, 'ok');
+      return;
+    }
+    let next = 0;
+    const writeNext = (): void => {
+      if (exchange.done) return;
+      if (next >= chunks.length) { res.end(tail); finish(exchange, 'ok'); return; }
+      res.write(chunks[next++] ?? '');
+      later(exchange, tokenDelayMs, writeNext);
+    };
+    writeNext();
+  }
+
   function handleCompletion(req: IncomingMessage, res: ServerResponse, rawBody: string, startedAt: number): void {
     let body: unknown;
     try { body = JSON.parse(rawBody); } catch {
@@ -264,9 +349,12 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     const maxTokens = typeof maxTokensValue === 'number' ? maxTokensValue : undefined;
     const request: FakeRequest = { model, messages: messages as FakeRequest['messages'], stream: record['stream'] === true, temperature, max_tokens: maxTokens, body: record, headers: req.headers };
     const authorization = req.headers.authorization;
-    const entry: FakeLogEntry = { id: nextId++, model, stream: request.stream, messages: request.messages, temperature, maxTokens, authorization, startedAt, outcome: 'pending' };
+    const entry: FakeLogEntry = { id: nextId++, model, stream: request.stream, messages: request.messages, temperature, maxTokens, body: record, authorization, startedAt, outcome: 'pending' };
     if (typeof record['logprobs'] === 'boolean') entry.logprobs = record['logprobs'];
     if (typeof record['top_logprobs'] === 'number') entry.topLogprobs = record['top_logprobs'];
+    if (Array.isArray(record['tools'])) entry.tools = record['tools'];
+    if (record['tool_choice'] !== undefined) entry.toolChoice = record['tool_choice'];
+    if (record['response_format'] !== undefined) entry.responseFormat = record['response_format'];
     log.push(entry);
     const exchange: Exchange = { entry, res, done: false };
     inFlight.add(exchange);

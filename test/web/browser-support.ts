@@ -58,10 +58,13 @@ export async function screenshot(page: Page, name: string, options: { viewport?:
     await page.screenshot({ path });
     return path;
   }
-  // A full-page shot: the composer (sticky at the viewport's bottom) is drawn where the page ends.
-  // (Through the CSSOM: the page's CSP rightly blocks an injected stylesheet.)
+  // A full-page shot: the composer (sticky at the viewport's bottom) is drawn where the page ends,
+  // the top bar (sticky at its top) where it begins. (Through the CSSOM: the page's CSP rightly
+  // blocks an injected stylesheet.)
   const setComposerPosition = (position: string) =>
-    page.evaluate((value) => document.querySelector<HTMLElement>('.composer')?.style.setProperty('position', value), position);
+    page.evaluate((value) => {
+      for (const bar of document.querySelectorAll<HTMLElement>('.composer, .top-bar')) bar.style.setProperty('position', value);
+    }, position);
   await setComposerPosition('static');
   await page.screenshot({ path, fullPage: true });
   await setComposerPosition('');
