@@ -12,7 +12,8 @@
  *   8 workers are measured too (not a target): that is where this machine's 2 cores run out. The
  *   time is the enqueuer's own (`elapsedMs` of its --json summary: enqueue to last result written).
  *   The CPU every process used during the run (workers, Redis, the upstream, the enqueuer; from
- *   /proc) says how many of the machine's cores were busy.
+ *   /proc) says how many of the machine's cores they got, and the time their threads spent
+ *   runnable but waiting for a core (schedstat) says whether the cores were the limit.
  * - Items lost or duplicated after a worker is killed (SIGKILL) mid-run, with two workers: ids
  *   missing from the output, and ids written twice. Target 0 and 0.
  *
@@ -21,7 +22,7 @@
  * target is reported, not an error.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -52,6 +53,25 @@ function cpuSeconds(pid: number | undefined): number {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Seconds a process's threads spent waiting for a CPU while runnable (the run queue), summed over
+ * its threads (/proc/<pid>/task/<tid>/schedstat, 2nd field, ns); 0 once it is gone. Time waiting for
+ * a core, not for the upstream: where it grows, the machine's cores are the limit.
+ */
+function runQueueSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    let total = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').trim().split(' ');
+      total += Number(fields[1] ?? 0) / 1e9;
+    }
+    return total;
   } catch {
     return 0;
   }
@@ -117,6 +137,8 @@ interface ScaleRun {
   elapsedMs: number;
   itemsPerSecond: number;
   coresUsed: number;
+  /** Threads of the workers, Redis and the upstream waiting for a core, on average during the run. */
+  waitingForCpu: number;
 }
 
 async function main(): Promise<void> {
@@ -154,15 +176,17 @@ async function main(): Promise<void> {
       writeInput(input, items, tag);
       const pids = [...workers.map((worker) => worker.child.pid), redis.pid, upstream.pid];
       const cpuBefore = pids.reduce<number>((sum, pid) => sum + cpuSeconds(pid), 0) + reapedChildrenCpu();
+      const waitBefore = pids.reduce<number>((sum, pid) => sum + runQueueSeconds(pid), 0);
       const started = performance.now();
       const summary = await enqueue(dir, redis.url, input, join(dir, `out-${tag}.jsonl`));
       const wallS = (performance.now() - started) / 1000;
       const cpuAfter = pids.reduce<number>((sum, pid) => sum + cpuSeconds(pid), 0) + reapedChildrenCpu();
+      const waitAfter = pids.reduce<number>((sum, pid) => sum + runQueueSeconds(pid), 0);
       if (summary.succeeded !== items || summary.calls !== items * CALLS_PER_ITEM) {
         throw new Error(`${count} worker(s): expected ${items} items and ${items * CALLS_PER_ITEM} calls, got ${summary.succeeded} and ${summary.calls}`);
       }
       await Promise.all(workers.splice(0).map((worker) => worker.stop()));
-      return { workers: count, items, elapsedMs: round(summary.elapsedMs, 1), itemsPerSecond: round(items / (summary.elapsedMs / 1000), 2), coresUsed: round((cpuAfter - cpuBefore) / wallS, 2) };
+      return { workers: count, items, elapsedMs: round(summary.elapsedMs, 1), itemsPerSecond: round(items / (summary.elapsedMs / 1000), 2), coresUsed: round((cpuAfter - cpuBefore) / wallS, 2), waitingForCpu: round((waitAfter - waitBefore) / wallS, 2) };
     };
 
     // Warm-up (not measured): the upstream's and Redis's first requests.
@@ -174,7 +198,7 @@ async function main(): Promise<void> {
     const ideal = PER_KEY / (SERVICE_MS / 1000) / CALLS_PER_ITEM; // items/s one key allows
     for (const run of runs) {
       const perWorker = round(run.itemsPerSecond / run.workers / single, 3);
-      const detail = `${run.items} items in ${round(run.elapsedMs / 1000, 2)} s = ${run.itemsPerSecond} items/s (one key allows ${round(ideal, 1)}/s); cores used ${run.coresUsed} of ${cpus().length}`;
+      const detail = `${run.items} items in ${round(run.elapsedMs / 1000, 2)} s = ${run.itemsPerSecond} items/s (one key allows ${round(ideal, 1)}/s); cores used ${run.coresUsed} of ${cpus().length}, ${run.waitingForCpu} thread(s) waiting for a core on average`;
       if ((WORKER_COUNTS as readonly number[]).includes(run.workers)) report(`throughput per worker, ${run.workers} worker(s), relative to one`, perWorker >= TARGETS.perWorker, `${perWorker}`, `≥ ${TARGETS.perWorker}`, detail);
       else process.stdout.write(`INFO  throughput per worker, ${run.workers} workers, relative to one: ${perWorker}  ${detail}\n`);
       (run as ScaleRun & { perWorkerRelative: number }).perWorkerRelative = perWorker;
