@@ -2,8 +2,8 @@
  * The persistent response cache: one SQLite file (better-sqlite3, WAL mode, so
  * several processes may share it). Keys come from `responseCacheKey`
  * (core/response-cache.ts): a SHA-256 of provider, model, the full prompt,
- * sampling parameters and sample index. Values are the answer, its usage and
- * finish reason: never a key or a header.
+ * sampling parameters and sample index. Values are the answer, its usage,
+ * finish reason, log-probabilities and tool calls: never a key or a header.
  *
  * Default location: `$MOA_CACHE_DIR/cache.sqlite`, else
  * `$XDG_CACHE_HOME/moa/cache.sqlite`, else `~/.cache/moa/cache.sqlite`.
@@ -73,6 +73,8 @@ export function openResponseCache(path: string): SqliteResponseCache {
           usage: value.usage,
           finishReason: value.finishReason,
           ...(value.topLogprobs !== undefined ? { topLogprobs: value.topLogprobs } : {}),
+          // A final aggregator's tool calls are part of its answer: a hit without them would answer differently.
+          ...(value.toolCalls !== undefined ? { toolCalls: value.toolCalls } : {}),
         }),
         Date.now(),
       );

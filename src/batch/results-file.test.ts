@@ -46,6 +46,7 @@ describe('prepareResultsFile', () => {
     const state = prepareResultsFile(path);
     expect([...state.done]).toEqual(['a', '7']);
     expect(state.retrying).toBe(1);
+    expect([...state.retryingIds]).toEqual(['b']);
     expect(lines(path)).toEqual(['{"id":"a","text":"x"}', '{"id":7,"text":"n"}']);
   });
 

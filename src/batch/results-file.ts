@@ -22,6 +22,8 @@ export interface ResumeState {
   done: Set<string>;
   /** How many failed items were removed from the file to be retried. */
   retrying: number;
+  /** Their ids (a queued batch re-enqueues exactly these). */
+  retryingIds: Set<string>;
   /** What was repaired, for the user (e.g. a torn last line). */
   repairs: string[];
 }
@@ -50,7 +52,7 @@ function parseResultLine(line: string): ParsedLine | undefined {
  */
 export function prepareResultsFile(path: string, options: { retryFailed?: boolean } = {}): ResumeState {
   const retryFailed = options.retryFailed ?? true;
-  const state: ResumeState = { done: new Set(), retrying: 0, repairs: [] };
+  const state: ResumeState = { done: new Set(), retrying: 0, retryingIds: new Set(), repairs: [] };
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, '');
@@ -81,6 +83,7 @@ export function prepareResultsFile(path: string, options: { retryFailed?: boolea
     }
     if (parsed.failed && retryFailed) {
       state.retrying++;
+      state.retryingIds.add(parsed.id);
       rewrite = true;
       return;
     }

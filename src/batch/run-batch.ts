@@ -43,19 +43,20 @@
 import { setMaxListeners } from 'node:events';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ModelPrice, PresetInput, ProviderSettings } from '../core/config-schema.js';
-import { addUsage, ZERO_USAGE, type MoAEvent, type Usage } from '../core/events.js';
+import { addUsage, ZERO_USAGE, type Usage } from '../core/events.js';
 import type { MoAResult } from '../core/reducer.js';
 import type { ResponseCache } from '../core/response-cache.js';
-import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
-import { MoARunError, streamMoA, type MoAInput, type RunOptions } from '../core/stream-moa.js';
-import { createTraceWriter } from '../core/trace-file.js';
+import type { ResolvedPreset } from '../core/resolve-preset.js';
+import type { MoAInput, RunOptions } from '../core/stream-moa.js';
 import { createNodeHttpFetch, type NodeHttpFetch } from '../models/node-http-fetch.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
-import { AbortedError, ConfigError, toErrorInfo, type ErrorInfo } from '../util/errors.js';
-import { callCost, roundUsd } from './cost.js';
+import { AbortedError, ConfigError, type ErrorInfo } from '../util/errors.js';
+import { roundUsd } from './cost.js';
+import { createItemRunner, type ItemRunDefaults } from './item-runner.js';
 import { openResultsAppender, prepareResultsFile } from './results-file.js';
+
+export { traceFileName } from './item-runner.js';
 
 export interface BatchItem {
   /** Unique within the batch; the resume key. */
@@ -188,24 +189,12 @@ export interface RunBatchOptions<Item extends BatchItem, Output extends object> 
   signal?: AbortSignal;
   total?: number;
   /** Defaults of every run (a preset's own settings win). */
-  runDefaults?: Pick<RunOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs'>;
+  runDefaults?: ItemRunDefaults;
   onEvent?: (event: BatchEvent) => void;
   clock?: () => number;
 }
 
 export const DEFAULT_BATCH_CONCURRENCY = 32;
-
-/** A file name for an id: safe characters kept, anything else replaced, a hash suffix when it changed. */
-export function traceFileName(id: string, run: number): string {
-  const safe = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120);
-  let suffix = '';
-  if (safe !== id) {
-    let hash = 2166136261;
-    for (let index = 0; index < id.length; index++) hash = Math.imul(hash ^ id.charCodeAt(index), 16777619) >>> 0;
-    suffix = `-${hash.toString(16).padStart(8, '0')}`;
-  }
-  return `${safe}${suffix}${run > 1 ? `.${run}` : ''}.jsonl`;
-}
 
 function isAsyncIterable<T>(source: Iterable<T> | AsyncIterable<T>): source is AsyncIterable<T> {
   return typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
@@ -214,10 +203,6 @@ function isAsyncIterable<T>(source: Iterable<T> | AsyncIterable<T>): source is A
 async function* entriesOf<T>(source: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
   if (isAsyncIterable(source)) yield* source;
   else yield* source;
-}
-
-function errorLine(error: ErrorInfo): { code: string; message: string } {
-  return { code: error.code, message: error.message };
 }
 
 export async function runBatch<Item extends BatchItem, Output extends object>(options: RunBatchOptions<Item, Output>): Promise<BatchSummary> {
@@ -265,128 +250,41 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
   let strictError: ConfigError | undefined;
   const inFlight = new Set<Promise<void>>();
 
+  const itemRunner = createItemRunner({
+    registry,
+    ...(options.cache ? { cache: options.cache } : {}),
+    prices,
+    ...(options.tracesDir ? { tracesDir: options.tracesDir } : {}),
+    ...(options.runDefaults ? { runDefaults: options.runDefaults } : {}),
+    signal: controller.signal,
+    clock,
+    onCall: () => void stats.calls++,
+    onAnswer: ({ model, usage, cached, costUsd }) => {
+      stats.usage = addUsage(stats.usage, usage);
+      if (cached) stats.cacheHits++;
+      if (costUsd !== undefined) stats.costUsd += costUsd;
+      else if (!unpriced.has(model)) {
+        unpriced.add(model);
+        stats.unpricedModels = [...unpriced].sort();
+      }
+    },
+  });
+
   const runItem = async (item: Item): Promise<void> => {
-    const itemStart = clock();
-    let usage: Usage = { ...ZERO_USAGE };
-    let cost = 0;
-    let costKnown = true;
-    let cacheHits = 0;
-    let runs = 0;
-    const account = (event: MoAEvent): void => {
-      // Count what was sent: an agent cut or cancelled while queued, or answered from the cache, sent nothing.
-      if (event.type === 'agent-call') {
-        stats.calls++;
-      } else if (event.type === 'agent-end' || event.type === 'agent-error') {
-        usage = addUsage(usage, event.usage);
-        stats.usage = addUsage(stats.usage, event.usage);
-        if (event.type === 'agent-end' && event.cached) {
-          cacheHits++;
-          stats.cacheHits++;
-          return;
-        }
-        if (event.usage.inputTokens === 0 && event.usage.outputTokens === 0) return;
-        const spent = callCost(prices, event.model, event.usage);
-        if (spent === undefined) {
-          costKnown = false;
-          if (!unpriced.has(event.model)) {
-            unpriced.add(event.model);
-            stats.unpricedModels = [...unpriced].sort();
-          }
-        } else {
-          cost += spent;
-          stats.costUsd += spent;
-        }
-      }
-    };
-
-    const runMoA = async (preset: PresetInput | ResolvedPreset, input: MoAInput, runOptions: ItemRunOptions = {}): Promise<MoAResult> => {
-      runs++;
-      const trace = options.tracesDir ? createTraceWriter(join(options.tracesDir, traceFileName(item.id, runs))) : undefined;
-      const userOnEvent = runOptions.onEvent;
-      const run = streamMoA(preset, input, {
-        stream: 'none',
-        ...options.runDefaults,
-        ...runOptions,
-        registry,
-        ...(options.cache ? { cache: options.cache } : {}),
-        signal: controller.signal,
-        onEvent: (event) => {
-          account(event);
-          trace?.write(event);
-          userOnEvent?.(event);
-        },
-      });
-      try {
-        return await run.result;
-      } finally {
-        await trace?.close().catch(() => undefined);
-      }
-    };
-
-    const context: BatchItemContext = {
-      id: item.id,
-      signal: controller.signal,
-      registry,
-      runMoA,
-      async callModel(model, input, callOptions = {}) {
-        const preset = resolvePreset(
-          {
-            layers: 1,
-            aggregator: {
-              model,
-              ...(callOptions.temperature !== undefined ? { temperature: callOptions.temperature } : {}),
-              ...(callOptions.maxTokens !== undefined ? { maxTokens: callOptions.maxTokens } : {}),
-              ...(callOptions.system !== undefined ? { system: callOptions.system } : {}),
-            },
-            ...(callOptions.timeoutMs !== undefined ? { timeoutMs: callOptions.timeoutMs } : {}),
-            ...(callOptions.maxRetries !== undefined ? { maxRetries: callOptions.maxRetries } : {}),
-          },
-          { name: 'call' },
-        );
-        const result = await runMoA(preset, input, callOptions.topLogprobs !== undefined ? { final: { topLogprobs: callOptions.topLogprobs } } : {});
-        const agent = result.layers[0]?.agents[0];
-        return {
-          text: result.text,
-          usage: result.usage,
-          cached: agent?.cached === true,
-          latencyMs: result.latencyMs,
-          ...(agent?.topLogprobs ? { topLogprobs: agent.topLogprobs } : {}),
-        };
-      },
-      get usage() {
-        return usage;
-      },
-      get costUsd() {
-        return costKnown ? roundUsd(cost) : undefined;
-      },
-      get cacheHits() {
-        return cacheHits;
-      },
-      elapsedMs: () => Math.round(clock() - itemStart),
-    };
-
     stats.started++;
     stats.inFlight++;
     emit({ type: 'item-start', id: item.id, stats });
-    try {
-      const record = await options.work(item, context);
-      output.append({ id: item.id, ...stripId(record) });
+    const outcome = await itemRunner.run(item, options.work);
+    stats.inFlight--;
+    if (outcome.status === 'interrupted') return; // not written, runs again next time
+    output.append(outcome.line);
+    const costUsd = outcome.account.costUsd;
+    if (outcome.status === 'done') {
       stats.succeeded++;
-      stats.inFlight--;
-      emit({ type: 'item-end', id: item.id, ...(costKnown ? { costUsd: roundUsd(cost) } : {}), stats });
-    } catch (error) {
-      stats.inFlight--;
-      if (controller.signal.aborted) return; // interrupted: not written, runs again next time
-      const info = error instanceof MoARunError ? (error.result.error ?? toErrorInfo(error)) : toErrorInfo(error);
-      output.append({
-        id: item.id,
-        error: errorLine(info),
-        usage,
-        latencyMs: Math.round(clock() - itemStart),
-        ...(costKnown ? { costUsd: roundUsd(cost) } : {}),
-      });
+      emit({ type: 'item-end', id: item.id, ...(costUsd !== undefined ? { costUsd } : {}), stats });
+    } else {
       stats.failed++;
-      emit({ type: 'item-error', id: item.id, error: info, stats });
+      emit({ type: 'item-error', id: item.id, error: outcome.error, stats });
     }
   };
 
@@ -453,11 +351,4 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
   emit({ type: 'batch-end', summary });
   if (strictError) throw strictError;
   return summary;
-}
-
-/** The record without an `id` of its own: the item's id always wins and comes first. */
-function stripId(record: object): object {
-  if (!('id' in record)) return record;
-  const { id: _ignored, ...rest } = record as { id?: unknown };
-  return rest;
 }

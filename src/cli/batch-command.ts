@@ -10,7 +10,9 @@ import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import type { ChatMessage } from '../core/events.js';
 import { readInputFile, scanInputFile, type PromptItem } from '../batch/input-file.js';
-import type { InvalidInput } from '../batch/run-batch.js';
+import type { BatchItem, InvalidInput } from '../batch/run-batch.js';
+import type { JobKind } from '../batch/queue/queued-batch.js';
+import type { ResolvedPreset } from '../core/resolve-preset.js';
 import { ConfigError } from '../util/errors.js';
 import { addBatchRunnerOptions, peakRssMb, presetBatchModels, runBatchForCli, type BatchRunnerFlags } from './batch-runner-cli.js';
 import type { CommandRegistration } from './command-registration.js';
@@ -18,6 +20,34 @@ import type { PresetFlags } from './choose-preset.js';
 import { addPresetOptions } from './options.js';
 import { preparePreset } from './prepare-preset.js';
 import type { CliStreams } from './run-for-cli.js';
+
+/** What a `moa batch` item needs from its command: the preset, the system message, whether every model has a price. */
+export interface MoaBatchSettings {
+  preset: ResolvedPreset;
+  system?: string;
+  priced: boolean;
+}
+
+/** What a job of `moa batch` carries: the item's id and conversation. */
+export interface MoaBatchJobItem extends BatchItem {
+  messages: ChatMessage[];
+}
+
+/** One MoA run per item: the work of `moa batch`, here and on a queue worker. */
+export const moaBatchJob: JobKind<MoaBatchJobItem, MoaBatchSettings> = {
+  name: 'moa-batch',
+  async work(item, context, settings) {
+    const system: ChatMessage | undefined = settings.system ? { role: 'system', content: settings.system } : undefined;
+    const result = await context.runMoA(settings.preset, system ? [system, ...item.messages] : item.messages);
+    const costUsd = context.costUsd;
+    return {
+      text: result.text,
+      usage: context.usage,
+      latencyMs: context.elapsedMs(),
+      ...(settings.priced && costUsd !== undefined ? { costUsd } : {}),
+    };
+  },
+};
 
 export interface BatchOptions extends PresetFlags, BatchRunnerFlags {
   input: string;
@@ -58,7 +88,7 @@ export async function batchCommand(options: BatchOptions, io: CliStreams): Promi
   if (inputPath === outputPath) throw new ConfigError('--input and --output name the same file', { code: 'usage', path: '--output' });
 
   const { preset, config } = await preparePreset({ ...options, quiet: options.quiet ?? false }, io);
-  const system: ChatMessage | undefined = options.system ? { role: 'system', content: options.system } : undefined;
+  const settings = (priced: boolean): MoaBatchSettings => ({ preset, ...(options.system ? { system: options.system } : {}), priced });
   const outcome = await runBatchForCli<PromptItem, object>({
     label: 'moa batch',
     flags: options,
@@ -79,16 +109,12 @@ export async function batchCommand(options: BatchOptions, io: CliStreams): Promi
       }
       return { items: readInputFile(inputPath), total: scan.items };
     },
-    work: async (item, context, priced) => {
-      const result = await context.runMoA(preset, system ? [system, ...item.messages] : item.messages);
-      const costUsd = context.costUsd;
-      return {
-        text: result.text,
-        usage: context.usage,
-        latencyMs: context.elapsedMs(),
-        ...(priced && costUsd !== undefined ? { costUsd } : {}),
-      };
-    },
+    work: (item, context, priced) => moaBatchJob.work(item, context, settings(priced)),
+    queueJob: (priced) => ({
+      kind: moaBatchJob.name,
+      settings: settings(priced),
+      jobItem: (item): MoaBatchJobItem => ({ id: item.id, messages: item.messages }),
+    }),
   });
   if (options.json) {
     io.stdout.write(`${JSON.stringify({ ...outcome.summary, cache: outcome.cachePath, peakRssMb: peakRssMb() }, null, 2)}\n`);

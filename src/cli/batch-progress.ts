@@ -13,6 +13,8 @@ const PLAIN: Colors = pc.createColors(false);
 
 export interface BatchProgressView {
   onEvent(event: BatchEvent): void;
+  /** A message line above the bar (or among the plain lines). */
+  note(text: string): void;
   /** Stop redrawing and clear the bar. */
   finish(): void;
 }
@@ -163,6 +165,9 @@ export function createBatchProgress(output: Output, colors: Colors, options: Bat
         default:
           break;
       }
+    },
+    note(text) {
+      if (!finished) say(text);
     },
     finish() {
       if (finished) return;

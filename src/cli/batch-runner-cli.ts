@@ -35,6 +35,7 @@ import { createNodeHttpFetch } from '../models/node-http-fetch.js';
 import { AUTO_CONCURRENCY } from '../models/call-scheduler.js';
 import { createModelRegistry } from '../models/registry.js';
 import { ConfigError } from '../util/errors.js';
+import type { QueueJob } from '../batch/queue/queued-batch.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import { decimal, integer } from './options.js';
 import type { CliStreams } from './run-for-cli.js';
@@ -42,6 +43,8 @@ import { colorsFor, type Colors } from './terminal.js';
 
 /** The runner options, as commander parses them. */
 export interface BatchRunnerFlags {
+  /** redis://HOST:PORT[/DB]: enqueue the items for `moa worker`s instead of running them here. */
+  queue?: string;
   concurrency?: number;
   traces?: string;
   /** A path, false for --no-cache, undefined for the default path. */
@@ -81,6 +84,7 @@ export function addBatchRunnerOptions(command: Command, texts: BatchRunnerOption
     .option('--no-cache', 'neither read nor write the response cache')
     .option('--budget-usd <usd>', 'stop starting new items once this much has been spent (needs prices for every model)', decimal('--budget-usd', 0, 1e9))
     .option('--no-retry-failed', `treat items whose ${texts.outputLine} holds an error as done instead of retrying them`)
+    .option('--queue <url>', 'redis://HOST:PORT[/DB]: enqueue the items for "moa worker --queue URL" processes (any number, on any machine) and collect their results here (docs/scale-out.md)')
     .option('--json', texts.json)
     .option('-q, --quiet', 'no progress or summary on stderr');
 }
@@ -127,7 +131,13 @@ export interface BatchForCliOptions<Item extends BatchItem, Output extends objec
   strict?: boolean;
   /** `priced`: every model has a price (so the item's costUsd is complete). */
   work: (item: Item, context: BatchItemContext, priced: boolean) => Promise<Output>;
+  /**
+   * With --queue: the job kind whose work is `work` (a worker runs it), its settings (plain JSON:
+   * what `work` takes from this command besides the item), and what of an item the job carries.
+   */
+  queueJob?: (priced: boolean) => QueueJob<Item>;
 }
+
 
 export interface BatchForCliOutcome {
   summary: BatchSummary;
@@ -162,7 +172,9 @@ export async function runBatchForCli<Item extends BatchItem, Output extends obje
   // Should the event loop ever run dry before the batch ends, the process must not exit 0.
   process.exitCode = EXIT_RUN_FAILED;
   const colors = colorsFor(io.stderr, io.env);
+  if (flags.queue !== undefined) checkQueueFlags(flags, options.queueJob !== undefined, label);
   const priced = checkPrices(flags, config, options.models, options.modelsDescription);
+  if (flags.queue !== undefined) return runQueuedForCli(options, flags.queue, priced, colors);
 
   // One registry for the whole batch: every item and layer shares its provider limits.
   const fetch = createNodeHttpFetch();
@@ -223,5 +235,89 @@ export async function runBatchForCli<Item extends BatchItem, Output extends obje
     cache?.close();
     await registry.close().catch(() => undefined);
     fetch.close();
+  }
+}
+
+/** Options that belong to the workers with --queue: refused, naming where they go instead. */
+function checkQueueFlags(flags: BatchRunnerFlags, supported: boolean, label: string): void {
+  if (!supported) throw new ConfigError(`--queue is not available for ${label}`, { code: 'usage', path: '--queue' });
+  const workerFlag = flags.concurrency !== undefined ? '--concurrency' : flags.traces !== undefined ? '--traces' : flags.cache !== undefined ? (flags.cache === false ? '--no-cache' : '--cache') : undefined;
+  if (workerFlag) {
+    throw new ConfigError(
+      `${workerFlag} cannot be used with --queue: the workers run the items, so it is a worker's option — start them with "moa worker --queue ${flags.queue} ${workerFlag}${workerFlag === '--no-cache' ? '' : ' …'}"`,
+      { code: 'usage', path: workerFlag },
+    );
+  }
+}
+
+/** `--queue`: enqueue for the workers and collect their results (run-queued-batch.ts), with this command's progress, summary and exit codes. */
+async function runQueuedForCli<Item extends BatchItem, Output extends object>(
+  options: BatchForCliOptions<Item, Output>,
+  url: string,
+  priced: boolean,
+  colors: Colors,
+): Promise<BatchForCliOutcome> {
+  const { flags, config, io, label } = options;
+  const job = options.queueJob!(priced);
+  // Loaded only here: BullMQ and ioredis take a second to import, which no other command should pay.
+  const { openRedis } = await import('../batch/queue/redis-connection.js');
+  const { runQueuedBatch } = await import('../batch/queue/run-queued-batch.js');
+  // Unreachable, not a Redis, too old: exit 2 before anything is enqueued.
+  const connection = await openRedis(url, '--queue');
+  const input = await options.input();
+  let progress: BatchProgressView | undefined;
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  try {
+    if (!flags.quiet) progress = createBatchProgress(io.stderr, colors, { label });
+    process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onInterrupt);
+    const summary = await runQueuedBatch<Item>({
+      connection,
+      kind: job.kind,
+      settings: job.settings,
+      ...(job.jobItem ? { jobItem: job.jobItem } : {}),
+      label,
+      items: input.items,
+      ...(input.total !== undefined ? { total: input.total } : {}),
+      outputPath: options.outputPath,
+      prices: config.prices,
+      runDefaults: {
+        ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+        ...(config.maxRetries !== undefined ? { maxRetries: config.maxRetries } : {}),
+      },
+      ...(flags.budgetUsd !== undefined ? { budgetUsd: flags.budgetUsd } : {}),
+      retryFailed: flags.retryFailed ?? true,
+      strict: options.strict ?? false,
+      signal: controller.signal,
+      onEnqueued: (queued) => {
+        if (flags.quiet) return;
+        const say = (text: string): void => {
+          progress?.note(text);
+        };
+        say(
+          `${label}: batch ${queued.batchId} on ${connection.target.display}: ${queued.enqueued} job(s) enqueued` +
+            (queued.alreadyQueued ? `, ${queued.alreadyQueued} already queued` : '') +
+            (queued.workersAlive === 0 ? colors.yellow(` — no worker is running yet: start "moa worker --queue ${connection.target.display}"`) : ` — ${queued.workersAlive} worker(s) alive`),
+        );
+      },
+      ...(progress ? { onEvent: (event) => progress!.onEvent(event) } : {}),
+    });
+    progress?.finish();
+    if (!flags.quiet) {
+      for (const repair of summary.repairs) io.stderr.write(colors.yellow(`${label}: ${repair}\n`));
+      io.stderr.write(`${batchSummaryLine(summary, colors, label)}\n`);
+      if (summary.stoppedBy === 'interrupted') {
+        io.stderr.write(colors.yellow(`${label}: the jobs still queued stay queued and the workers go on; rerun the same command to collect their results\n`));
+      }
+    }
+    let exitCode = EXIT_OK;
+    if (summary.stoppedBy === 'interrupted') exitCode = EXIT_INTERRUPTED;
+    else if (summary.failed > 0 || (summary.notStarted ?? 0) > 0) exitCode = EXIT_RUN_FAILED;
+    return { summary, exitCode, colors, cachePath: null };
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+    progress?.finish();
   }
 }

@@ -136,6 +136,7 @@ export async function runJobForCli<Item extends BatchItem, Output extends object
     outputPath: job.progressPath,
     input: () => ({ items: job.items, total: job.items.length }),
     work: job.work,
+    ...(job.queue ? { queueJob: job.queue } : {}),
   });
   return { dryRun: false, estimate, outcome, result: job.finish() };
 }

@@ -9,8 +9,10 @@ import type { CommandRegistration } from './command-registration.js';
 import { registerEvalCommands } from './eval-command.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { registerPullCommand } from './pull-command.js';
+import { registerQueueCommand } from './queue-command.js';
 import { registerReportCommand } from './report-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
 import { addPresetOptions } from './options.js';
@@ -75,6 +77,8 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
   registerEvalCommands(registration);
   registerPullCommand(registration);
   registerReportCommand(registration);
+  registerWorkerCommand(registration);
+  registerQueueCommand(registration);
 
   return { program, exitCode: () => code };
 }

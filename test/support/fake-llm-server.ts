@@ -62,6 +62,8 @@ export interface FakeLLMServer {
   log: FakeLogEntry[];
   /** Every /v1/embeddings request: its model and inputs. */
   embeddingRequests: Array<{ model: string; inputs: string[] }>;
+  /** The most chat completions that were in flight at once since the start (or the last reset()). */
+  readonly maxInFlight: number;
   setBehavior(model: string, behavior: FakeBehavior): void;
   setDefaultBehavior(behavior: FakeBehavior): void;
   reset(): void;               // clears log, behaviours, failure counters
@@ -135,6 +137,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
   const log: FakeLogEntry[] = [];
   const embeddingRequests: Array<{ model: string; inputs: string[] }> = [];
   const inFlight = new Set<Exchange>();
+  let maxInFlight = 0;
   let idleWaiters: Array<() => void> = [];
   let nextId = 1;
 
@@ -358,6 +361,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     log.push(entry);
     const exchange: Exchange = { entry, res, done: false };
     inFlight.add(exchange);
+    maxInFlight = Math.max(maxInFlight, inFlight.size);
     res.on('close', () => finish(exchange, 'aborted')); // no-op when already finished
 
     const behavior = behaviors.get(model) ?? defaultBehavior;
@@ -448,6 +452,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     port: address.port,
     log,
     embeddingRequests,
+    get maxInFlight() { return maxInFlight; },
     setBehavior(model, behavior) {
       behaviors.set(model, behavior);
       requestCounts.delete(model);
@@ -465,6 +470,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
       failureCounts.clear();
       streamedCounts.clear();
       randomStates.clear();
+      maxInFlight = inFlight.size;
     },
     waitForIdle(timeoutMs = 5_000) {
       if (inFlight.size === 0) return Promise.resolve();

@@ -20,6 +20,7 @@ import type { ModelPrice } from '../../core/config-schema.js';
 import { createNodeHttpFetch } from '../../models/node-http-fetch.js';
 import { createModelRegistry } from '../../models/registry.js';
 import type { CallEstimate } from '../call-estimate.js';
+import type { QueueJob } from '../../batch/queue/queued-batch.js';
 import { ConfigError, MoAError } from '../../util/errors.js';
 import { readProgressRecords } from './progress-file.js';
 
@@ -45,6 +46,8 @@ export interface EvalJob<Item extends BatchItem, Output extends object, Result> 
   work(item: Item, context: BatchItemContext, priced: boolean): Promise<Output>;
   /** After the pass (also a partial one): the official files from the sidecar, and the metrics. */
   finish(): Result;
+  /** With `--queue`: the job kind whose work is `work` and its settings, so a `moa worker` runs the items. */
+  queue?: (priced: boolean) => QueueJob<Item>;
 }
 
 /** Every runner setting but the job's own (items, results file, work). */

@@ -18,6 +18,7 @@
  * is rewritten from it after every pass, also a partial one.
  */
 import { resolve as resolvePath } from 'node:path';
+import type { JobKind } from '../../batch/queue/queued-batch.js';
 import type { BatchItem, BatchItemContext } from '../../batch/run-batch.js';
 import type { ChatMessage } from '../../core/events.js';
 import type { MoAResult } from '../../core/reducer.js';
@@ -101,6 +102,16 @@ function limited<Item>(items: Item[], limit: number | undefined): Item[] {
   return limit !== undefined ? items.slice(0, limit) : items;
 }
 
+/** What a generation item's work takes besides the item: plain JSON, so a queue worker (`moa worker`) can run it. */
+export interface GenerationJobSettings {
+  preset: ResolvedPreset;
+  /** A system message before every conversation (MT-Bench; the other sets carry it in their items). */
+  system?: string;
+  /** AlpacaEval's generator. */
+  generator?: string;
+  priced: boolean;
+}
+
 function generationJob<Item extends BatchItem, Output extends object>(input: {
   label: string;
   options: GenerationOptions;
@@ -108,16 +119,20 @@ function generationJob<Item extends BatchItem, Output extends object>(input: {
   progressPath: string;
   items: Item[];
   estimateCalls: (item: Item) => CallEstimate[];
-  work: (item: Item, context: BatchItemContext, priced: boolean) => Promise<Output>;
+  /** The item's work, as a queue job kind (what `moa worker` runs) with its settings. */
+  kind: JobKind<Item, GenerationJobSettings, Output>;
+  settings: Omit<GenerationJobSettings, 'priced'>;
   write: (records: Map<string, ProgressRecord<Output>>) => number;
 }): EvalJob<Item, Output, GenerationResult> {
+  const settings = (priced: boolean): GenerationJobSettings => ({ ...input.settings, priced });
   return {
     label: input.label,
     models: presetJobModels(input.options.preset),
     progressPath: input.progressPath,
     items: input.items,
     estimateCalls: input.estimateCalls,
-    work: input.work,
+    work: (item, context, priced) => input.kind.work(item, context, settings(priced)),
+    queue: (priced) => ({ kind: input.kind.name, settings: settings(priced) }),
     finish: () => {
       const records = readProgressRecords<Output>(input.progressPath);
       const wanted = new Set(input.items.map((item) => item.id));
@@ -147,6 +162,15 @@ export interface AlpacaEvalGenerationRecord extends GenerationAccounting {
   generator: string;
 }
 
+/** One AlpacaEval answer: the preset on the instruction. */
+export const alpacaEvalAnswerJob: JobKind<AlpacaEvalItem, GenerationJobSettings, AlpacaEvalGenerationRecord> = {
+  name: 'alpaca-eval-answer',
+  async work(item, context, { preset, generator, priced }) {
+    const result = await context.runMoA(preset, item.messages);
+    return { instruction: item.instruction, output: result.text, generator: generator ?? presetName(preset), ...generationAccounting(context, priced, preset, ttftOf(result)) };
+  },
+};
+
 export function prepareAlpacaEvalGeneration(options: AlpacaEvalGenerationOptions): EvalJob<AlpacaEvalItem, AlpacaEvalGenerationRecord, GenerationResult> {
   const questionsPath = resolvePath(options.questions);
   const outputPath = resolvePath(options.output);
@@ -170,10 +194,8 @@ export function prepareAlpacaEvalGeneration(options: AlpacaEvalGenerationOptions
     progressPath: progressPathFor(outputPath),
     items,
     estimateCalls: (item) => estimatePresetRun(preset, item.messages).calls,
-    work: async (item, context, priced) => {
-      const result = await context.runMoA(preset, item.messages);
-      return { instruction: item.instruction, output: result.text, generator, ...generationAccounting(context, priced, preset, ttftOf(result)) };
-    },
+    kind: alpacaEvalAnswerJob,
+    settings: { preset, generator },
     write: (records) => {
       const done = items.filter((item) => records.has(item.id));
       const outputs = done.map((item) => records.get(item.id)?.output ?? '');
@@ -207,6 +229,30 @@ export interface MtBenchGenerationRecord extends GenerationAccounting {
   tstamp: number;
 }
 
+/** One MT-Bench answer: both turns (turn 2 sees turn 1's answer) at the category's temperature. */
+export const mtBenchAnswerJob: JobKind<MtBenchItem, GenerationJobSettings, MtBenchGenerationRecord> = {
+  name: 'mt-bench-answer',
+  async work(item, context, { preset, system, priced }) {
+    const temperature = mtBenchTemperature(item.question);
+    const atTemperature = presetAtTemperature(preset, temperature);
+    const answers: string[] = [];
+    let ttftMs: number | undefined;
+    for (let turn = 0; turn < item.question.turns.length; turn++) {
+      const result = await context.runMoA(atTemperature, withSystem(system, mtBenchConversation(item.question, turn, answers)));
+      if (turn === 0) ttftMs = ttftOf(result);
+      answers.push(result.text);
+    }
+    return {
+      question_id: item.question.question_id,
+      turns: answers,
+      temperature,
+      answer_id: shortUuid(),
+      tstamp: Date.now() / 1000,
+      ...generationAccounting(context, priced, preset, ttftMs),
+    };
+  },
+};
+
 export function prepareMtBenchGeneration(options: MtBenchGenerationOptions): EvalJob<MtBenchItem, MtBenchGenerationRecord, GenerationResult> {
   const questionsPath = resolvePath(options.questions);
   const outputPath = resolvePath(options.output);
@@ -233,25 +279,8 @@ export function prepareMtBenchGeneration(options: MtBenchGenerationOptions): Eva
       }
       return calls;
     },
-    work: async (item, context, priced) => {
-      const temperature = mtBenchTemperature(item.question);
-      const atTemperature = presetAtTemperature(preset, temperature);
-      const answers: string[] = [];
-      let ttftMs: number | undefined;
-      for (let turn = 0; turn < item.question.turns.length; turn++) {
-        const result = await context.runMoA(atTemperature, withSystem(options.system, mtBenchConversation(item.question, turn, answers)));
-        if (turn === 0) ttftMs = ttftOf(result);
-        answers.push(result.text);
-      }
-      return {
-        question_id: item.question.question_id,
-        turns: answers,
-        temperature,
-        answer_id: shortUuid(),
-        tstamp: Date.now() / 1000,
-        ...generationAccounting(context, priced, preset, ttftMs),
-      };
-    },
+    kind: mtBenchAnswerJob,
+    settings: { preset, ...(options.system !== undefined ? { system: options.system } : {}) },
     write: (records) => {
       const answers: MtBenchAnswer[] = [...records.values()].map((record) => ({
         question_id: record.question_id,
@@ -283,6 +312,15 @@ export interface FlaskGenerationRecord extends GenerationAccounting {
   text: string;
 }
 
+/** One FLASK answer: the preset on the instruction. */
+export const flaskAnswerJob: JobKind<FlaskItem, GenerationJobSettings, FlaskGenerationRecord> = {
+  name: 'flask-answer',
+  async work(item, context, { preset, priced }) {
+    const result = await context.runMoA(preset, item.messages);
+    return { question_id: item.idx, text: result.text, ...generationAccounting(context, priced, preset, ttftOf(result)) };
+  },
+};
+
 export function prepareFlaskGeneration(options: GenerationOptions): EvalJob<FlaskItem, FlaskGenerationRecord, GenerationResult> {
   const questionsPath = resolvePath(options.questions);
   const outputPath = resolvePath(options.output);
@@ -303,10 +341,8 @@ export function prepareFlaskGeneration(options: GenerationOptions): EvalJob<Flas
     progressPath: progressPathFor(outputPath),
     items,
     estimateCalls: (item) => estimatePresetRun(preset, item.messages).calls,
-    work: async (item, context, priced) => {
-      const result = await context.runMoA(preset, item.messages);
-      return { question_id: item.idx, text: result.text, ...generationAccounting(context, priced, preset, ttftOf(result)) };
-    },
+    kind: flaskAnswerJob,
+    settings: { preset },
     write: (records) => {
       const done = items.filter((item) => records.has(item.id));
       writeFileAtomically(outputPath, toFlaskAnswerLines(formatFlaskAnswers(done, done.map((item) => records.get(item.id)?.text ?? ''))));

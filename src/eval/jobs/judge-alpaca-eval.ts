@@ -6,6 +6,7 @@
  * AlpacaEval's format, then the win rate and the length-controlled win rate.
  */
 import { resolve as resolvePath } from 'node:path';
+import type { JobKind } from '../../batch/queue/queued-batch.js';
 import type { BatchItem } from '../../batch/run-batch.js';
 import type { ChatMessage } from '../../core/events.js';
 import { ConfigError } from '../../util/errors.js';
@@ -112,6 +113,31 @@ interface AlpacaEvalJudgeItem extends BatchItem {
 
 type AlpacaEvalJudgeRecord = AlpacaEvalAnnotation & { usage: { inputTokens: number; outputTokens: number }; cached: boolean };
 
+/** One AlpacaEval annotation: the judge on the request built when the job was prepared (plain-JSON settings, for a queue worker). */
+export const alpacaEvalJudgeJob: JobKind<AlpacaEvalJudgeItem, { judge: string }, AlpacaEvalJudgeRecord> = {
+  name: 'alpaca-eval-judge',
+  async work(item, context, { judge }) {
+    const reply = await context.callModel(judge, item.messages, {
+      temperature: ALPACA_EVAL_JUDGE_SETTINGS.temperature,
+      maxTokens: ALPACA_EVAL_JUDGE_SETTINGS.maxTokens,
+      topLogprobs: ALPACA_EVAL_JUDGE_SETTINGS.topLogprobs,
+    });
+    const judgeReply = { text: reply.text, ...(reply.topLogprobs ? { topLogprobs: reply.topLogprobs } : {}) };
+    const judgment = parseAlpacaEvalJudgment(judgeReply, item.isSwitchedOutputs);
+    const annotation = makeAlpacaEvalAnnotation({
+      model: item.model,
+      reference: item.reference,
+      annotator: alpacaEvalAnnotatorName(judge, judgment.method),
+      judgment,
+      isSwitchedOutputs: item.isSwitchedOutputs,
+      rawCompletion: makeAlpacaEvalRawCompletion(judgeReply, judgment),
+      pricePerExample: context.costUsd ?? null,
+      timePerExample: context.elapsedMs() / 1000,
+    });
+    return { ...annotation, usage: context.usage, cached: reply.cached };
+  },
+};
+
 export function prepareAlpacaEvalJudging(options: AlpacaEvalJudgingOptions): EvalJob<AlpacaEvalJudgeItem, AlpacaEvalJudgeRecord, AlpacaEvalJudgingResult> {
   const judge = options.judge;
   const outputsPath = resolvePath(options.outputs);
@@ -148,26 +174,8 @@ export function prepareAlpacaEvalJudging(options: AlpacaEvalJudgingOptions): Eva
     progressPath,
     items,
     estimateCalls: (item) => [estimateSingleCall(judge, item.messages, ALPACA_EVAL_JUDGE_SETTINGS.maxTokens)],
-    work: async (item, context) => {
-      const reply = await context.callModel(judge, item.messages, {
-        temperature: ALPACA_EVAL_JUDGE_SETTINGS.temperature,
-        maxTokens: ALPACA_EVAL_JUDGE_SETTINGS.maxTokens,
-        topLogprobs: ALPACA_EVAL_JUDGE_SETTINGS.topLogprobs,
-      });
-      const judgeReply = { text: reply.text, ...(reply.topLogprobs ? { topLogprobs: reply.topLogprobs } : {}) };
-      const judgment = parseAlpacaEvalJudgment(judgeReply, item.isSwitchedOutputs);
-      const annotation = makeAlpacaEvalAnnotation({
-        model: item.model,
-        reference: item.reference,
-        annotator: alpacaEvalAnnotatorName(judge, judgment.method),
-        judgment,
-        isSwitchedOutputs: item.isSwitchedOutputs,
-        rawCompletion: makeAlpacaEvalRawCompletion(judgeReply, judgment),
-        pricePerExample: context.costUsd ?? null,
-        timePerExample: context.elapsedMs() / 1000,
-      });
-      return { ...annotation, usage: context.usage, cached: reply.cached };
-    },
+    work: (item, context) => alpacaEvalJudgeJob.work(item, context, { judge }),
+    queue: () => ({ kind: alpacaEvalJudgeJob.name, settings: { judge } }),
     finish: () => {
       const records = readProgressRecords<AlpacaEvalJudgeRecord>(progressPath);
       const annotations: AlpacaEvalAnnotation[] = items.flatMap((item) => {

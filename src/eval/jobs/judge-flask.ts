@@ -9,6 +9,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import type { ChatMessage } from '../../core/events.js';
+import type { JobKind } from '../../batch/queue/queued-batch.js';
 import type { BatchItem } from '../../batch/run-batch.js';
 import { ConfigError } from '../../util/errors.js';
 import { estimateSingleCall } from '../call-estimate.js';
@@ -86,6 +87,30 @@ interface FlaskJudgeItem extends BatchItem {
 
 type FlaskJudgeRecord = { review: string; totalTokens: number; cached: boolean } & RunAccounting;
 
+/** What a FLASK review's work takes besides the item (plain JSON, for a queue worker). */
+export interface FlaskJudgeJobSettings {
+  judge: string;
+  temperature: number;
+  maxTokens: number;
+  priced: boolean;
+}
+
+/** One FLASK review: the judge on the request built when the job was prepared. */
+export const flaskJudgeJob: JobKind<FlaskJudgeItem, FlaskJudgeJobSettings, FlaskJudgeRecord> = {
+  name: 'flask-judge',
+  async work(item, context, { judge, temperature, maxTokens, priced }) {
+    const reply = await context.callModel(judge, item.messages, { temperature, maxTokens });
+    return {
+      review: reply.text,
+      totalTokens: reply.usage.inputTokens + reply.usage.outputTokens,
+      cached: reply.cached,
+      usage: context.usage,
+      latencyMs: context.elapsedMs(),
+      ...(priced && context.costUsd !== undefined ? { costUsd: context.costUsd } : {}),
+    };
+  },
+};
+
 export function prepareFlaskJudging(options: FlaskJudgingOptions): EvalJob<FlaskJudgeItem, FlaskJudgeRecord, FlaskJudgingResult> {
   const judge = options.judge;
   const answersPath = resolvePath(options.answers);
@@ -98,6 +123,7 @@ export function prepareFlaskJudging(options: FlaskJudgingOptions): EvalJob<Flask
   const skills = loadFlaskSkills(resolvePath(options.skills));
   const prompts = loadFlaskJudgePrompts(resolvePath(options.prompts));
   const settings = flaskReviewSettings(loadFlaskReviewers(resolvePath(options.reviewers)), options.reviewers);
+  const jobSettings = (priced: boolean): FlaskJudgeJobSettings => ({ judge: options.judge, temperature: settings.temperature, maxTokens: settings.maxTokens, priced });
   const known = new Set(instances.map((instance) => instance.idx));
   const unknown = [...answers.keys()].filter((id) => !known.has(id));
   if (unknown.length > 0) {
@@ -127,17 +153,8 @@ export function prepareFlaskJudging(options: FlaskJudgingOptions): EvalJob<Flask
     progressPath,
     items,
     estimateCalls: (item) => [estimateSingleCall(judge, item.messages, settings.maxTokens)],
-    work: async (item, context, priced) => {
-      const reply = await context.callModel(judge, item.messages, { temperature: settings.temperature, maxTokens: settings.maxTokens });
-      return {
-        review: reply.text,
-        totalTokens: reply.usage.inputTokens + reply.usage.outputTokens,
-        cached: reply.cached,
-        usage: context.usage,
-        latencyMs: context.elapsedMs(),
-        ...(priced && context.costUsd !== undefined ? { costUsd: context.costUsd } : {}),
-      };
-    },
+    work: (item, context, priced) => flaskJudgeJob.work(item, context, jobSettings(priced)),
+    queue: (priced) => ({ kind: flaskJudgeJob.name, settings: jobSettings(priced) }),
     finish: () => {
       const records = readProgressRecords<FlaskJudgeRecord>(progressPath);
       const reviews: FlaskReview[] = items.flatMap((item) => {

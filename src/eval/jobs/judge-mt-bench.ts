@@ -7,6 +7,7 @@
  * merged into the judgments file (other models' lines are kept, as FastChat appends them).
  */
 import { basename, dirname, resolve as resolvePath } from 'node:path';
+import type { JobKind } from '../../batch/queue/queued-batch.js';
 import type { BatchItem } from '../../batch/run-batch.js';
 import { ConfigError } from '../../util/errors.js';
 import { estimateSingleCall } from '../call-estimate.js';
@@ -70,6 +71,26 @@ interface MtBenchJudgeItem extends BatchItem {
 
 type MtBenchJudgeRecord = MtBenchJudgment & RunAccounting & { cached: boolean };
 
+/** What a judging item's work takes besides the item (plain JSON, for a queue worker). */
+export interface MtBenchJudgeJobSettings {
+  judge: string;
+  model: string;
+  judgeName: string;
+}
+
+/** One MT-Bench judgment: the judge on the request built when the job was prepared. */
+export const mtBenchJudgeJob: JobKind<MtBenchJudgeItem, MtBenchJudgeJobSettings, MtBenchJudgeRecord> = {
+  name: 'mt-bench-judge',
+  async work(item, context, { judge, model, judgeName }) {
+    const reply = await context.callModel(judge, item.request.messages, {
+      temperature: MT_BENCH_JUDGE_SETTINGS.temperature,
+      maxTokens: MT_BENCH_JUDGE_SETTINGS.maxTokens,
+    });
+    const judgment = makeMtBenchJudgment({ questionId: item.question.question_id, model, judgeModel: judgeName, request: item.request, judgment: reply.text });
+    return { ...judgment, usage: context.usage, latencyMs: context.elapsedMs(), cached: reply.cached };
+  },
+};
+
 export function prepareMtBenchJudging(options: MtBenchJudgingOptions): EvalJob<MtBenchJudgeItem, MtBenchJudgeRecord, MtBenchJudgingResult> {
   const judge = options.judge;
   const answersPath = resolvePath(options.answers);
@@ -132,14 +153,8 @@ export function prepareMtBenchJudging(options: MtBenchJudgingOptions): EvalJob<M
     progressPath,
     items,
     estimateCalls: (item) => [estimateSingleCall(judge, item.request.messages, MT_BENCH_JUDGE_SETTINGS.maxTokens)],
-    work: async (item, context) => {
-      const reply = await context.callModel(judge, item.request.messages, {
-        temperature: MT_BENCH_JUDGE_SETTINGS.temperature,
-        maxTokens: MT_BENCH_JUDGE_SETTINGS.maxTokens,
-      });
-      const judgment = makeMtBenchJudgment({ questionId: item.question.question_id, model, judgeModel: judgeName, request: item.request, judgment: reply.text });
-      return { ...judgment, usage: context.usage, latencyMs: context.elapsedMs(), cached: reply.cached };
-    },
+    work: (item, context) => mtBenchJudgeJob.work(item, context, { judge, model, judgeName }),
+    queue: () => ({ kind: mtBenchJudgeJob.name, settings: { judge, model, judgeName } }),
     finish: () => {
       const records = readProgressRecords<MtBenchJudgeRecord>(progressPath);
       const judgments: MtBenchJudgment[] = items.flatMap((item) => {
