@@ -13,7 +13,8 @@ import type { BatchStatus } from '../batch/queue/queue-admin.js';
 import type { CommandRegistration } from './command-registration.js';
 import { EXIT_OK } from './exit-codes.js';
 import type { CliStreams } from './run-for-cli.js';
-import { colorsFor, formatCount, formatDuration } from './terminal.js';
+import { colorsFor } from './terminal.js';
+import { formatCount, formatDuration } from '../util/format.js';
 
 export function registerQueueCommand({ program, io, setExitCode }: CommandRegistration): void {
   const queue = program.command('queue').description('look after the queue that moa worker processes take items from (docs/scale-out.md)');

@@ -29,7 +29,8 @@ import { EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
 import { integer } from './options.js';
 import { queueJobKinds } from './queue-job-kinds.js';
 import type { CliStreams } from './run-for-cli.js';
-import { colorsFor, formatCount } from './terminal.js';
+import { colorsFor } from './terminal.js';
+import { formatCount } from '../util/format.js';
 
 export interface WorkerFlags {
   queue: string;
