@@ -318,7 +318,10 @@ async function benchFaultProfile(dir: string, report: (name: string, value: numb
       `\nfault profile: ${FAULT.prompts} prompts, 2 layers (4 proposers ${FAULT.proposerMs} ms + aggregator ${FAULT.aggregatorMs} ms), maxConcurrency ${FAULT.concurrency}, attemptTimeoutMs ${FAULT.attemptTimeoutMs}; ` +
         `30% 429 (Retry-After ${FAULT.retryAfterSeconds} s) on one proposer, 10% 500 on another, 5% hangs on a third\n` +
         `      ${analysis.requests} requests: ${analysis.byOutcome.ok} ok, ${analysis.byOutcome.rateLimited} × 429, ${analysis.byOutcome.serverError} × 500, ${analysis.byOutcome.hung} hung` +
-        `${analysis.byOutcome.other ? `, ${analysis.byOutcome.other} other` : ''}; ${summary.succeeded} items done, ${summary.failed} failed, ${analysis.agentsGivenUp} proposer(s) given up (retries spent)\n`,
+        `${analysis.byOutcome.other ? `, ${analysis.byOutcome.other} other` : ''}; ${summary.succeeded} items done, ${summary.failed} failed, ${analysis.agentsGivenUp} proposer(s) given up (retries spent)\n` +
+        `      from the fake server's log: service time = a request's arrival to its last byte (a hung one: until the client gave up at attemptTimeoutMs);\n` +
+        `      total call time = Σ service time of every request (answered, failed or hung); critical path = the longest item's Σ over its 2 layers of its slowest\n` +
+        `      agent, an agent = Σ its attempts' service time + ${FAULT.retryAfterSeconds} s (Retry-After) after each 429 it retried; span = the runner's elapsedMs\n`,
     );
     report(
       'fault profile: batch span ÷ max(critical path, total call time ÷ 16)',

@@ -27,19 +27,23 @@
  *    errors, server CPU per request at saturation, peak RSS of the server process
  *    (VmHWM from /proc).
  *
- * 4. 500 concurrent streaming requests (a third upstream, "staged": each call 50 ms to the first
- *    byte and 100 tokens at 200 tokens/s, proposers' answers sent whole when written — 0.53 s a
- *    call, ~1.1 s a request; the provider at its default `maxConcurrency: 'auto'`): p50 latency
+ * 4. 500 concurrent streaming requests (a third upstream, "staged": each call 100 ms to the first
+ *    byte and 100 tokens at 100 tokens/s, proposers' answers sent whole when written — 1.06 s a
+ *    call, ~2.2 s a request; the provider at its default `maxConcurrency: 'auto'`): p50 latency
  *    ÷ one request's latency alone (median of 5 sent one at a time before), target ≤ 3. A
  *    request's latency is from sending it to the last byte of its stream; the 500 are sent at
- *    once on their own sockets. Then the same burst through a provider pinned at 256 (auto's ceiling),
- *    no target: what the auto limit's ramp from 16 costs. BENCH_CONCURRENT_ONLY=1 runs only this part;
+ *    once on their own sockets, after an unmeasured burst of 300 (warm-up). Then the same burst
+ *    through a provider pinned at 256 (auto's ceiling),
+ *    no target: what the auto limit's ramp from 16 costs. Beside both: the project's scheduler alone
+ *    in virtual time (bench/support/scheduler-simulation.ts: the same burst, calls of exactly that
+ *    length, no CPU), what its ordering and limit allow. BENCH_CONCURRENT_ONLY=1 runs only this part;
  *    BENCH_STAGED_MAX_CONCURRENCY=N pins the provider's limit instead; BENCH_LOG_FILE=path writes the
  *    upstream's request log of the burst there.
  *
  * Prints one line per measure with its target and PASS/FAIL, and the load average; the machine's 2 cores
  * are shared with other work. Always exits 0 once the measures ran (a missed target is reported, not an error).
  */
+import { simulateBurst } from './support/scheduler-simulation.js';
 import { ROOT, startFakeProvider, startFakeServerProcess, stopChild, waitForLine, type BenchLogEntry } from './support/child-processes.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,12 +68,18 @@ const THROUGHPUT_CLIENTS = 200;
 const THROUGHPUT_WARMUP_SECONDS = 3;
 const THROUGHPUT_SECONDS = process.env['BENCH_QUICK'] ? 2 : 10;
 
-/** The staged upstream of measure 4: 50 ms to the first byte, then 4 tokens every 20 ms (200 tokens/s); unstreamed answers take as long. */
-const STAGED = { delayMs: 50, tokens: 100, chunkTokens: 4, tokenDelayMs: 20, paceNonStreamed: true } as const;
+/**
+ * The staged upstream of measure 4: 100 ms to the first byte, then 4 tokens every 40 ms (100 tokens/s, a hosted
+ * model's pace); unstreamed answers take as long. Calls of about a second keep the server's CPU per request
+ * (a few ms, but 500 requests of it on a shared core) from hiding what the scheduler does.
+ */
+const STAGED = { delayMs: 100, tokens: 100, chunkTokens: 4, tokenDelayMs: 40, paceNonStreamed: true } as const;
 const CONCURRENT_REQUESTS = 500;
 /** The second burst's fixed limit: the ceiling of 'auto' (AUTO_CONCURRENCY.max). */
 const STAGED_PINNED_CONCURRENCY = 256;
 const SOLO_REQUESTS = 5;
+/** An unmeasured burst before the measured ones (see concurrentRequests). */
+const WARMUP_BURST_REQUESTS = 300;
 const CONCURRENT_ONLY = Boolean(process.env['BENCH_CONCURRENT_ONLY']);
 
 const TARGETS = { p99AddedMs: 25, requestsPerSecond: 100, peakRssMb: 300, errors: 0, concurrentP50OverSolo: 3 } as const;
@@ -353,11 +363,33 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\n${CONCURRENT_REQUESTS} concurrent streaming requests: 2-layer preset (2 proposers + aggregator), every call ${call} ms at the upstream ` +
         `(${STAGED.delayMs} ms to the first byte, ${STAGED.tokens} tokens at ${(STAGED.chunkTokens * 1000) / STAGED.tokenDelayMs}/s); ` +
-        `one request alone ${round(soloMs)} ms (median of ${SOLO_REQUESTS}: ${solo.map((ms) => Math.round(ms)).join('/')})\n`,
+        `one request alone ${round(soloMs)} ms (median of ${SOLO_REQUESTS}: ${solo.map((ms) => Math.round(ms)).join('/')}); latency = sending a request to the last byte of its stream; ` +
+        `the ${CONCURRENT_REQUESTS} leave at once, each on its own socket\n`,
     );
+    // A first burst pays for what later ones reuse (JIT of the busy paths, heap growth, ~256 new upstream sockets):
+    // one unmeasured burst through the pinned provider first, so the auto lane is still fresh for its own.
+    const warmUp = await Promise.allSettled(Array.from({ length: WARMUP_BURST_REQUESTS }, () => timedStream(server.url, 'bench-staged-pinned')));
+    const warmUpErrors = warmUp.filter((outcome) => outcome.status === 'rejected').length;
+    if (warmUpErrors > 0) process.stdout.write(`note: ${warmUpErrors} of the ${WARMUP_BURST_REQUESTS} warm-up requests failed\n`);
     const auto = await burst('bench-staged', soloMs, process.env['BENCH_STAGED_MAX_CONCURRENCY'] ?? "'auto' (the default)", true);
     const pinned = await burst('bench-staged-pinned', soloMs, `${STAGED_PINNED_CONCURRENCY} (pinned, a second provider on the same upstream)`, false);
-    numbers['concurrent'] = { requests: CONCURRENT_REQUESTS, upstreamBehavior: STAGED, callMs: call, soloMsRuns: solo.map((ms) => round(ms)), soloMs: round(soloMs), auto, pinned };
+    const simulated: Record<string, unknown> = {};
+    for (const [name, maxConcurrency] of [
+      ['auto', process.env['BENCH_STAGED_MAX_CONCURRENCY'] ? Number(process.env['BENCH_STAGED_MAX_CONCURRENCY']) : 'auto'],
+      ['pinned', STAGED_PINNED_CONCURRENCY],
+    ] as const) {
+      const simulation = await simulateBurst({ requests: CONCURRENT_REQUESTS, proposers: 2, callMs: call, maxConcurrency });
+      const p50 = quantile(simulation.latencies, 0.5);
+      simulated[name] = { ratio: round(p50 / simulation.soloMs, 3), p50Ms: p50, fastestMs: simulation.latencies[0], spanMs: simulation.spanMs };
+      report(
+        `the scheduler alone (virtual time, no CPU): p50 ÷ one request alone, maxConcurrency ${maxConcurrency}`,
+        p50 / simulation.soloMs,
+        '×',
+        undefined,
+        `p50 ${round(p50)} ms ÷ ${simulation.soloMs} ms, all done at ${simulation.spanMs} ms (the same burst, every call exactly ${call} ms)`,
+      );
+    }
+    numbers['concurrent'] = { requests: CONCURRENT_REQUESTS, upstreamBehavior: STAGED, callMs: call, soloMsRuns: solo.map((ms) => round(ms)), soloMs: round(soloMs), auto, pinned, simulated };
   }
 
   async function burst(preset: string, soloMs: number, limitText: string, target: boolean): Promise<Record<string, unknown>> {

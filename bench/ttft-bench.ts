@@ -204,13 +204,14 @@ interface Summary {
   inputTokensCounted: number;
   requests: number;
   requestsPerLayer: number[];
+  /** Barrier runs only: the bound and the ratio (a pipelined run has no such sum). */
   criticalPathMs: number;
   endToEndOverCriticalPath: number;
   answerTokens: number;
-  runs: Array<{ ttftMs: number; endToEndMs: number; criticalPathMs: number }>;
+  runs: Array<{ ttftMs: number; endToEndMs: number; criticalPathMs?: number }>;
 }
 
-function summarize(runs: RunNumbers[]): Summary {
+function summarize(runs: RunNumbers[], barrier: boolean): Summary {
   const of = (pick: (run: RunNumbers) => number): number => median(runs.map(pick));
   return {
     ttftMs: round(of((run) => run.ttftMs), 1),
@@ -219,10 +220,10 @@ function summarize(runs: RunNumbers[]): Summary {
     inputTokensCounted: of((run) => run.inputTokensCounted),
     requests: of((run) => run.requests),
     requestsPerLayer: runs[0]!.requestsPerLayer.map((_, layer) => of((run) => run.requestsPerLayer[layer] ?? 0)),
-    criticalPathMs: round(of((run) => run.criticalPathMs), 1),
-    endToEndOverCriticalPath: round(of((run) => run.endToEndMs / run.criticalPathMs), 4),
+    criticalPathMs: barrier ? round(of((run) => run.criticalPathMs), 1) : NaN,
+    endToEndOverCriticalPath: barrier ? round(of((run) => run.endToEndMs / run.criticalPathMs), 4) : NaN,
     answerTokens: of((run) => run.answerTokens),
-    runs: runs.map((run) => ({ ttftMs: round(run.ttftMs, 1), endToEndMs: round(run.endToEndMs, 1), criticalPathMs: round(run.criticalPathMs, 1) })),
+    runs: runs.map((run) => ({ ttftMs: round(run.ttftMs, 1), endToEndMs: round(run.endToEndMs, 1), ...(barrier ? { criticalPathMs: round(run.criticalPathMs, 1) } : {}) })),
   };
 }
 
@@ -245,8 +246,8 @@ async function main(): Promise<void> {
 
     // 1. The 3-layer preset: staircase vs barrier.
     const [barrierRuns, staircaseRuns] = await compare(paperPreset('barrier'), paperPreset({ mode: 'staircase' }));
-    const barrier = summarize(barrierRuns);
-    const staircase = summarize(staircaseRuns);
+    const barrier = summarize(barrierRuns, true);
+    const staircase = summarize(staircaseRuns, false);
     const slowest = Math.max(...PAPER_PROPOSERS.map(serviceMs));
     process.stdout.write(
       `3 layers (6 proposers 300–600 tokens at 70–35 tokens/s, 6 synthesizers alike, aggregator ${PAPER_AGGREGATOR.tokens} tokens at ${PAPER_AGGREGATOR.tokensPerSecond}/s; scaled: slowest call ${Math.round(slowest)} ms); staircase: chunks of 32 tokens, doubling\n`,
@@ -273,7 +274,7 @@ async function main(): Promise<void> {
       'barrier end-to-end ÷ critical path',
       barrier.endToEndOverCriticalPath,
       TARGETS.barrierCriticalPath,
-      `median of the runs' ratios; runs ${runsText(barrier, (run) => run.endToEndMs)} ms vs bound ${runsText(barrier, (run) => run.criticalPathMs)} ms`,
+      `median of the runs' ratios; runs ${runsText(barrier, (run) => run.endToEndMs)} ms vs bound ${runsText(barrier, (run) => run.criticalPathMs ?? NaN)} ms`,
     );
     report(
       'staircase end-to-end ÷ the barrier run\'s critical path',
@@ -288,8 +289,8 @@ async function main(): Promise<void> {
 
     // 2. The 2-layer preset with one proposer 3× slower: early (K = 5) vs barrier.
     const [earlyBarrierRuns, earlyRuns] = await compare(earlyPreset('barrier'), earlyPreset({ mode: 'early' }));
-    const earlyBarrier = summarize(earlyBarrierRuns);
-    const early = summarize(earlyRuns);
+    const earlyBarrier = summarize(earlyBarrierRuns, true);
+    const early = summarize(earlyRuns, false);
     process.stdout.write(
       `\n2 layers (5 proposers ${EARLY_FAST.tokens} tokens at ${EARLY_FAST.tokensPerSecond}/s, the 6th at ${EARLY_SLOW.tokensPerSecond}/s: ${Math.round(serviceMs(EARLY_SLOW))} vs ${Math.round(serviceMs(EARLY_FAST))} ms scaled); early: K = n−1 = 5, restarts ≤ 2 (defaults)\n`,
     );
@@ -309,7 +310,7 @@ async function main(): Promise<void> {
       'barrier end-to-end ÷ critical path, 2 layers',
       earlyBarrier.endToEndOverCriticalPath,
       undefined,
-      `runs ${runsText(earlyBarrier, (run) => run.endToEndMs)} ms vs bound ${runsText(earlyBarrier, (run) => run.criticalPathMs)} ms`,
+      `runs ${runsText(earlyBarrier, (run) => run.endToEndMs)} ms vs bound ${runsText(earlyBarrier, (run) => run.criticalPathMs ?? NaN)} ms`,
     );
     numbers['slowProposer'] = { barrier: earlyBarrier, early };
   } finally {
