@@ -27,10 +27,24 @@
  *    errors, server CPU per request at saturation, peak RSS of the server process
  *    (VmHWM from /proc).
  *
- * Prints one line per measure with its target and PASS/FAIL; always exits 0
- * once the measures ran (a missed target is reported, not an error).
+ * 4. 500 concurrent streaming requests (a third upstream, "staged": each call 100 ms to the first
+ *    byte and 100 tokens at 100 tokens/s, proposers' answers sent whole when written — 1.06 s a
+ *    call, ~2.2 s a request; the provider at its default `maxConcurrency: 'auto'`): p50 latency
+ *    ÷ one request's latency alone (median of 5 sent one at a time before), target ≤ 3. A
+ *    request's latency is from sending it to the last byte of its stream; the 500 are sent at
+ *    once on their own sockets, after an unmeasured burst of 300 (warm-up). Then the same burst
+ *    through a provider pinned at 256 (auto's ceiling),
+ *    no target: what the auto limit's ramp from 16 costs. Beside both: the project's scheduler alone
+ *    in virtual time (bench/support/scheduler-simulation.ts: the same burst, calls of exactly that
+ *    length, no CPU), what its ordering and limit allow. BENCH_CONCURRENT_ONLY=1 runs only this part;
+ *    BENCH_STAGED_MAX_CONCURRENCY=N pins the provider's limit instead; BENCH_LOG_FILE=path writes the
+ *    upstream's request log of the burst there.
+ *
+ * Prints one line per measure with its target and PASS/FAIL, and the load average; the machine's 2 cores
+ * are shared with other work. Always exits 0 once the measures ran (a missed target is reported, not an error).
  */
-import { ROOT, startFakeServerProcess, stopChild, waitForLine } from './support/child-processes.js';
+import { simulateBurst } from './support/scheduler-simulation.js';
+import { ROOT, startFakeProvider, startFakeServerProcess, stopChild, waitForLine, type BenchLogEntry } from './support/child-processes.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -54,11 +68,25 @@ const THROUGHPUT_CLIENTS = 200;
 const THROUGHPUT_WARMUP_SECONDS = 3;
 const THROUGHPUT_SECONDS = process.env['BENCH_QUICK'] ? 2 : 10;
 
-const TARGETS = { p99AddedMs: 25, requestsPerSecond: 100, peakRssMb: 300, errors: 0 } as const;
+/**
+ * The staged upstream of measure 4: 100 ms to the first byte, then 4 tokens every 40 ms (100 tokens/s, a hosted
+ * model's pace); unstreamed answers take as long. Calls of about a second keep the server's CPU per request
+ * (a few ms, but 500 requests of it on a shared core) from hiding what the scheduler does.
+ */
+const STAGED = { delayMs: 100, tokens: 100, chunkTokens: 4, tokenDelayMs: 40, paceNonStreamed: true } as const;
+const CONCURRENT_REQUESTS = 500;
+/** The second burst's fixed limit: the ceiling of 'auto' (AUTO_CONCURRENCY.max). */
+const STAGED_PINNED_CONCURRENCY = 256;
+const SOLO_REQUESTS = 5;
+/** An unmeasured burst before the measured ones (see concurrentRequests). */
+const WARMUP_BURST_REQUESTS = 300;
+const CONCURRENT_ONLY = Boolean(process.env['BENCH_CONCURRENT_ONLY']);
+
+const TARGETS = { p99AddedMs: 25, requestsPerSecond: 100, peakRssMb: 300, errors: 0, concurrentP50OverSolo: 3 } as const;
 
 // ---------------------------------------------------------------- processes
 
-async function startFake(behavior: { delayMs: number; tokenDelayMs?: number }): Promise<{ child: ChildProcess; url: string }> {
+async function startFake(behavior: { delayMs: number; tokenDelayMs?: number; tokens?: number; chunkTokens?: number; paceNonStreamed?: boolean }): Promise<{ child: ChildProcess; url: string }> {
   return startFakeServerProcess({ defaultBehavior: { tokens: TOKENS, ...behavior } });
 }
 
@@ -147,6 +175,63 @@ async function bareRequest(upstreamUrl: string): Promise<void> {
   await call('aggregator', true);
 }
 
+/** Every request on a socket of its own (no agent queue in the client): the 500 of measure 4 leave at once. */
+const burstAgent = new Agent({ keepAlive: false, maxSockets: Infinity });
+
+/** One streamed MoA request; resolves with its latency (send → last byte) and its time to the first content chunk. */
+function timedStream(serverUrl: string, preset: string): Promise<{ ms: number; firstContentMs: number }> {
+  const body = JSON.stringify({ model: preset, stream: true, messages: [{ role: 'user', content: PROMPT }] });
+  const begin = performance.now();
+  return new Promise((resolveReply, reject) => {
+    const request = httpRequest(
+      `${serverUrl}/v1/chat/completions`,
+      { method: 'POST', agent: burstAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer bench-key' } },
+      (response) => {
+        let text = '';
+        let firstContentMs = NaN;
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          text += chunk;
+          if (Number.isNaN(firstContentMs) && /"content":"[^"]/.test(text)) firstContentMs = performance.now() - begin;
+        });
+        response.on('end', () => {
+          if (response.statusCode !== 200 || !text.endsWith('data: [DONE]\n\n') || !text.includes('"finish_reason":"stop"')) {
+            reject(new Error(`bad reply ${response.statusCode}: ${text.slice(0, 200)}`));
+          } else resolveReply({ ms: performance.now() - begin, firstContentMs });
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** What the scheduler let through to the upstream, from its log: calls in flight (max, time-weighted mean), when aggregators began. */
+function upstreamConcurrency(log: readonly BenchLogEntry[]): { calls: number; max: number; mean: number; firstAggregatorMs: number; proposersBeforeFirstAggregator: number } {
+  const marks = log.flatMap((entry) => [{ at: entry.startedAt, delta: 1 }, ...(entry.endedAt !== undefined ? [{ at: entry.endedAt, delta: -1 }] : [])]);
+  marks.sort((a, b) => a.at - b.at || a.delta - b.delta);
+  let inFlight = 0;
+  let max = 0;
+  let weighted = 0;
+  for (let index = 0; index < marks.length; index++) {
+    inFlight += marks[index]!.delta;
+    max = Math.max(max, inFlight);
+    const next = marks[index + 1];
+    if (next) weighted += inFlight * (next.at - marks[index]!.at);
+  }
+  const span = marks.length > 1 ? marks[marks.length - 1]!.at - marks[0]!.at : 0;
+  const byArrival = [...log].sort((a, b) => a.startedAt - b.startedAt);
+  const firstAggregator = byArrival.findIndex((entry) => entry.model === 'aggregator');
+  return {
+    calls: log.length,
+    max,
+    mean: span > 0 ? weighted / span : 0,
+    firstAggregatorMs: firstAggregator >= 0 ? byArrival[firstAggregator]!.startedAt - (byArrival[0]?.startedAt ?? 0) : NaN,
+    proposersBeforeFirstAggregator: firstAggregator >= 0 ? firstAggregator : log.length,
+  };
+}
+
 /** `clients` loops, each sending requests back to back until `stopAt`; request times in ms. */
 async function load(clients: number, once: () => Promise<void>, until: { seconds?: number; requests?: number }): Promise<{ times: number[]; errors: string[]; seconds: number }> {
   const times: number[] = [];
@@ -208,6 +293,7 @@ async function main(): Promise<void> {
   const workdir = mkdtempSync(join(tmpdir(), 'moa-server-bench-'));
   const fake = await startFake({ delayMs: 0 });
   const paced = await startFake(PACED);
+  const staged = await startFakeProvider({ defaultBehavior: STAGED });
   const configFile = join(workdir, 'moa.config.yaml');
   writeFileSync(
     configFile,
@@ -223,10 +309,20 @@ async function main(): Promise<void> {
         // Room for every call the 20 latency clients can have in flight (2 proposers each), as the bare
         // client has: the default queue of 16 would add its own waiting (a policy, not the server's cost).
         paced: { type: 'openai-compatible', baseURL: paced.url, apiKeyEnv: 'FAKE_KEY', maxConcurrency: PACED_MAX_CONCURRENCY },
+        // Measure 4: the default limit ('auto'), unless pinned.
+        staged: {
+          type: 'openai-compatible',
+          baseURL: staged.url,
+          apiKeyEnv: 'FAKE_KEY',
+          ...(process.env['BENCH_STAGED_MAX_CONCURRENCY'] ? { maxConcurrency: Number(process.env['BENCH_STAGED_MAX_CONCURRENCY']) } : {}),
+        },
+        'staged-pinned': { type: 'openai-compatible', baseURL: staged.url, apiKeyEnv: 'FAKE_KEY', maxConcurrency: STAGED_PINNED_CONCURRENCY },
       },
       presets: {
         bench: { layers: 2, proposers: ['fake:proposer-a', 'fake:proposer-b'], aggregator: 'fake:aggregator', maxRetries: 0 },
         'bench-paced': { layers: 2, proposers: ['paced:proposer-a', 'paced:proposer-b'], aggregator: 'paced:aggregator', maxRetries: 0 },
+        'bench-staged': { layers: 2, proposers: ['staged:proposer-a', 'staged:proposer-b'], aggregator: 'staged:aggregator', maxRetries: 0 },
+        'bench-staged-pinned': { layers: 2, proposers: ['staged-pinned:proposer-a', 'staged-pinned:proposer-b'], aggregator: 'staged-pinned:aggregator', maxRetries: 0 },
       },
       defaultPreset: 'bench',
     }),
@@ -234,6 +330,111 @@ async function main(): Promise<void> {
   const server = await startMoaServer(configFile);
   const numbers: Record<string, unknown> = { node: process.version, cpus: cpus().length, tokens: TOKENS };
   try {
+    if (!CONCURRENT_ONLY) await latencyAndThroughput();
+    await concurrentRequests();
+  } finally {
+    agent.destroy();
+    burstAgent.destroy();
+    await stop(server.child);
+    await stop(fake.child);
+    await stop(paced.child);
+    await stop(staged.child);
+    rmSync(workdir, { recursive: true, force: true });
+  }
+  process.stdout.write(`\nload average at the end ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`);
+  if (startLoad > 1) process.stdout.write(`note: the machine looked busy at start (1-min load ${round(startLoad, 2)}): latency and throughput may suffer\n`);
+  process.stdout.write(`\n${misses.length === 0 ? 'every target met' : `MISSED TARGETS:\n${misses.map((miss) => `  ✗ ${miss}`).join('\n')}`}\n`);
+  numbers['misses'] = misses;
+  numbers['loadAverageAtEnd'] = loadavg().map((value) => round(value, 2));
+  if (JSON_OUTPUT) process.stdout.write(`\n${JSON.stringify(numbers, null, 2)}\n`);
+
+  /**
+   * 4. 500 streaming requests at once against the staged upstream, after the same request alone: first
+   * through the provider at its default limit ('auto', a fresh lane: the requests alone never queue), the
+   * target; then through a second provider on the same upstream pinned at the auto limit's ceiling, to
+   * show what the limit's ramp from 16 costs.
+   */
+  async function concurrentRequests(): Promise<void> {
+    await timedStream(server.url, 'bench-staged'); // warm-up (not measured)
+    const solo: number[] = [];
+    for (let index = 0; index < SOLO_REQUESTS; index++) solo.push((await timedStream(server.url, 'bench-staged')).ms);
+    const soloMs = quantile(solo, 0.5);
+    const call = STAGED.delayMs + (Math.ceil(STAGED.tokens / STAGED.chunkTokens) - 1) * STAGED.tokenDelayMs;
+    process.stdout.write(
+      `\n${CONCURRENT_REQUESTS} concurrent streaming requests: 2-layer preset (2 proposers + aggregator), every call ${call} ms at the upstream ` +
+        `(${STAGED.delayMs} ms to the first byte, ${STAGED.tokens} tokens at ${(STAGED.chunkTokens * 1000) / STAGED.tokenDelayMs}/s); ` +
+        `one request alone ${round(soloMs)} ms (median of ${SOLO_REQUESTS}: ${solo.map((ms) => Math.round(ms)).join('/')}); latency = sending a request to the last byte of its stream; ` +
+        `the ${CONCURRENT_REQUESTS} leave at once, each on its own socket\n`,
+    );
+    // A first burst pays for what later ones reuse (JIT of the busy paths, heap growth, ~256 new upstream sockets):
+    // one unmeasured burst through the pinned provider first, so the auto lane is still fresh for its own.
+    const warmUp = await Promise.allSettled(Array.from({ length: WARMUP_BURST_REQUESTS }, () => timedStream(server.url, 'bench-staged-pinned')));
+    const warmUpErrors = warmUp.filter((outcome) => outcome.status === 'rejected').length;
+    if (warmUpErrors > 0) process.stdout.write(`note: ${warmUpErrors} of the ${WARMUP_BURST_REQUESTS} warm-up requests failed\n`);
+    const auto = await burst('bench-staged', soloMs, process.env['BENCH_STAGED_MAX_CONCURRENCY'] ?? "'auto' (the default)", true);
+    const pinned = await burst('bench-staged-pinned', soloMs, `${STAGED_PINNED_CONCURRENCY} (pinned, a second provider on the same upstream)`, false);
+    const simulated: Record<string, unknown> = {};
+    for (const [name, maxConcurrency] of [
+      ['auto', process.env['BENCH_STAGED_MAX_CONCURRENCY'] ? Number(process.env['BENCH_STAGED_MAX_CONCURRENCY']) : 'auto'],
+      ['pinned', STAGED_PINNED_CONCURRENCY],
+    ] as const) {
+      const simulation = await simulateBurst({ requests: CONCURRENT_REQUESTS, proposers: 2, callMs: call, maxConcurrency });
+      const p50 = quantile(simulation.latencies, 0.5);
+      simulated[name] = { ratio: round(p50 / simulation.soloMs, 3), p50Ms: p50, fastestMs: simulation.latencies[0], spanMs: simulation.spanMs };
+      report(
+        `the scheduler alone (virtual time, no CPU): p50 ÷ one request alone, maxConcurrency ${maxConcurrency}`,
+        p50 / simulation.soloMs,
+        '×',
+        undefined,
+        `p50 ${round(p50)} ms ÷ ${simulation.soloMs} ms, all done at ${simulation.spanMs} ms (the same burst, every call exactly ${call} ms)`,
+      );
+    }
+    numbers['concurrent'] = { requests: CONCURRENT_REQUESTS, upstreamBehavior: STAGED, callMs: call, soloMsRuns: solo.map((ms) => round(ms)), soloMs: round(soloMs), auto, pinned, simulated };
+  }
+
+  async function burst(preset: string, soloMs: number, limitText: string, target: boolean): Promise<Record<string, unknown>> {
+    await staged.clearLog();
+    const cpuBefore = cpuTimeMs(server.child.pid!);
+    const started = performance.now();
+    const settled = await Promise.allSettled(Array.from({ length: CONCURRENT_REQUESTS }, () => timedStream(server.url, preset)));
+    const spanMs = performance.now() - started;
+    const cpuShare = (cpuTimeMs(server.child.pid!) - cpuBefore) / spanMs;
+    const replies = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const errors = settled.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []));
+    const times = replies.map((reply) => reply.ms);
+    const firsts = replies.map((reply) => reply.firstContentMs).filter((ms) => !Number.isNaN(ms));
+    const p50 = quantile(times, 0.5);
+    const upstreamLog = await staged.log();
+    // BENCH_LOG_FILE=path keeps the upstream's request log of each burst (times in ms of its clock) for a closer look.
+    if (process.env['BENCH_LOG_FILE']) writeFileSync(`${process.env['BENCH_LOG_FILE']}.${preset}.json`, JSON.stringify(upstreamLog));
+    const upstream = upstreamConcurrency(upstreamLog);
+    report(
+      `p50 latency of ${CONCURRENT_REQUESTS} concurrent requests ÷ one request alone, maxConcurrency ${limitText}`,
+      p50 / soloMs,
+      '×',
+      target ? { max: TARGETS.concurrentP50OverSolo } : undefined,
+      `p50 ${round(p50)} ms ÷ ${round(soloMs)} ms; fastest ${round(Math.min(...times))} ms, p99 ${round(quantile(times, 0.99))} ms, slowest ${round(Math.max(...times))} ms; ` +
+        `first answer token p50 ${round(quantile(firsts, 0.5))} ms; all done in ${round(spanMs)} ms; server CPU ${Math.round(cpuShare * 100)}% of one core ` +
+        `(${round((cpuShare * spanMs) / CONCURRENT_REQUESTS, 1)} ms per request); upstream calls in flight at most ${upstream.max}, ${round(upstream.mean)} on average; ` +
+        `first aggregator call ${round(upstream.firstAggregatorMs)} ms after the first call, after ${upstream.proposersBeforeFirstAggregator} proposer calls`,
+    );
+    if (errors.length > 0) report(`errors among ${CONCURRENT_REQUESTS} concurrent requests (${preset})`, errors.length, 'errors', { max: 0 }, errors.slice(0, 3).join('; '));
+    return {
+      p50Ms: round(p50),
+      p99Ms: round(quantile(times, 0.99)),
+      fastestMs: round(Math.min(...times)),
+      slowestMs: round(Math.max(...times)),
+      firstContentP50Ms: round(quantile(firsts, 0.5)),
+      spanMs: round(spanMs),
+      serverCpuShare: round(cpuShare, 2),
+      serverCpuMsPerRequest: round((cpuShare * spanMs) / CONCURRENT_REQUESTS, 2),
+      errors: errors.length,
+      ratio: round(p50 / soloMs, 3),
+      upstream: { ...upstream, mean: round(upstream.mean, 1), firstAggregatorMs: round(upstream.firstAggregatorMs) },
+    };
+  }
+
+  async function latencyAndThroughput(): Promise<void> {
     // 0. One client at a time: the server's own cost per request, without queueing.
     await load(1, () => moaRequest(server.url), { requests: 50 });
     const bareSolo = await load(1, () => bareRequest(fake.url), { requests: 200 });
@@ -325,17 +526,7 @@ async function main(): Promise<void> {
       p99Ms: round(quantile(heavy.times, 0.99)),
       peakRssMb: memory ? round(memory.peak) : null,
     };
-  } finally {
-    agent.destroy();
-    await stop(server.child);
-    await stop(fake.child);
-    await stop(paced.child);
-    rmSync(workdir, { recursive: true, force: true });
   }
-  if (startLoad > 1) process.stdout.write(`\nnote: the machine looked busy at start (1-min load ${round(startLoad, 2)}): latency and throughput may suffer\n`);
-  process.stdout.write(`\n${misses.length === 0 ? 'every target met' : `MISSED TARGETS:\n${misses.map((miss) => `  ✗ ${miss}`).join('\n')}`}\n`);
-  numbers['misses'] = misses;
-  if (JSON_OUTPUT) process.stdout.write(`\n${JSON.stringify(numbers, null, 2)}\n`);
 }
 
 main().then(

@@ -6,9 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BenchLogEntry } from './fake-provider-main.js';
+
+export type { BenchLogEntry };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FAKE_MAIN = resolve(ROOT, 'test/support/fake-llm-server-main.ts');
+const BENCH_FAKE_MAIN = resolve(ROOT, 'bench/support/fake-provider-main.ts');
 
 /** Resolves with the first capture group of `pattern` once the child printed it; rejects if it exits or stays silent for 20 s. */
 export function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<string> {
@@ -43,6 +47,41 @@ export async function startFakeServerProcess(config: Record<string, unknown>): P
   delete env['NODE_OPTIONS']; // a --cpu-prof meant for the bench should not profile the server too
   const child = spawn(process.execPath, ['--import', 'tsx', FAKE_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   return { child, url: await waitForLine(child, 'stdout', /FAKE_LLM_URL=(\S+)/, 'the fake LLM server') };
+}
+
+/** The bench's fake provider (fake-provider-main.ts): continuing answers, and its request log over IPC. */
+export interface FakeProvider {
+  child: ChildProcess;
+  url: string;
+  /** Every request the server received since the last `clearLog`. */
+  log(): Promise<BenchLogEntry[]>;
+  clearLog(): Promise<void>;
+}
+
+export async function startFakeProvider(config: Record<string, unknown>): Promise<FakeProvider> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FAKE_LLM_CONFIG: JSON.stringify(config) };
+  delete env['NODE_OPTIONS'];
+  const child = spawn(process.execPath, ['--import', 'tsx', BENCH_FAKE_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const url = await waitForLine(child, 'stdout', /FAKE_LLM_URL=(\S+)/, 'the fake provider');
+  const ask = <T>(type: string, answer: string, pick: (message: Record<string, unknown>) => T): Promise<T> =>
+    new Promise((resolveAnswer, reject) => {
+      const onMessage = (message: Record<string, unknown>): void => {
+        if (message['type'] !== answer) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolveAnswer(pick(message));
+      };
+      const onExit = (): void => reject(new Error('the fake provider exited'));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send({ type });
+    });
+  return {
+    child,
+    url,
+    log: () => ask('log', 'log', (message) => message['entries'] as BenchLogEntry[]),
+    clearLog: () => ask('clear', 'cleared', () => undefined),
+  };
 }
 
 function isAlive(pid: number | undefined): boolean {

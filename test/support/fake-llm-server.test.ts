@@ -162,6 +162,20 @@ describe('fake LLM server', () => {
     for (const entry of server.log) expect((entry.endedAt ?? 0) - entry.startedAt).toBeGreaterThanOrEqual(35);
   });
 
+  it('paces a JSON answer like the same answer streamed when asked (paceNonStreamed)', async () => {
+    server.setBehavior('paced', { tokens: 12, chunkTokens: 4, tokenDelayMs: 30, paceNonStreamed: true });
+    server.setBehavior('unpaced', { tokens: 12, chunkTokens: 4, tokenDelayMs: 30 });
+    const answers = await Promise.all(['paced', 'unpaced'].map((model) => post({ model, messages: userMessages }).then((response) => response.json())));
+    expect(answers.map((answer) => (answer as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content)).toEqual([
+      '[paced] w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11',
+      '[unpaced] w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11',
+    ]);
+    const paced = server.log.find((entry) => entry.model === 'paced')!;
+    // 3 chunks: the two after the first wait 30 ms each (a lower bound: timers never fire early).
+    expect((paced.endedAt ?? 0) - paced.startedAt).toBeGreaterThanOrEqual(55);
+    expect(paced.outcome).toBe('ok');
+  });
+
   it('holds hundreds of requests open at once (none waits for another), and aborting them closes every one', async () => {
     server.setDefaultBehavior({ hang: true });
     const count = 500;

@@ -15,6 +15,7 @@ export interface FakeBehavior {
   hang?: boolean;          // accept the request and never answer (until the client aborts/closes)
   hangTimes?: number;      // hang only for the first N requests to this model, then answer normally
   chunkTokens?: number;    // tokens per SSE chunk (default 1)
+  paceNonStreamed?: boolean; // a JSON answer waits as long as streaming it would (tokenDelayMs per chunk after the first), like a model generating it
   randomFailures?: { rate: number; failure: FakeFailure }; // each request fails with this probability (after hangs, instead of answering)
   randomHangRate?: number; // each request hangs with this probability
   seed?: number;           // seed of the per-model random choices above (default 1): runs are reproducible
@@ -227,12 +228,17 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     }
 
     if (!request.stream) {
-      sendJson(res, 200, JSON.stringify({
-        id, object: 'chat.completion', created, model: request.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, ...(logprobs ? { logprobs } : {}), finish_reason: finishReason }],
-        usage,
-      }));
-      finish(exchange, 'ok');
+      const send = (): void => {
+        entry.firstByteAt = performance.now();
+        sendJson(res, 200, JSON.stringify({
+          id, object: 'chat.completion', created, model: request.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, ...(logprobs ? { logprobs } : {}), finish_reason: finishReason }],
+          usage,
+        }));
+        finish(exchange, 'ok');
+      };
+      const chunkCount = Math.ceil(tokens.length / Math.max(1, behavior.chunkTokens ?? 1));
+      later(exchange, behavior.paceNonStreamed ? (behavior.tokenDelayMs ?? 0) * Math.max(0, chunkCount - 1) : 0, send);
       return;
     }
 
