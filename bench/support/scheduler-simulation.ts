@@ -5,7 +5,9 @@
  * parsing, the machine's load): the benches print it beside what they measure.
  *
  * Each request is `proposers` calls of layer 0 at once, then one call of layer 1 (the aggregator)
- * once they all ended; the requests start together, in order (older runs first).
+ * once they all ended; the requests start together, in order (older runs first). The aggregator's
+ * call streams, so it reports its response start (`grant.responded()`) after `firstByteMs`; the
+ * proposers' plain calls answer all at once, at their end.
  */
 import { CallScheduler, type ConcurrencySetting } from '../../src/models/call-scheduler.js';
 
@@ -19,7 +21,14 @@ export interface BurstSimulation {
   finalLimit: number;
 }
 
-export async function simulateBurst(options: { requests: number; proposers: number; callMs: number; maxConcurrency: ConcurrencySetting }): Promise<BurstSimulation> {
+export async function simulateBurst(options: {
+  requests: number;
+  proposers: number;
+  callMs: number;
+  /** When the streamed aggregator call's response starts; default: at its end. */
+  firstByteMs?: number;
+  maxConcurrency: ConcurrencySetting;
+}): Promise<BurstSimulation> {
   let now = 0;
   const timers: Array<{ at: number; order: number; callback: () => void; cancelled: boolean }> = [];
   let timerOrder = 0;
@@ -35,7 +44,10 @@ export async function simulateBurst(options: { requests: number; proposers: numb
   const call = async (layer: number, runOrder: number): Promise<void> => {
     const grant = await lane.acquire({ model: `simulated:layer-${layer}`, priority: { layer, runOrder }, tokens: 0 });
     finalLimit = grant.limit;
-    await sleep(options.callMs);
+    const firstByteMs = layer > 0 ? Math.min(options.firstByteMs ?? options.callMs, options.callMs) : options.callMs;
+    await sleep(firstByteMs);
+    grant.responded();
+    await sleep(options.callMs - firstByteMs);
     grant.release({ kind: 'ok' });
   };
   const latencies: number[] = [];

@@ -6,6 +6,7 @@
 import { callModel } from '../models/call-model.js';
 import type { CallGrant, CallOutcome } from '../models/call-scheduler.js';
 import { estimateCallTokens, RateLimitWaitError } from '../models/rate-buckets.js';
+import { watchResponseStart } from '../models/response-start.js';
 import type { ResolvedModel } from '../models/registry.js';
 import { ProviderError } from '../util/errors.js';
 import type { AgentDeadline } from './agent-deadline.js';
@@ -82,6 +83,7 @@ export async function attempt(
         )
       : undefined;
   const signal = call.signal;
+  const unwatchResponse = watchResponseStart(signal, () => grant.responded());
   // Race the call against its own signal too, so a provider that ignores
   // the abort signal cannot hold the agent past its deadline.
   let rejectAborted: (reason: unknown) => void = () => undefined;
@@ -110,6 +112,7 @@ export async function attempt(
     }
     throw error;
   } finally {
+    unwatchResponse();
     grant.release(outcome);
     // The HTTP client may keep the signal alive: drop the listeners, or they
     // would keep this call's prompt and answer in memory.

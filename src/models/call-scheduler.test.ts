@@ -193,6 +193,27 @@ describe('adaptive concurrency (maxConcurrency: auto)', () => {
     expect(lane.limit).toBe(11);
   });
 
+  it('grows as soon as a call reports its response started, and does not count that call again when it ends', async () => {
+    const { lane, time } = laneWith({ maxConcurrency: 'auto' });
+    const { grants } = acquireMany(lane, time, 64);
+    await flush();
+    expect(lane.inFlight).toBe(16);
+    // Every call in flight has started answering: slow start doubles the limit before any answer ends.
+    for (const grant of grants.slice(0, 16)) grant!.responded();
+    await flush();
+    expect(lane.limit).toBe(32);
+    expect(lane.inFlight).toBe(32);
+    grants[0]!.responded(); // twice: once
+    for (const grant of grants.slice(0, 16)) grant!.release({ kind: 'ok' });
+    await flush();
+    expect(lane.limit).toBe(32);
+    expect(lane.inFlight).toBe(32);
+    // A call that never reported its start still counts when it ends well.
+    grants[16]!.release({ kind: 'ok' });
+    await flush();
+    expect(lane.limit).toBe(33);
+  });
+
   it('does not grow when nothing waits, and stays within 1..256', async () => {
     const { lane, time } = laneWith({ maxConcurrency: 'auto' });
     const { grants } = acquireMany(lane, time, 3);

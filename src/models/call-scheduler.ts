@@ -4,7 +4,8 @@
  *
  * A queued call may go when
  * - its lane has a free slot: `maxConcurrency` calls in flight at once, a fixed number or `auto`
- *   (AIMD, like TCP: start at 16, grow while calls queue and succeed, halve on a 429; 1..256);
+ *   (AIMD, like TCP: start at 16, grow while calls queue and succeed, halve on a 429; 1..256; a
+ *   call counts as a success once its response has started, where a 429 would have shown);
  * - the lane's requests/tokens per minute allow it (token buckets, see rate-buckets.ts);
  * - neither its model nor the lane is paused: a 429 pauses the model that answered it
  *   (`provider:model`) for its Retry-After, the whole lane only when the error says the limit is
@@ -60,6 +61,12 @@ export type CallOutcome =
 export interface CallGrant {
   /** The lane's concurrency limit when the call was let through. */
   readonly limit: number;
+  /**
+   * The provider has started answering (a 2xx status): an `auto` limit may grow now rather than
+   * when the answer ends, as TCP's slow start grows per acknowledgement, not per finished transfer.
+   * Optional to call; a later `release({ kind: 'ok' })` does not count the call twice.
+   */
+  responded(): void;
   release(outcome: CallOutcome): void;
 }
 
@@ -229,6 +236,7 @@ export class Lane {
       });
       return {
         limit: grant.limit,
+        responded: () => grant.responded(),
         release: (outcome) => {
           shared.release(outcome);
           grant.release(outcome);
@@ -280,8 +288,15 @@ export class Lane {
     const epoch = this.epoch;
     const limit = this.concurrency;
     let released = false;
+    let counted = false;
     ticket.resolve({
       limit,
+      responded: () => {
+        if (released || counted) return;
+        counted = true;
+        this.grow();
+        this.pump();
+      },
       release: (outcome) => {
         if (released) return;
         released = true;
@@ -290,7 +305,8 @@ export class Lane {
           tokenBucket.refill(this.clock());
           tokenBucket.level = Math.min(tokenBucket.capacity, tokenBucket.level + estimated - outcome.tokens);
         }
-        this.adapt(outcome, epoch);
+        if (outcome.kind === 'rate-limited') this.decrease(epoch);
+        else if (outcome.kind === 'ok' && !counted) this.grow();
         if (outcome.kind === 'rate-limited' && outcome.retryAfterMs !== undefined) {
           this.pause(outcome.retryAfterMs, outcome.scope === 'account' ? undefined : ticket.request.model);
         }
@@ -299,19 +315,20 @@ export class Lane {
     });
   }
 
-  /** AIMD for `auto`: grow while calls queue and succeed, halve on a 429 (once per decrease). */
-  private adapt(outcome: CallOutcome, epoch: number): void {
+  /** AIMD for `auto`, the multiplicative half: a 429 halves the limit (once per decrease). */
+  private decrease(epoch: number): void {
     if (!this.adaptive) return;
-    if (outcome.kind === 'rate-limited') {
-      if (epoch !== this.epoch) return; // sent before the last decrease: that one already counted
-      this.epoch++;
-      this.slowStart = false;
-      this.growthCredit = 0;
-      this.concurrency = Math.max(AUTO_CONCURRENCY.min, Math.floor(this.concurrency / 2));
-      return;
-    }
+    if (epoch !== this.epoch) return; // sent before the last decrease: that one already counted
+    this.epoch++;
+    this.slowStart = false;
+    this.growthCredit = 0;
+    this.concurrency = Math.max(AUTO_CONCURRENCY.min, Math.floor(this.concurrency / 2));
+  }
+
+  /** AIMD for `auto`, the additive half: a success grows the limit while calls wait for it. */
+  private grow(): void {
     // Grow only when the limit held calls back: no evidence otherwise.
-    if (outcome.kind !== 'ok' || this.queue.length === 0 || this.concurrency >= AUTO_CONCURRENCY.max) return;
+    if (!this.adaptive || this.queue.length === 0 || this.concurrency >= AUTO_CONCURRENCY.max) return;
     if (this.slowStart) this.concurrency++;
     else if (++this.growthCredit >= this.concurrency) {
       this.growthCredit = 0;

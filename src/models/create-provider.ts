@@ -10,6 +10,7 @@ import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
 import { createOllama } from 'ollama-ai-provider-v2';
 import { createLocalModelFactory } from './local/local-provider.js';
 import type { ProviderSettings } from './provider-schema.js';
+import { reportingResponseStart } from './response-start.js';
 
 import type { FetchFunction } from '../util/fetch-function.js';
 
@@ -61,7 +62,8 @@ function anthropicBaseURL(baseURL: string | undefined): string | undefined {
 export function createModelFactory(connection: ProviderConnection): ModelFactory {
   const common = {
     ...(connection.headers ? { headers: connection.headers } : {}),
-    ...(connection.fetch ? { fetch: connection.fetch } : {}),
+    // Response starts reach the call scheduler (an `auto` limit grows on them): see response-start.ts.
+    fetch: reportingResponseStart(connection.fetch),
   };
   switch (connection.type) {
     case 'openai': {
