@@ -35,8 +35,8 @@ export interface ItemRunnerOptions {
   /** Cuts every item in flight; an item cut short leaves no line. */
   signal: AbortSignal;
   clock?: () => number;
-  /** A call reached a provider (retries included). */
-  onCall?: () => void;
+  /** A call reached a provider (retries included), with its provider's concurrency limit then. */
+  onCall?: (call: { provider: string; concurrency?: number }) => void;
   /**
    * An agent ended (answered, from the cache or not, or failed) with this usage; `costUsd` is
    * undefined when the model has no price (0 for a cache hit or a call that used no tokens).
@@ -54,6 +54,8 @@ export interface ItemAccount {
   latencyMs: number;
   /** Models it used that have no price. */
   unpricedModels: string[];
+  /** Each provider's concurrency limit in force at the item's latest call to it (an `auto` limit moves). */
+  concurrency?: Record<string, number>;
 }
 
 export type ItemOutcome =
@@ -84,6 +86,12 @@ function stripId(record: object): object {
   return rest;
 }
 
+/** "together:meta-llama/…" → "together" (model objects passed from code are labelled the same way). */
+function providerOf(model: string): string {
+  const colon = model.indexOf(':');
+  return colon < 0 ? model : model.slice(0, colon);
+}
+
 export function createItemRunner(options: ItemRunnerOptions): ItemRunner {
   const clock = options.clock ?? (() => performance.now());
   const prices = options.prices ?? {};
@@ -99,11 +107,14 @@ export function createItemRunner(options: ItemRunnerOptions): ItemRunner {
       let cacheHits = 0;
       let runs = 0;
       const unpriced = new Set<string>();
+      let concurrency: Record<string, number> | undefined;
       const account = (event: MoAEvent): void => {
         // Count what was sent: an agent cut or cancelled while queued, or answered from the cache, sent nothing.
         if (event.type === 'agent-call') {
           calls++;
-          options.onCall?.();
+          const provider = providerOf(event.model);
+          if (event.concurrency !== undefined) (concurrency ??= {})[provider] = event.concurrency;
+          options.onCall?.({ provider, ...(event.concurrency !== undefined ? { concurrency: event.concurrency } : {}) });
         } else if (event.type === 'agent-end' || event.type === 'agent-error') {
           usage = addUsage(usage, event.usage);
           const cached = event.type === 'agent-end' && event.cached === true;
@@ -126,6 +137,7 @@ export function createItemRunner(options: ItemRunnerOptions): ItemRunner {
         cacheHits,
         latencyMs: Math.round(clock() - itemStart),
         unpricedModels: [...unpriced].sort(),
+        ...(concurrency ? { concurrency: { ...concurrency } } : {}),
       });
 
       const runMoA = async (preset: PresetInput | ResolvedPreset, input: MoAInput, runOptions: ItemRunOptions = {}): Promise<MoAResult> => {

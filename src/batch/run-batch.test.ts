@@ -79,6 +79,21 @@ describe('runBatch', () => {
     expect(summary).toMatchObject({ succeeded: 3, calls: sent });
   });
 
+  it('reports the concurrency limit in force per provider as the batch runs, and in the summary', async () => {
+    const { preset } = models();
+    const seen: Array<Record<string, number> | undefined> = [];
+    const summary = await runBatch({
+      items: items(4),
+      outputPath: join(dir, 'out.jsonl'),
+      registry: createModelRegistry({ defaultMaxConcurrency: 3 }),
+      onEvent: (event) => void (event.type === 'item-end' && seen.push(event.stats.concurrency && { ...event.stats.concurrency })),
+      work: async (item, context) => ({ text: (await context.runMoA(preset, item.prompt)).text }),
+    });
+    expect(seen).toHaveLength(4);
+    expect(seen.every((limits) => limits?.mock === 3)).toBe(true);
+    expect(summary.concurrency).toEqual({ mock: 3 });
+  });
+
   it('never has more than `concurrency` items in flight', async () => {
     let inFlight = 0;
     let peak = 0;

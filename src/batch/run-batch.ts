@@ -136,6 +136,8 @@ export interface BatchStats {
   inFlight: number;
   /** Model calls made (attempts that reached a provider, retries included) and answers served from the cache. */
   calls: number;
+  /** Each provider's concurrency limit in force at its latest call (an `auto` limit moves: this is where it stands). */
+  concurrency?: Record<string, number>;
   cacheHits: number;
   usage: Usage;
   /** USD spent by this run on priced models. */
@@ -258,7 +260,10 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
     ...(options.runDefaults ? { runDefaults: options.runDefaults } : {}),
     signal: controller.signal,
     clock,
-    onCall: () => void stats.calls++,
+    onCall: ({ provider, concurrency }) => {
+      stats.calls++;
+      if (concurrency !== undefined) stats.concurrency = { ...stats.concurrency, [provider]: concurrency };
+    },
     onAnswer: ({ model, usage, cached, costUsd }) => {
       stats.usage = addUsage(stats.usage, usage);
       if (cached) stats.cacheHits++;

@@ -25,7 +25,12 @@ const stats = (over: Partial<BatchStats> = {}): BatchStats => ({
 describe('batch progress', () => {
   it('shows done/total, rate, ETA, tokens, cost, failures and cache hits', () => {
     // 100 finished in 20 s = 5/s; 300 - 120 done - 1 bad line = 179 left ≈ 36 s
-    expect(progressText(stats(), colors)).toBe('120/300 (40%) · 5.0 items/s · ETA 35.8 s · 182.3k tok · $0.0123 · 4 failed · 40 cached · 1 bad lines');
+    expect(progressText(stats(), colors)).toBe('120/300 (40%) · 5.0 items/s · ETA 35.8 s · 182.3k tok · $0.0123 · 4 failed · 40 cached · 1 bad line');
+  });
+
+  it('shows the concurrency limit in force for each provider (an auto limit moves while the batch runs)', () => {
+    const text = progressText(stats({ invalid: 2, concurrency: { together: 48, groq: 16 } }), colors);
+    expect(text).toMatch(/· 2 bad lines · calls at once: groq ≤16, together ≤48$/);
   });
 
   it('plain output: a start line, bad lines and failures as they happen, no redraw codes', () => {

@@ -7,7 +7,7 @@
 import pc from 'picocolors';
 import type { BatchEvent, BatchStats, BatchSummary } from '../batch/run-batch.js';
 import { truncate, type Colors } from './terminal.js';
-import { formatCount, formatDuration } from '../util/format.js';
+import { formatCount, formatDuration, plural } from '../util/format.js';
 
 const PLAIN: Colors = pc.createColors(false);
 
@@ -49,7 +49,15 @@ function formatUsd(value: number): string {
   return value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;
 }
 
-/** "120/300 (40%) · 3.2 items/s · ETA 56 s · 12,345 tok · $0.0123 · 2 failed · 40 cached" */
+/** "together ≤48" per provider: the concurrency limit in force (an `auto` limit moves while the batch runs). */
+function formatConcurrency(concurrency: Record<string, number>): string {
+  return Object.entries(concurrency)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([provider, limit]) => `${provider} ≤${limit}`)
+    .join(', ');
+}
+
+/** "120/300 (40%) · 3.2 items/s · ETA 56 s · 12,345 tok · $0.0123 · 2 failed · 40 cached · calls at once: together ≤48" */
 export function progressText(stats: BatchStats, colors: Colors): string {
   const done = stats.alreadyDone + finishedCount(stats);
   const parts: string[] = [];
@@ -70,7 +78,8 @@ export function progressText(stats: BatchStats, colors: Colors): string {
   if (stats.costUsd > 0 || stats.unpricedModels.length === 0) parts.push(formatUsd(stats.costUsd));
   if (stats.failed > 0) parts.push(colors.red(`${formatCount(stats.failed)} failed`));
   if (stats.cacheHits > 0) parts.push(`${formatCount(stats.cacheHits)} cached`);
-  if (stats.invalid > 0) parts.push(colors.yellow(`${formatCount(stats.invalid)} bad lines`));
+  if (stats.invalid > 0) parts.push(colors.yellow(plural(stats.invalid, 'bad line')));
+  if (stats.concurrency && Object.keys(stats.concurrency).length > 0) parts.push(`calls at once: ${formatConcurrency(stats.concurrency)}`);
   return parts.join(' · ');
 }
 

@@ -152,6 +152,8 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
     if (account.costUsd !== undefined) stats.costUsd += account.costUsd;
     for (const model of account.unpricedModels) unpriced.add(model);
     stats.unpricedModels = [...unpriced].sort();
+    // The limit of the worker that ran the latest item (each worker adapts its own unless a global limit is set).
+    if (account.concurrency) stats.concurrency = { ...stats.concurrency, ...account.concurrency };
     if (failed) {
       stats.failed++;
       const lineError = line['error'] as { code?: string; message?: string } | undefined;
