@@ -16,10 +16,10 @@ import type { MoAResult } from '../core/reducer.js';
 import type { ResponseCache } from '../core/response-cache.js';
 import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
 import { MoARunError, streamMoA, type MoAInput, type RunOptions } from '../core/stream-moa.js';
-import { createTraceWriter } from '../core/trace-file.js';
+import { createTraceWriter } from '../node/trace-file.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { toErrorInfo, type ErrorInfo } from '../util/errors.js';
-import { callCost, roundUsd } from './cost.js';
+import { callCost, roundUsd } from '../core/cost.js';
 import type { BatchItem, BatchItemContext, ItemRunOptions } from './run-batch.js';
 
 /** Defaults of every run of an item (a preset's own settings win). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryResponseCache } from '../core/response-cache.js';
 import { reduceEvents } from '../core/reducer.js';
-import { readTrace } from '../core/trace-file.js';
+import { readTrace } from '../node/trace-file.js';
 import { hangUntilAborted, mockModel } from '../../test/support/engine-mocks.js';
 import { createModelRegistry } from '../models/registry.js';
 import { openResponseCache } from './response-cache.js';

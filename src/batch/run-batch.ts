@@ -52,9 +52,10 @@ import type { MoAInput, RunOptions } from '../core/stream-moa.js';
 import { createNodeHttpFetch, type NodeHttpFetch } from '../models/node-http-fetch.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
 import { AbortedError, ConfigError, type ErrorInfo } from '../util/errors.js';
-import { roundUsd } from './cost.js';
+import { roundUsd } from '../core/cost.js';
 import { createItemRunner, type ItemRunDefaults } from './item-runner.js';
 import { openResultsAppender, prepareResultsFile } from './results-file.js';
+import '../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 export { traceFileName } from './item-runner.js';
 

@@ -19,7 +19,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { Command } from 'commander';
 import { batchSummaryLine, createBatchProgress, type BatchProgressView } from './batch-progress.js';
-import { unpricedModels } from '../batch/cost.js';
+import { unpricedModels } from '../core/cost.js';
 import { defaultCachePath, openResponseCache, type SqliteResponseCache } from '../batch/response-cache.js';
 import {
   DEFAULT_BATCH_CONCURRENCY,
@@ -29,7 +29,7 @@ import {
   type BatchSource,
   type BatchSummary,
 } from '../batch/run-batch.js';
-import type { LoadedConfig } from '../core/load-config.js';
+import type { LoadedConfig } from '../node/load-config.js';
 import type { ResolvedPreset } from '../core/resolve-preset.js';
 import { createNodeHttpFetch } from '../models/node-http-fetch.js';
 import { AUTO_CONCURRENCY } from '../models/call-scheduler.js';
@@ -40,6 +40,7 @@ import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import { decimal, integer } from './options.js';
 import type { CliStreams } from './run-for-cli.js';
 import { colorsFor, type Colors } from './terminal.js';
+import '../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 /** The runner options, as commander parses them. */
 export interface BatchRunnerFlags {

@@ -6,11 +6,12 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import type { AggregationInput, PresetInput } from '../core/config-schema.js';
-import { loadConfig, type LoadedConfig } from '../core/load-config.js';
+import { loadConfig, type LoadedConfig } from '../node/load-config.js';
 import { selfMoAPreset, type DefaultChoice } from '../core/machine-default.js';
-import { choosePresetInput, type PresetChoiceOptions } from '../core/preset-choice.js';
+import { choosePresetInput, type PresetChoiceOptions } from '../node/preset-choice.js';
 import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
 import { ConfigError } from '../util/errors.js';
+import { readTextFile } from '../node/read-text-file.js';
 
 export interface PresetFlags {
   config?: string;
@@ -76,7 +77,7 @@ export async function choosePreset(
     flags.timeout !== undefined ||
     flags.maxRetries !== undefined;
   if (!hasOverrides && name !== undefined && base !== undefined) {
-    const preset = config.presets[name] === base ? config.resolve(name) : resolvePreset(base, { name, baseDir: config.baseDir });
+    const preset = config.presets[name] === base ? config.resolve(name) : resolvePreset(base, { name, baseDir: config.baseDir, readFile: readTextFile });
     return withDetected({ preset, config });
   }
 
@@ -104,6 +105,7 @@ export async function choosePreset(
   const preset = resolvePreset(input, {
     ...(name !== undefined ? { name } : { name: 'custom' }),
     baseDir: config.baseDir,
+    readFile: readTextFile,
     source: 'the command-line flags',
   });
   for (const layer of preset.layers) {

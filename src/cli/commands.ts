@@ -2,12 +2,12 @@
 import { createInterface } from 'node:readline';
 import type { ChatMessage } from '../core/events.js';
 import type { PresetInput } from '../core/config-schema.js';
-import { loadConfig } from '../core/load-config.js';
+import { loadConfig } from '../node/load-config.js';
 import { selfMoAPreset } from '../core/machine-default.js';
-import { detectDefault } from '../core/preset-choice.js';
+import { detectDefault } from '../node/preset-choice.js';
 import { resolvePreset } from '../core/resolve-preset.js';
 import { reduceEvents, type MoAResult } from '../core/reducer.js';
-import { readTrace } from '../core/trace-file.js';
+import { readTrace } from '../node/trace-file.js';
 import { ConfigError } from '../util/errors.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
 import type { ChosenPreset } from './choose-preset.js';
@@ -18,6 +18,8 @@ import { createChatTerminal, type PromptAnswer } from './chat-terminal.js';
 import { runForCli, type CliRunOutcome, type CliStreams } from './run-for-cli.js';
 import { colorsFor, readStdin } from './terminal.js';
 import { formatCount, formatDuration, plural } from '../util/format.js';
+import { readTextFile } from '../node/read-text-file.js';
+import '../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 export interface AskOptions extends PrepareFlags {
   json?: boolean;
@@ -173,7 +175,7 @@ export async function presetsCommand(options: { config?: string; json?: boolean 
   ]);
   if (machineDefault) entries.unshift([machineDefault.name, machineDefault.preset, `detected: ${machineDefault.source}`]);
   const rows = entries.map(([name, input, source]) => {
-    const preset = config.presets[name] === input ? config.resolve(name) : resolvePreset(input, { name, baseDir: config.baseDir });
+    const preset = config.presets[name] === input ? config.resolve(name) : resolvePreset(input, { name, baseDir: config.baseDir, readFile: readTextFile });
     return {
       name,
       source,

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { loadConfig } from '../core/load-config.js';
+import { loadConfig } from '../node/load-config.js';
 import type { WinRateInterval } from '../eval/pairwise-statistics.js';
 import { comparisonJson, prepareComparison, type ComparisonBenchmark, type ComparisonResult, type ComparisonSide } from '../eval/jobs/compare.js';
 import { ConfigError } from '../util/errors.js';

@@ -8,9 +8,9 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
-import { roundUsd } from '../batch/cost.js';
+import { roundUsd } from '../core/cost.js';
 import type { BatchItem } from '../batch/run-batch.js';
-import type { LoadedConfig } from '../core/load-config.js';
+import type { LoadedConfig } from '../node/load-config.js';
 import { ASSUMED_OUTPUT_TOKENS } from '../eval/call-estimate.js';
 import { estimateJob, type EvalJob, type JobEstimate } from '../eval/jobs/eval-job.js';
 import { ConfigError } from '../util/errors.js';

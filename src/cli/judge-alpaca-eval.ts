@@ -4,7 +4,7 @@
  * CLI behaviour; then the win rate and the length-controlled win rate with standard errors.
  */
 import { join } from 'node:path';
-import { loadConfig } from '../core/load-config.js';
+import { loadConfig } from '../node/load-config.js';
 import { summarizeAlpacaEval, type LengthControlledFit } from '../eval/index.js';
 import { prepareAlpacaEvalJudging, type JudgmentMethodCounts } from '../eval/jobs/judge-alpaca-eval.js';
 import { ConfigError } from '../util/errors.js';

@@ -4,7 +4,7 @@
  * averages (1–5) in the order of the MoA paper's Figure 3.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../core/load-config.js';
+import { loadConfig } from '../node/load-config.js';
 import { prepareFlaskJudging, type FlaskJudgingResult } from '../eval/jobs/judge-flask.js';
 import { benchDataFile, runJobForCli } from './eval-batch.js';
 import { addJudgeOptions, requireJudge, type JudgeFlags } from './eval-judge.js';

@@ -5,7 +5,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../core/load-config.js';
+import { loadConfig } from '../node/load-config.js';
 import type { MtBenchModelScores, ScoreSummary } from '../eval/index.js';
 import { prepareMtBenchJudging } from '../eval/jobs/judge-mt-bench.js';
 import { benchDataFile, runJobForCli } from './eval-batch.js';

@@ -4,9 +4,9 @@
  * stdout carries only MCP; the one line about what it serves goes to stderr. It ends (exit 0)
  * when the client closes stdin, or on SIGTERM/SIGINT.
  */
-import { loadConfig } from '../core/load-config.js';
+import { loadConfig } from '../node/load-config.js';
 import { serveMcpOverStdio } from '../server/mcp-stdio.js';
-import { choosePresetsForServer } from '../server/preset-catalog.js';
+import { choosePresetsForServer } from '../node/preset-catalog.js';
 import type { CommandRegistration } from './command-registration.js';
 import { EXIT_OK } from './exit-codes.js';
 import { ensureDefaultLocalModel } from './prepare-preset.js';

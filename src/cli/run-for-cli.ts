@@ -6,12 +6,13 @@
 import type { ChatMessage, MoAEvent } from '../core/events.js';
 import type { MoAResult } from '../core/reducer.js';
 import { streamMoA, MoARunError } from '../core/stream-moa.js';
-import { createTraceWriter, type TraceWriter } from '../core/trace-file.js';
+import { createTraceWriter, type TraceWriter } from '../node/trace-file.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
 import type { ChosenPreset } from './choose-preset.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED } from './exit-codes.js';
 import { createPlainProgress, createTtyProgress, summaryLine, type ProgressView } from './progress-view.js';
 import { colorsFor, isLiveTerminal } from './terminal.js';
+import '../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 export interface CliStreams {
   stdout: NodeJS.WriteStream;

@@ -7,7 +7,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import { InvalidArgumentError } from 'commander';
-import { loadConfig } from '../core/load-config.js';
+import { loadConfig } from '../node/load-config.js';
 import { ConfigError } from '../util/errors.js';
 import { ensureDefaultLocalModel } from './prepare-preset.js';
 import { isWildcardAddress, parseAllowedHosts } from '../server/allowed-hosts.js';
@@ -21,7 +21,7 @@ import {
   type StartServerOptions,
 } from '../server/start-server.js';
 import { DEFAULT_LIMITS } from '../server/app.js';
-import { choosePresetsForServer } from '../server/preset-catalog.js';
+import { choosePresetsForServer } from '../node/preset-catalog.js';
 import type { CommandRegistration } from './command-registration.js';
 import { EXIT_OK } from './exit-codes.js';
 import { colorsFor } from './terminal.js';

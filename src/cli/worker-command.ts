@@ -20,7 +20,7 @@ import type { QueueWorkerEvent, QueueWorkerStats } from '../batch/queue/queue-wo
 import { defaultCachePath, openResponseCache } from '../batch/response-cache.js';
 import { DEFAULT_BATCH_CONCURRENCY } from '../batch/run-batch.js';
 import type { ResponseCache } from '../core/response-cache.js';
-import { loadConfig } from '../core/load-config.js';
+import { loadConfig } from '../node/load-config.js';
 import { CallScheduler } from '../models/call-scheduler.js';
 import { createNodeHttpFetch } from '../models/node-http-fetch.js';
 import { createModelRegistry } from '../models/registry.js';
@@ -31,6 +31,7 @@ import { queueJobKinds } from './queue-job-kinds.js';
 import type { CliStreams } from './run-for-cli.js';
 import { colorsFor } from './terminal.js';
 import { formatCount } from '../util/format.js';
+import '../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 export interface WorkerFlags {
   queue: string;

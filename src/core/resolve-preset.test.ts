@@ -6,6 +6,7 @@ import { mockModel } from '../../test/support/engine-mocks.js';
 import { ConfigError } from '../util/errors.js';
 import { DEFAULT_TEMPERATURE, planLayers, resolvePreset, type ResolveOptions } from './resolve-preset.js';
 import { DEFAULT_SYNTHESIS_PROMPT } from './synthesis-prompt.js';
+import { readTextFile } from '../node/read-text-file.js';
 
 /** The ConfigError `resolvePreset` throws (the test fails if it does not throw one). */
 function resolveError(input: unknown, options?: ResolveOptions): ConfigError {
@@ -164,7 +165,7 @@ describe('resolvePreset: synthesisPromptFile', () => {
 
   it('reads the file relative to baseDir', () => {
     writeFileSync(join(dir, 'synth.md'), 'Merge these answers:\n{{references}}\n');
-    const preset = resolvePreset({ aggregator: 'ok:b', synthesisPromptFile: 'synth.md' }, { baseDir: dir });
+    const preset = resolvePreset({ aggregator: 'ok:b', synthesisPromptFile: 'synth.md' }, { baseDir: dir, readFile: readTextFile });
     expect(preset.synthesisPrompt).toBe('Merge these answers:\n{{references}}\n');
   });
 
@@ -173,14 +174,27 @@ describe('resolvePreset: synthesisPromptFile', () => {
   });
 
   it('names the path and the file when it is missing or empty', () => {
-    const missing = resolveError({ aggregator: 'ok:b', synthesisPromptFile: 'nope.md' }, { ...{ path: ['presets', 'quick'] }, baseDir: dir });
+    const missing = resolveError({ aggregator: 'ok:b', synthesisPromptFile: 'nope.md' }, { ...{ path: ['presets', 'quick'] }, baseDir: dir, readFile: readTextFile });
     expect(missing.path).toBe('presets.quick.synthesisPromptFile');
     expect(missing.message).toContain(join(dir, 'nope.md'));
     expect(missing.message).toContain('ENOENT');
 
     writeFileSync(join(dir, 'empty.md'), '  \n');
-    const empty = resolveError({ aggregator: 'ok:b', synthesisPromptFile: 'empty.md' }, { baseDir: dir });
+    const empty = resolveError({ aggregator: 'ok:b', synthesisPromptFile: 'empty.md' }, { baseDir: dir, readFile: readTextFile });
     expect(empty.path).toBe('synthesisPromptFile');
     expect(empty.message).toContain('is empty');
+  });
+
+  it('without a file reader (the engine does no I/O: a browser, an edge runtime) says how to give the prompt instead', () => {
+    const error = resolveError({ aggregator: 'ok:b', synthesisPromptFile: 'synth.md' }, { baseDir: dir });
+    expect(error.path).toBe('synthesisPromptFile');
+    expect(error.message).toMatch(/the engine reads no files; give the prompt's text as synthesisPrompt.*moa-engine\/node/);
+  });
+
+  it('an absolute path is not joined to baseDir', () => {
+    const file = join(dir, 'synth.md');
+    const read: string[] = [];
+    resolvePreset({ aggregator: 'ok:b', synthesisPromptFile: file }, { baseDir: '/elsewhere', readFile: (path) => (read.push(path), 'Merge.') });
+    expect(read).toEqual([file]);
   });
 });

@@ -2,8 +2,6 @@
  * User preset (as written) → resolved preset (defaults applied, validated,
  * every layer spelled out). The engine only ever runs resolved presets.
  */
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { ConfigError } from '../util/errors.js';
 import { formatPath, presetSchema, type AggregationInput, type LayerKind, type PresetInput, type PresetSettings } from './config-schema.js';
@@ -78,7 +76,20 @@ export interface ResolveOptions {
   path?: ReadonlyArray<PropertyKey>;
   /** Where relative `synthesisPromptFile` paths are resolved (the config file's folder). */
   baseDir?: string;
+  /**
+   * Reads a `synthesisPromptFile` (a path, resolved against `baseDir`). The engine does no I/O of
+   * its own, so it runs in browsers and edge runtimes: on Node, `readTextFile` of `moa-engine/node`
+   * (loadConfig and the CLI, server and batch runner pass it); without one, a preset naming a
+   * file is a ConfigError that says so.
+   */
+  readFile?: (path: string) => string;
   source?: string;
+}
+
+/** `dir/file` unless `file` is absolute (POSIX or Windows): no node:path in the engine. */
+function joinPath(baseDir: string | undefined, file: string): string {
+  if (baseDir === undefined || /^([a-zA-Z]:)?[\\/]/.test(file)) return file;
+  return `${baseDir.replace(/[\\/]+$/, '')}/${file}`;
 }
 
 type AgentSetting = NonNullable<PresetSettings['proposers']>[number];
@@ -253,12 +264,19 @@ export function resolvePreset(input: PresetInput | unknown, options: ResolveOpti
   }
   let synthesisPrompt = preset.synthesisPrompt ?? DEFAULT_SYNTHESIS_PROMPT;
   if (preset.synthesisPromptFile) {
-    const file = resolvePath(options.baseDir ?? process.cwd(), preset.synthesisPromptFile);
+    const file = joinPath(options.baseDir, preset.synthesisPromptFile);
+    if (!options.readFile) {
+      throw new ConfigError(
+        `Invalid configuration at ${at('synthesisPromptFile')}: the engine reads no files; give the prompt's text as synthesisPrompt, ` +
+          `or resolve the preset where files can be read (loadConfig or resolvePreset with readFile: readTextFile, both from moa-engine/node)`,
+        { path: at('synthesisPromptFile') },
+      );
+    }
     try {
-      synthesisPrompt = readFileSync(file, 'utf8');
+      synthesisPrompt = options.readFile(file);
     } catch (error) {
       throw new ConfigError(
-        `Invalid configuration at ${at('synthesisPromptFile')}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        `Invalid configuration at ${at('synthesisPromptFile')}: cannot read ${file} (${(error as { code?: string }).code ?? String(error)})`,
         { path: at('synthesisPromptFile') },
       );
     }

@@ -11,7 +11,9 @@
  * number of top log-probabilities asked for, when any. Only
  * successful answers are stored; nothing secret is part of a key or a value.
  */
-import { createHash } from 'node:crypto';
+// A pure-JS SHA-256: the engine runs where node:crypto does not (browsers, edge runtimes), and the key stays synchronous.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { FinishReason, ToolCall, Usage } from './events.js';
 
 export interface CachedResponse {
@@ -60,7 +62,7 @@ export function responseCacheKey(parts: CacheKeyParts): string {
     ...(parts.topLogprobs !== undefined ? [{ topLogprobs: parts.topLogprobs }] : []),
     ...(parts.settings !== undefined ? [{ settings: parts.settings }] : []),
   ]);
-  return createHash('sha256').update(material).digest('hex');
+  return bytesToHex(sha256(utf8ToBytes(material)));
 }
 
 /** An in-memory cache (library use, tests). */

@@ -23,6 +23,7 @@ import type { CallSettings } from '../models/call-settings.js';
 import { involvesTools } from './conversation-view.js';
 import { processReferenceMemory, type ReferenceMemory } from './reference-memory.js';
 import { withFinalSamples, checkFinalTools } from './final-options.js';
+import { randomUUID } from '../util/random-id.js';
 
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -150,7 +151,7 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
   const clock = options.clock ?? (() => performance.now());
   const start = clock();
   const now = (): number => Math.round(clock() - start);
-  const runId = options.runId ?? `run_${globalThis.crypto.randomUUID()}`;
+  const runId = options.runId ?? `run_${randomUUID()}`;
   const channel = new EventChannel(runId, now);
   const state = initialResult(runId);
   channel.onEvent((event) => applyEvent(state, event));

@@ -8,7 +8,8 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
 import { createOllama } from 'ollama-ai-provider-v2';
-import { createLocalModelFactory } from './local/local-provider.js';
+import { hostProviderType } from './host-provider-types.js';
+import { ConfigError } from '../util/errors.js';
 import type { ProviderSettings } from './provider-schema.js';
 import { reportingResponseStart } from './response-start.js';
 
@@ -98,8 +99,16 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
       const provider = createOllama({ ...common, ...(baseURL ? { baseURL } : {}) });
       return withEmbeddings((modelId) => provider(modelId), (modelId) => provider.embedding(modelId));
     }
-    case 'local':
-      return createLocalModelFactory({ env: connection.env ?? process.env, providerName: connection.name });
+    case 'local': {
+      const local = hostProviderType('local');
+      if (!local) {
+        throw new ConfigError(
+          `provider "${connection.name}" runs local GGUF models, which need Node.js: import 'moa-engine/local' once (moa-engine/node, /server, /batch and /eval do it too)`,
+          { code: 'local_unavailable' },
+        );
+      }
+      return local(connection);
+    }
     case 'openai-compatible': {
       if (!connection.baseURL) throw new Error(`provider "${connection.name}" has no baseURL`);
       const provider = createOpenAICompatible({

@@ -113,7 +113,8 @@ function modelFor(state: ProviderState, modelId: string): LanguageModelV3 {
 }
 
 export function createModelRegistry(options: RegistryOptions = {}): ModelRegistry {
-  const env = options.env ?? process.env;
+  // No `process` in browsers and edge runtimes: keys then come from `env` only.
+  const env = options.env ?? globalThis.process?.env ?? {};
   const custom = options.providers ?? {};
   const states = new Map<string, ProviderState>();
   const scheduler = options.scheduler ?? defaultScheduler();

@@ -15,13 +15,14 @@
 import { NoSuchModelError, type LanguageModelV3, type ProviderV3 } from '@ai-sdk/provider';
 import { BUILTIN_PRESETS } from '../core/builtin-presets.js';
 import { configFileSchema, type ConfigFileInput } from '../core/config-schema.js';
-import { loadConfig, type LoadedConfig } from '../core/load-config.js';
+import { loadConfig, type LoadedConfig } from '../node/load-config.js';
 import type { ResolvedPreset } from '../core/resolve-preset.js';
 import { validate } from '../core/validate.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
-import { choosePresetsForServer, createPresetCatalog, type PresetCatalog, type ServerPresetConfig } from '../server/preset-catalog.js';
+import { choosePresetsForServer, createPresetCatalog, type PresetCatalog, type ServerPresetConfig } from '../node/preset-catalog.js';
 import { ConfigError } from '../util/errors.js';
 import { MoALanguageModel, type ModelRunOptions } from './moa-language-model.js';
+import '../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 export interface MoAProviderSettings extends ModelRunOptions {
   /** A config file's path, or a config object; default: ./moa.config.yaml, $MOA_CONFIG, else the built-in presets. */

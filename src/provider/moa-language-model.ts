@@ -26,10 +26,10 @@ import { MoARunError, streamMoA, type FinalCallOptions, type MoARun, type RunOpt
 import { mergeProviderOptions, type FunctionToolDefinition, type ToolChoiceSetting } from '../models/call-settings.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { FinishReason } from '../models/usage.js';
-import { finalCallOptions, type AggregatorSettings } from '../server/aggregator-settings.js';
-import { HttpError } from '../server/openai-errors.js';
-import { withAggregatorSettings } from '../server/preset-catalog.js';
+import { finalCallOptions, type AggregatorSettings } from '../core/aggregator-settings.js';
+import { withAggregatorSettings } from '../node/preset-catalog.js';
 import { promptMessages } from './prompt-messages.js';
+import { ConfigError } from '../util/errors.js';
 
 /** Run settings shared by every call of a provider (timeouts, retries, an event listener). */
 export type ModelRunOptions = Pick<RunOptions, 'timeoutMs' | 'attemptTimeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs'> & {
@@ -176,7 +176,7 @@ export class MoALanguageModel implements LanguageModelV3 {
       final = finalCallOptions(preset, this.#dependencies.registry, settingsOf(options), {});
     } catch (error) {
       // A setting a model of the final layer cannot honour: refused before any call, in the AI SDK's terms.
-      if (error instanceof HttpError) throw new UnsupportedFunctionalityError({ functionality: error.message });
+      if (error instanceof ConfigError && error.code === 'unsupported_parameter') throw new UnsupportedFunctionalityError({ functionality: error.message });
       throw error;
     }
     const { moa: _moa, ...passThrough } = options.providerOptions ?? {};

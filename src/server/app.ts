@@ -23,7 +23,7 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bodyLimit } from 'hono/body-limit';
-import { loadConfig, type LoadedConfig } from '../core/load-config.js';
+import { loadConfig, type LoadedConfig } from '../node/load-config.js';
 import type { FetchFunction } from '../models/create-provider.js';
 import { createNodeHttpFetch } from '../models/node-http-fetch.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
@@ -46,10 +46,11 @@ import { parseChatRequest, type ChatRequest } from './openai-schema.js';
 import { createResponseStore, DEFAULT_STORED_RESPONSES } from './response-store.js';
 import { createResponse, deleteResponse, getResponse } from './responses-api.js';
 import { parseResponsesRequest } from './responses-schema.js';
-import { createPresetCatalog, type MachinePresets, type PresetCatalog, type ServerPresetConfig } from './preset-catalog.js';
+import { createPresetCatalog, type MachinePresets, type PresetCatalog, type ServerPresetConfig } from '../node/preset-catalog.js';
 import { createRunStore, DEFAULT_RECENT_RUNS, type RunStore } from './run-store.js';
 import type { RunDependencies, ServerRunOptions } from './start-run.js';
 import { webRoutes } from './web-routes.js';
+import '../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 export interface ServerLimits {
   /** Largest request body accepted (bytes); larger gets 413. */

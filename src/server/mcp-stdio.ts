@@ -6,14 +6,15 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { LoadedConfig } from '../core/load-config.js';
+import type { LoadedConfig } from '../node/load-config.js';
 import { createNodeHttpFetch } from '../models/node-http-fetch.js';
 import { createModelRegistry } from '../models/registry.js';
 import { AbortedError } from '../util/errors.js';
 import { createMcpServer } from './mcp-tools.js';
-import { createPresetCatalog, type MachinePresets, type PresetCatalog, type ServerPresetConfig } from './preset-catalog.js';
+import { createPresetCatalog, type MachinePresets, type PresetCatalog, type ServerPresetConfig } from '../node/preset-catalog.js';
 import { createRunStore } from './run-store.js';
 import type { ServerRunOptions } from './start-run.js';
+import '../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 export interface StdioMcpOptions {
   config: LoadedConfig | ServerPresetConfig;

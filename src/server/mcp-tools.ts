@@ -14,11 +14,11 @@
 import { readFileSync } from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { callCost, roundUsd } from '../batch/cost.js';
+import { callCost, roundUsd } from '../core/cost.js';
 import type { MoAEvent } from '../core/events.js';
 import type { MoAResult } from '../core/reducer.js';
 import { toHttpError, runFailureError } from './openai-errors.js';
-import { presetAvailability } from './preset-catalog.js';
+import { presetAvailability } from '../node/preset-catalog.js';
 import { settledResult } from './run-outcome.js';
 import { startRun, type RunDependencies } from './start-run.js';
 

@@ -8,7 +8,7 @@ import type { ChatMessage } from '../core/events.js';
 import { HttpError } from './openai-errors.js';
 import type { ToolCall } from '../core/events.js';
 import type { FunctionToolDefinition, JSONSchema7, ToolChoiceSetting } from '../models/call-settings.js';
-import type { AggregatorSettings, SettingParams, ThinkingSetting } from './aggregator-settings.js';
+import type { AggregatorSettings, SettingParams, ThinkingSetting } from '../core/aggregator-settings.js';
 import { detailsHeader, moaExtensionSchema } from './openai-schema.js';
 import {
   checkListLength,

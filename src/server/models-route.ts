@@ -5,7 +5,7 @@
  * only what works; `?all=true` lists those too, with `moa.available: false` and the reason.
  */
 import type { ModelRegistry } from '../models/registry.js';
-import { presetAvailability, type PresetCatalog } from './preset-catalog.js';
+import { presetAvailability, type PresetCatalog } from '../node/preset-catalog.js';
 
 export interface PresetModel {
   id: string;

@@ -55,7 +55,8 @@ function defaultType(status: number): string {
 }
 
 /** ConfigError codes that describe the request (the client can fix them) rather than the server's setup. */
-const REQUEST_ERROR_CODES = new Set(['invalid_input']);
+// The request is what is wrong: a 400 naming the field (`path`).
+const REQUEST_ERROR_CODES = new Set(['invalid_input', 'unsupported_parameter']);
 
 /** Map anything thrown while handling a request to an HttpError. */
 export function toHttpError(error: unknown): HttpError {

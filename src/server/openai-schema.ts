@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ChatMessage, ToolCall } from '../core/events.js';
 import { MAX_SAMPLES } from '../core/final-options.js';
 import type { FunctionToolDefinition, JSONSchema7, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
-import type { AggregatorSettings, SettingParams } from './aggregator-settings.js';
+import type { AggregatorSettings, SettingParams } from '../core/aggregator-settings.js';
 import { HttpError } from './openai-errors.js';
 import {
   checkListLength,

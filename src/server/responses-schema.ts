@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ChatMessage } from '../core/events.js';
 import { HttpError } from './openai-errors.js';
 import type { FunctionToolDefinition, JSONSchema7, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
-import type { AggregatorSettings, SettingParams } from './aggregator-settings.js';
+import type { AggregatorSettings, SettingParams } from '../core/aggregator-settings.js';
 import { detailsHeader, moaExtensionSchema } from './openai-schema.js';
 import {
   checkListLength,

@@ -4,7 +4,7 @@
  * conversation, and the settings that go to the aggregator (the final layer) only.
  */
 import type { ChatMessage } from '../core/events.js';
-import type { AggregatorSettings, SettingParams } from './aggregator-settings.js';
+import type { AggregatorSettings, SettingParams } from '../core/aggregator-settings.js';
 
 export interface RunRequest {
   /** The preset name. */

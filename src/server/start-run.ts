@@ -3,9 +3,9 @@ import type { MoAEvent, StreamMode } from '../core/events.js';
 import type { ResolvedPreset } from '../core/resolve-preset.js';
 import { streamMoA, type MoARun, type RunOptions } from '../core/stream-moa.js';
 import type { ModelRegistry } from '../models/registry.js';
-import { finalCallOptions } from './aggregator-settings.js';
+import { finalCallOptions } from '../core/aggregator-settings.js';
 import type { RunRequest } from './run-request.js';
-import { withAggregatorSettings, type PresetCatalog } from './preset-catalog.js';
+import { withAggregatorSettings, type PresetCatalog } from '../node/preset-catalog.js';
 import type { RunStore } from './run-store.js';
 
 /** Run settings the server applies to every run (tests shorten the retry delays). */

@@ -13,11 +13,11 @@ import { isIP, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { serve } from '@hono/node-server';
-import { loadConfig, type LoadedConfig } from '../core/load-config.js';
+import { loadConfig, type LoadedConfig } from '../node/load-config.js';
 import { ConfigError } from '../util/errors.js';
 import { DEFAULT_HOST, isHostName, isLoopbackName } from './allowed-hosts.js';
 import { createApp, type AppOptions, type MoAApp } from './app.js';
-import { choosePresetsForServer, type ServerPresetConfig } from './preset-catalog.js';
+import { choosePresetsForServer, type ServerPresetConfig } from '../node/preset-catalog.js';
 
 export { DEFAULT_HOST };
 export const DEFAULT_PORT = 8787;

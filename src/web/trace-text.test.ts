@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MoAEvent } from '../core/events.js';
 import { reduceEvents } from '../core/reducer.js';
-import { parseTrace } from '../core/trace-file.js';
+import { parseTrace } from '../node/trace-file.js';
 import { parseTraceText, replayDelays, TraceFormatError } from './trace-text.js';
 
 const usage = { inputTokens: 3, outputTokens: 2 };

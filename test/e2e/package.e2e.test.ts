@@ -9,7 +9,7 @@
 // real install takes minutes). What packing can break is all still checked: the files list, the
 // bin entry and its shebang, the exports map, the package.json the CLI reads at run time.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +135,33 @@ console.log(JSON.stringify({ text: result.text, proposers: result.layers[0].agen
     expect(answer.status, answer.stderr).toBe(0);
     expect(JSON.parse(answer.stdout)).toEqual({ text: 'the library answer', proposers: ['done', 'done'] });
     expect(server.log.map((entry) => entry.model).sort()).toEqual(['agg', 'p1', 'p2']);
+  });
+
+  it('every subpath export loads from another project; the root loads no server, database or native module', async () => {
+    const project = join(work, 'your-project');
+    mkdirSync(join(project, 'node_modules'), { recursive: true });
+    if (!existsSync(join(project, 'node_modules', packageJson.name))) symlinkSync(installed, join(project, 'node_modules', packageJson.name), 'dir');
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'your-project', private: true, type: 'module' }));
+    writeFileSync(
+      join(project, 'subpaths.js'),
+      `import { createRequire } from 'node:module';
+const root = await import('moa-engine');
+const loadedAfterRoot = Object.keys(createRequire(import.meta.url).cache ?? {});
+const subpaths = {};
+for (const [name, wanted] of [['node', 'loadConfig'], ['server', 'startServer'], ['batch', 'runBatch'], ['eval', 'judgeMtBench'], ['local', 'pullModel'], ['provider', 'createMoA']]) {
+  subpaths[name] = typeof (await import('moa-engine/' + name))[wanted];
+}
+console.log(JSON.stringify({ root: typeof root.streamMoA, runBatchInRoot: 'runBatch' in root, loadedAfterRoot, subpaths }));
+`,
+    );
+    const loaded = await run(process.execPath, ['subpaths.js'], { cwd: project });
+    expect(loaded.status, loaded.stderr).toBe(0);
+    const report = JSON.parse(loaded.stdout) as { root: string; runBatchInRoot: boolean; loadedAfterRoot: string[]; subpaths: Record<string, string> };
+    expect(report.root).toBe('function');
+    expect(report.runBatchInRoot).toBe(false);
+    // better-sqlite3 is CommonJS: had the root loaded it, it would sit in the require cache.
+    expect(report.loadedAfterRoot.filter((path) => /better-sqlite3|node-llama-cpp/.test(path))).toEqual([]);
+    expect(report.subpaths).toEqual({ node: 'function', server: 'function', batch: 'function', eval: 'function', local: 'function', provider: 'function' });
   });
 
   it('works without the optional node-llama-cpp, and a local model then says how to add it (exit 2)', async () => {

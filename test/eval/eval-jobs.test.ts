@@ -1,10 +1,11 @@
 // The benchmark jobs as library functions (no CLI): `evaluation.judgeMtBench`, `generateFlask`,
-// `comparePairwise` from the package's entry point, run against the fake OpenAI-compatible server.
+// `comparePairwise` from the package's `moa-engine/eval` entry point, run against the fake OpenAI-compatible server.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, evaluation, resolvePreset } from '../../src/index.js';
+import { ConfigError, resolvePreset } from '../../src/index.js';
+import * as evaluation from '../../src/eval/index.js';
 import { startFakeLLMServer, type FakeLLMServer } from '../support/fake-llm-server.js';
 import { benchFile, haveBenchFiles } from './bench-data.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MoARunError } from '../../src/core/stream-moa.js';
-import { createMoA, type MoAProvider } from '../../src/index.js';
+import { createMoA, type MoAProvider } from '../../src/provider/index.js';
 import { startFakeLLMServer, type FakeLLMServer } from '../support/fake-llm-server.js';
 import { aggregatorCalls, proposerCalls, proposersSawNoTools, WEATHER_TOOL_NAME, weatherAggregator } from '../clients/tool-fixtures.js';
 

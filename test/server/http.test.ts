@@ -1,7 +1,7 @@
 // Raw HTTP checks: SSE bytes, every bad-input case, auth, the native run stream and traces.
 import { describe, expect, it } from 'vitest';
 import { reduceEvents } from '../../src/core/reducer.js';
-import { parseTrace } from '../../src/core/trace-file.js';
+import { parseTrace } from '../../src/node/trace-file.js';
 import type { MoAEvent } from '../../src/core/events.js';
 import { ssePayloads, UPSTREAM_SECRET, useServerSuite } from './server-suite.js';
 

@@ -140,7 +140,7 @@ describe('fake LLM server', () => {
     const bad = await post('{not json');
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { type: 'invalid_request_error', code: null } });
-    const missing = await fetch(`${server.url}/embeddings`, { method: 'POST', body: '{}' });
+    const missing = await fetch(`${server.url}/audio/speech`, { method: 'POST', body: '{}' });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { type: 'not_found_error' } });
   });

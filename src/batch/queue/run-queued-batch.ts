@@ -21,7 +21,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { addUsage, ZERO_USAGE } from '../../core/events.js';
 import { ConfigError, type ErrorInfo } from '../../util/errors.js';
-import { roundUsd } from '../cost.js';
+import { roundUsd } from '../../core/cost.js';
 import type { ItemRunDefaults } from '../item-runner.js';
 import { openResultsAppender, prepareResultsFile } from '../results-file.js';
 import type { BatchEvent, BatchItem, BatchSource, BatchStats, BatchStopReason, BatchSummary } from '../run-batch.js';

@@ -14,7 +14,7 @@
  * ```
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { callCost, roundUsd, unpricedModels } from '../../batch/cost.js';
+import { callCost, roundUsd, unpricedModels } from '../../core/cost.js';
 import { runBatch, type BatchItem, type BatchItemContext, type BatchSummary, type RunBatchOptions } from '../../batch/run-batch.js';
 import type { ModelPrice } from '../../core/config-schema.js';
 import { createNodeHttpFetch } from '../../models/node-http-fetch.js';
@@ -23,6 +23,7 @@ import type { CallEstimate } from '../call-estimate.js';
 import type { QueueJob } from '../../batch/queue/queued-batch.js';
 import { ConfigError, MoAError } from '../../util/errors.js';
 import { readProgressRecords } from './progress-file.js';
+import '../../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 /** A model the job calls: resolved before any call and checked for a price. */
 export interface JobModel {

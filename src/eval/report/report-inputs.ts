@@ -18,7 +18,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { EVENT_TYPES, type MoAEvent } from '../../core/events.js';
-import { parseTrace } from '../../core/trace-file.js';
+import { parseTrace } from '../../node/trace-file.js';
 import { loadAlpacaEvalAnnotations, type AlpacaEvalAnnotation } from '../alpaca-eval-data.js';
 import { EvalDataError } from '../eval-data-error.js';
 import { loadFlaskReviews, type FlaskReview } from '../flask-data.js';

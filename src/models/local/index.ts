@@ -1,4 +1,6 @@
-/** Local GGUF models: the `local:` provider, the models folder and `moa pull`. */
+/** Local GGUF models: the `local:` provider, the models folder and `moa pull`. Importing this adds the `local` provider type. */
+import './register-local-provider.js';
+
 export { modelsDir, resolveLocalModelPath, isModelPath } from './models-dir.js';
 export { checkGgufFile, hasGgufMagic, GGUF_MAGIC } from './gguf-file.js';
 export { parseModelRef, pullModel, modelFileName, PullError, DEFAULT_HF_ENDPOINT, type ModelRef, type PullOptions, type PullResult } from './pull.js';

@@ -6,8 +6,8 @@
  */
 import { listOllamaModels, type OllamaModelInfo } from '../models/ollama-models.js';
 import { ConfigError } from '../util/errors.js';
-import type { PresetInput } from './config-schema.js';
-import { chooseDefaultPreset, keyedProviders, selfMoAPreset, type DefaultChoice } from './machine-default.js';
+import type { PresetInput } from '../core/config-schema.js';
+import { chooseDefaultPreset, keyedProviders, selfMoAPreset, type DefaultChoice } from '../core/machine-default.js';
 import type { LoadedConfig } from './load-config.js';
 
 export interface PresetChoice {

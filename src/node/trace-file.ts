@@ -5,8 +5,8 @@
  */
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../util/errors.js';
-import type { MoAEvent } from './events.js';
-import { parseTraceText, TraceFormatError, type ParsedTrace } from './trace-parse.js';
+import type { MoAEvent } from '../core/events.js';
+import { parseTraceText, TraceFormatError, type ParsedTrace } from '../core/trace-parse.js';
 
 export interface TraceWriter {
   write(event: MoAEvent): void;

@@ -2,8 +2,8 @@
  * Cost of calls from the config's `prices` (USD per million tokens, by
  * "provider:model-id"). Answers served from the response cache cost nothing.
  */
-import type { ModelPrice } from '../core/config-schema.js';
-import type { Usage } from '../core/events.js';
+import type { ModelPrice } from './config-schema.js';
+import type { Usage } from './events.js';
 
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
 

@@ -7,7 +7,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { BUILTIN_PROVIDERS } from '../models/provider-catalog.js';
 import { ConfigError } from '../util/errors.js';
-import { BUILTIN_PRESETS } from './builtin-presets.js';
+import { BUILTIN_PRESETS } from '../core/builtin-presets.js';
 import {
   configFileSchema,
   presetSchema,
@@ -16,9 +16,10 @@ import {
   type ModelPrice,
   type PresetInput,
   type ProviderSettings,
-} from './config-schema.js';
-import { resolvePreset, type ResolvedPreset } from './resolve-preset.js';
-import { configError, schemaProblems, type ConfigProblem } from './validate.js';
+} from '../core/config-schema.js';
+import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
+import { configError, schemaProblems, type ConfigProblem } from '../core/validate.js';
+import { readTextFile } from './read-text-file.js';
 
 export const CONFIG_FILE_NAMES = ['moa.config.yaml', 'moa.config.yml', 'moa.config.json'];
 
@@ -165,6 +166,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       name,
       path: ['presets', name],
       baseDir,
+      readFile: readTextFile,
       ...(file && config.presets?.[name] ? { source: file } : {}),
     });
 

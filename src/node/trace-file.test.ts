@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, it, expect } from 'vitest';
 import { apiError, mockModel } from '../../test/support/engine-mocks.js';
 import { ConfigError } from '../util/errors.js';
-import type { MoAEvent } from './events.js';
-import { reduceEvents } from './reducer.js';
-import { MoARunError, streamMoA } from './stream-moa.js';
+import type { MoAEvent } from '../core/events.js';
+import { reduceEvents } from '../core/reducer.js';
+import { MoARunError, streamMoA } from '../core/stream-moa.js';
 import { createTraceWriter, parseTrace, readTrace, writeTrace } from './trace-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'moa-trace-'));

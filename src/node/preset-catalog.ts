@@ -4,12 +4,13 @@
  * settings (temperature, max_tokens) applied to a copy.
  */
 import type { PresetInput, ProviderSettings } from '../core/config-schema.js';
-import type { LoadedConfig } from '../core/load-config.js';
+import type { LoadedConfig } from './load-config.js';
 import { selfMoAPreset, type DefaultChoice } from '../core/machine-default.js';
-import { choosePresetInput } from '../core/preset-choice.js';
+import { choosePresetInput } from './preset-choice.js';
 import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { ConfigError } from '../util/errors.js';
+import { readTextFile } from './read-text-file.js';
 
 /** Presets given directly (e.g. from code or tests) instead of a loaded config file. */
 export interface ServerPresetConfig {
@@ -109,9 +110,9 @@ export function createPresetCatalog(config: LoadedConfig | ServerPresetConfig, m
       });
     }
     const own = extra[name];
-    if (own) return resolvePreset(own, { name, path: ['presets', name], ...(loaded ? { baseDir: config.baseDir } : {}) });
+    if (own) return resolvePreset(own, { name, path: ['presets', name], readFile: readTextFile, ...(loaded ? { baseDir: config.baseDir } : {}) });
     if (loaded) return config.resolve(name);
-    return resolvePreset(config.presets[name], { name, path: ['presets', name], ...(config.baseDir ? { baseDir: config.baseDir } : {}) });
+    return resolvePreset(config.presets[name], { name, path: ['presets', name], readFile: readTextFile, ...(config.baseDir ? { baseDir: config.baseDir } : {}) });
   };
   const candidate = machine.defaultPreset?.name ?? config.defaultPreset;
   const defaultName = candidate !== undefined && declared.includes(candidate) ? candidate : undefined;

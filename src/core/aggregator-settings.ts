@@ -6,7 +6,8 @@
  *
  * Each face (Chat Completions, Responses, Messages) translates its own fields into
  * `AggregatorSettings` and says which request field each came from (`params`), so a setting one
- * of those models cannot honour is a 400 naming the field and the model, before any call. What
+ * of those models cannot honour is a ConfigError (`unsupported_parameter`, a 400 on the server)
+ * naming the field and the model, before any call. What
  * no AI SDK call option covers goes into `providerOptions` under the key each provider's
  * package reads (`openai`, the openai-compatible provider's name, `anthropic`); a request whose
  * final layer mixes provider types gets every key, and each package reads its own.
@@ -14,12 +15,12 @@
  * What each provider type's package honours (read from their code): see SUPPORT below.
  */
 import type { SharedV3ProviderOptions } from '@ai-sdk/provider';
-import type { ResolvedPreset } from '../core/resolve-preset.js';
-import type { FinalCallOptions } from '../core/stream-moa.js';
+import type { ResolvedPreset } from './resolve-preset.js';
+import type { FinalCallOptions } from './stream-moa.js';
 import type { FunctionToolDefinition, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
 import type { ProviderType } from '../models/provider-capabilities.js';
 import type { ModelRegistry } from '../models/registry.js';
-import { unsupportedParameter } from './request-validation.js';
+import { ConfigError } from '../util/errors.js';
 
 export type ThinkingSetting = { type: 'enabled'; budgetTokens: number } | { type: 'adaptive' } | { type: 'disabled' };
 
@@ -97,10 +98,11 @@ function finalCandidates(preset: ResolvedPreset, registry: ModelRegistry): Candi
   return candidates;
 }
 
+/** The faces turn this into their own refusal: a 400 naming the field (server), UnsupportedFunctionalityError (AI SDK provider). */
 function refuse(param: string, candidate: Candidate, what: string): never {
-  throw unsupportedParameter(
-    param,
-    `${what}, and ${candidate.label} (provider type "${candidate.type}") may write this preset's final answer; choose a preset whose aggregator and fallbacks support it, or leave it out`,
+  throw new ConfigError(
+    `'${param}' is not supported: ${what}, and ${candidate.label} (provider type "${candidate.type}") may write this preset's final answer; choose a preset whose aggregator and fallbacks support it, or leave it out.`,
+    { code: 'unsupported_parameter', path: param },
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../core/load-config.js';
+import { loadConfig } from './load-config.js';
 import { ConfigError } from '../util/errors.js';
 import { choosePresetsForServer, createPresetCatalog, withAggregatorSettings } from './preset-catalog.js';
 
