@@ -20,7 +20,7 @@ import { createTraceWriter } from '../node/trace-file.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { toErrorInfo, type ErrorInfo } from '../util/errors.js';
 import { callCost, roundUsd } from '../core/cost.js';
-import type { BatchItem, BatchItemContext, ItemRunOptions } from './run-batch.js';
+import type { BatchItem, BatchItemContext, ItemRunOptions } from './batch-item.js';
 
 /** Defaults of every run of an item (a preset's own settings win). */
 export type ItemRunDefaults = Pick<RunOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs'>;

@@ -10,31 +10,14 @@ import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
 import { createOllama } from 'ollama-ai-provider-v2';
 import { hostProviderType } from './host-provider-types.js';
 import { ConfigError } from '../util/errors.js';
-import type { ProviderSettings } from './provider-schema.js';
 import { reportingResponseStart } from './response-start.js';
 
 import type { FetchFunction } from '../util/fetch-function.js';
+import type { ModelFactory, ProviderConnection } from './model-factory.js';
 
 export type { FetchFunction };
 
-export interface ProviderConnection {
-  name: string;
-  type: ProviderSettings['type'];
-  baseURL: string | undefined;
-  apiKey: string | undefined;
-  headers: Record<string, string> | undefined;
-  fetch: FetchFunction | undefined;
-  /** openai-compatible: send the JSON schema of a structured answer (response_format json_schema). */
-  structuredOutputs?: boolean;
-  /** The environment the registry reads (local models use MOA_MODELS_DIR from it). */
-  env?: Record<string, string | undefined>;
-}
-
-/** Builds a provider's models; `close` releases what they hold (local models unload); `embedding` when it has embedding models. */
-export type ModelFactory = ((modelId: string) => LanguageModelV3) & {
-  close?: () => Promise<void>;
-  embedding?: (modelId: string) => EmbeddingModelV3;
-};
+export type { ModelFactory, ProviderConnection } from './model-factory.js';
 
 function withEmbeddings(language: (modelId: string) => LanguageModelV3, embedding: (modelId: string) => EmbeddingModelV3): ModelFactory {
   return Object.assign(language, { embedding });

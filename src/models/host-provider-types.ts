@@ -4,7 +4,7 @@
  * when a Node entry point is imported (moa-engine/local, /node, /server, /batch, /eval, the CLI).
  * The engine's own import graph stays free of `node:` modules (browsers, edge runtimes).
  */
-import type { ModelFactory, ProviderConnection } from './create-provider.js';
+import type { ModelFactory, ProviderConnection } from './model-factory.js';
 
 export type HostProviderFactory = (connection: ProviderConnection) => ModelFactory;
 

@@ -1,5 +1,4 @@
 /** Human-readable numbers, for the terminal and the web page alike (no `node:` imports). */
-import type { Usage } from '../models/usage.js';
 
 /** "850 ms", "1.5 s", "2 min 5 s"; "–" when unknown. */
 export function formatDuration(milliseconds: number | undefined): string {
@@ -19,7 +18,7 @@ export function plural(count: number, noun: string, pluralNoun = `${noun}s`): st
   return `${formatCount(count)} ${count === 1 ? noun : pluralNoun}`;
 }
 
-/** "123 in · 45 out" */
-export function formatUsage(usage: Usage): string {
+/** "123 in · 45 out" (a `Usage`, described here so util imports nothing above it) */
+export function formatUsage(usage: { inputTokens: number; outputTokens: number }): string {
   return `${formatCount(usage.inputTokens)} in · ${formatCount(usage.outputTokens)} out`;
 }
