@@ -373,6 +373,8 @@ async function main(): Promise<void> {
     if (warmUpErrors > 0) process.stdout.write(`note: ${warmUpErrors} of the ${WARMUP_BURST_REQUESTS} warm-up requests failed\n`);
     const auto = await burst('bench-staged', soloMs, process.env['BENCH_STAGED_MAX_CONCURRENCY'] ?? "'auto' (the default)", true);
     const pinned = await burst('bench-staged-pinned', soloMs, `${STAGED_PINNED_CONCURRENCY} (pinned, a second provider on the same upstream)`, false);
+    // A serving process keeps what its auto lane learned: the same burst again is what a server meets after its first one.
+    const autoWarm = await burst('bench-staged', soloMs, "'auto', the same lane's second burst (the limit it learned kept)", false);
     const simulated: Record<string, unknown> = {};
     for (const [name, maxConcurrency] of [
       ['auto', process.env['BENCH_STAGED_MAX_CONCURRENCY'] ? Number(process.env['BENCH_STAGED_MAX_CONCURRENCY']) : 'auto'],
@@ -389,7 +391,7 @@ async function main(): Promise<void> {
         `p50 ${round(p50)} ms ÷ ${simulation.soloMs} ms, all done at ${simulation.spanMs} ms (the same burst, every call exactly ${call} ms)`,
       );
     }
-    numbers['concurrent'] = { requests: CONCURRENT_REQUESTS, upstreamBehavior: STAGED, callMs: call, soloMsRuns: solo.map((ms) => round(ms)), soloMs: round(soloMs), auto, pinned, simulated };
+    numbers['concurrent'] = { requests: CONCURRENT_REQUESTS, upstreamBehavior: STAGED, callMs: call, soloMsRuns: solo.map((ms) => round(ms)), soloMs: round(soloMs), auto, autoWarm, pinned, simulated };
   }
 
   async function burst(preset: string, soloMs: number, limitText: string, target: boolean): Promise<Record<string, unknown>> {
