@@ -153,6 +153,30 @@ async function* entriesOf<T>(source: Iterable<T> | AsyncIterable<T>): AsyncGener
   else yield* source;
 }
 
+/**
+ * Run `work` on every item of `items`, writing `{ id, ...output }` per finished item to
+ * `outputPath` (JSONL): resumable (ids already there are skipped), cached, with one registry
+ * (provider limits), budget, traces and progress events for the whole batch.
+ *
+ * @example
+ * ```ts
+ * import { runBatch } from 'moa-engine/batch';
+ *
+ * const preset = { layers: 2, proposers: ['openai:gpt-4o-mini', 'groq:llama-3.3-70b-versatile'], aggregator: 'openai:gpt-4o' };
+ * const questions = [
+ *   { id: 'q1', prompt: 'Name three prime numbers.' },
+ *   { id: 'q2', prompt: 'Why is the sky blue?' },
+ * ];
+ * const summary = await runBatch({
+ *   items: questions,
+ *   outputPath: 'answers.jsonl', // a rerun skips the ids already answered there
+ *   work: async (item, context) => ({ answer: (await context.runMoA(preset, item.prompt)).text, costUsd: context.costUsd }),
+ *   concurrency: 8,
+ *   budgetUsd: 1,
+ * });
+ * console.log(summary.succeeded, summary.failed, summary.costUsd);
+ * ```
+ */
 export async function runBatch<Item extends BatchItem, Output extends object>(options: RunBatchOptions<Item, Output>): Promise<BatchSummary> {
   const clock = options.clock ?? (() => performance.now());
   const startedAt = clock();

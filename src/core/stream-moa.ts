@@ -123,6 +123,27 @@ export class MoARunError extends MoAError {
 /** Runs started in this process, in order: the scheduler serves older runs' calls first. */
 let runsStarted = 0;
 
+/**
+ * Run MoA, streaming its events: an async-iterable of every event (layer, agent, deltas, the
+ * final answer), plus `result` (a promise) and `abort()`. Configuration problems throw
+ * ConfigError before any call; a failed run rejects `result` with MoARunError.
+ *
+ * @example
+ * ```ts
+ * import { streamMoA } from 'moa-engine';
+ *
+ * const run = streamMoA(
+ *   { layers: 2, proposers: ['openai:gpt-4o-mini', 'groq:llama-3.3-70b-versatile'], aggregator: 'openai:gpt-4o' },
+ *   'What is the capital of Australia?',
+ *   { stream: 'final', signal: AbortSignal.timeout(60_000) }, // 'final': the last aggregator emits agent-delta
+ * );
+ * for await (const event of run) {
+ *   if (event.type === 'agent-delta') process.stdout.write(event.delta);
+ * }
+ * const result = await run.result;
+ * console.log(result.usage, result.layers.map((layer) => layer.agents.length));
+ * ```
+ */
 export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput, options: RunOptions = {}): MoARun {
   const { samples = 1, topLogprobs, ...finalSettings } = options.final ?? {};
   const resolved = withFinalSamples(isResolvedPreset(preset) ? preset : resolvePreset(preset), samples);
@@ -252,7 +273,24 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
   };
 }
 
-/** Run MoA and return the result (rejects with MoARunError, which carries the partial result). */
+/**
+ * Run MoA and return the result (rejects with MoARunError, which carries the partial result).
+ *
+ * @example
+ * ```ts
+ * import { MoARunError, runMoA } from 'moa-engine';
+ * import { loadConfig } from 'moa-engine/node';
+ *
+ * const config = loadConfig(); // ./moa.config.yaml or $MOA_CONFIG, merged over the built-in presets
+ * try {
+ *   const result = await runMoA(config.resolve('moa-lite'), 'Why is the sky blue?', { providers: config.providers });
+ *   console.log(result.text);
+ * } catch (error) {
+ *   if (!(error instanceof MoARunError)) throw error;
+ *   console.error(error.message, error.result.degraded); // the answers produced before it failed are in error.result
+ * }
+ * ```
+ */
 export async function runMoA(preset: PresetInput | ResolvedPreset, input: MoAInput, options: RunOptions = {}): Promise<MoAResult> {
   return streamMoA(preset, input, { stream: 'none', ...options }).result;
 }

@@ -2,7 +2,7 @@
  * MoA as an AI SDK provider, so any AI SDK app can use a preset wherever it uses a model:
  *
  *   import { generateText } from 'ai';
- *   import { createMoA } from 'moa-engine';
+ *   import { createMoA } from 'moa-engine/provider';
  *   const moa = createMoA();                          // ./moa.config.yaml or $MOA_CONFIG, else built-ins
  *   const { text } = await generateText({ model: moa('moa-lite'), prompt: 'Why is the sky blue?' });
  *   await moa.close();                                // release provider connections and local models
@@ -59,6 +59,21 @@ function configFromObject(input: ConfigFileInput, cwd: string): ServerPresetConf
   };
 }
 
+/**
+ * MoA presets as an AI SDK provider: `moa(name)` is a LanguageModelV3 for generateText,
+ * streamText, generateObject and tool loops.
+ *
+ * @example
+ * ```ts
+ * import { generateText } from 'ai';
+ * import { createMoA } from 'moa-engine/provider';
+ *
+ * const moa = createMoA({ maxRetries: 2 }); // ./moa.config.yaml or $MOA_CONFIG, else the built-in presets
+ * const { text } = await generateText({ model: moa('moa-lite'), prompt: 'Why is the sky blue?' });
+ * console.log(text, moa.presets);
+ * await moa.close();
+ * ```
+ */
 export function createMoA(settings: MoAProviderSettings = {}): MoAProvider {
   const env = settings.env ?? process.env;
   const cwd = settings.cwd ?? process.cwd();

@@ -94,6 +94,22 @@ export function listenFailure(error: unknown, host: string, port: number): unkno
   }
 }
 
+/**
+ * Start the HTTP server (OpenAI Chat Completions and Responses, Anthropic Messages, MCP, the live
+ * page) on `host`:`port` (default 127.0.0.1:8787), with `config` or else loadConfig({ env }) and
+ * this machine's default preset. Listen failures reject with a ConfigError that says why.
+ *
+ * @example
+ * ```ts
+ * import { startServer } from 'moa-engine/server';
+ *
+ * const server = await startServer({ port: 0 }); // 0: a free port; the bearer key is $MOA_API_KEY, if set
+ * console.log(`OpenAI-compatible API at ${server.url}/v1`);
+ * process.once('SIGINT', () => {
+ *   void server.close().then(({ drained }) => console.log(drained ? 'stopped' : 'stopped, runs cut short'));
+ * });
+ * ```
+ */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const host = listenHostOf(options.host ?? DEFAULT_HOST);
   const port = options.port ?? DEFAULT_PORT;
