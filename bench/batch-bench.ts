@@ -119,8 +119,8 @@ function runBatchCli(dir: string, size: number, run: number | string): Promise<{
     { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let stdout = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (data: string) => (stdout += data));
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (data: string) => (stdout += data));
   return new Promise((done, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {

@@ -102,7 +102,7 @@ async function startWorker(dir: string, redisUrl: string, key: string, extraEnv:
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   await waitForLine(child, 'stderr', /(taking items from)/, 'moa worker');
-  child.stderr!.resume();
+  child.stderr.resume();
   return { child, stop: () => stopChild(child, 10_000) };
 }
 
@@ -123,8 +123,8 @@ function enqueue(dir: string, redisUrl: string, input: string, output: string, o
   const child = spawn(process.execPath, [CLI, 'batch', '-i', input, '-o', output, '--queue', redisUrl, '--json', '-q'], { cwd: dir, env: cliEnv({}), stdio: ['ignore', 'pipe', 'inherit'] });
   onSpawn?.(child);
   let stdout = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (data: string) => (stdout += data));
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (data: string) => (stdout += data));
   return new Promise((done, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? done(JSON.parse(stdout) as Summary) : reject(new Error(`moa batch --queue exited ${code}: ${stdout}`))));

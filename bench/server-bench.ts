@@ -97,7 +97,7 @@ async function startMoaServer(configFile: string): Promise<{ child: ChildProcess
   const nodeArgs = (process.env['SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', '--config', configFile], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'pipe'] });
   const url = await waitForLine(child, 'stderr', /on (http:\/\/\S+?) /, 'moa serve');
-  child.stderr!.resume();
+  child.stderr.resume();
   return { child, url };
 }
 

@@ -51,7 +51,7 @@ export async function simulateBurst(options: {
     grant.release({ kind: 'ok' });
   };
   const latencies: number[] = [];
-  const requests = Array.from({ length: options.requests }, async (_, index) => {
+  const requests = Array.from({ length: options.requests }, async () => {
     const runOrder = scheduler.nextRunOrder();
     await Promise.all(Array.from({ length: options.proposers }, () => call(0, runOrder)));
     await call(1, runOrder);

@@ -6,5 +6,5 @@ export interface CommandRegistration {
   program: Command;
   io: CliStreams;
   /** Sets the process exit code the command ended with. */
-  setExitCode(code: number): void;
+  setExitCode: (code: number) => void;
 }

@@ -32,7 +32,7 @@ function describeJudgmentMethods(counts: JudgmentMethodCounts): string {
 
 /** The folder with instruction_difficulty.csv and df_gamed.csv. */
 export function lengthControlDirectory(value: string | undefined, io: CliStreams): string {
-  const directory = value ?? (io.env[BENCH_DATA_ENV] ? join(io.env[BENCH_DATA_ENV] as string, 'alpaca_eval', 'lc') : undefined);
+  const directory = value ?? (io.env[BENCH_DATA_ENV] ? join(io.env[BENCH_DATA_ENV], 'alpaca_eval', 'lc') : undefined);
   if (!directory) {
     throw new ConfigError(
       `the length-controlled win rate needs AlpacaEval's instruction_difficulty.csv and df_gamed.csv: pass --lc-data DIR, or set ${BENCH_DATA_ENV} to the folder holding alpaca_eval/lc/`,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { MoAError } from '../util/errors.js';
 import { registerBatchCommand } from './batch-command.js';
-import { askCommand, chatCommand, presetsCommand, replayCommand } from './commands.js';
+import { askCommand, chatCommand, presetsCommand, replayCommand, type AskOptions, type ChatOptions } from './commands.js';
 import type { CommandRegistration } from './command-registration.js';
 import { registerEvalCommands } from './eval-command.js';
 import { registerMcpCommand } from './mcp-command.js';
@@ -39,7 +39,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
     .option('--trace <file>', 'write the run\'s event stream as JSONL (replay it with "moa replay")')
     .option('-q, --quiet', 'no progress or summary on stderr')
     .option('-y, --yes', 'download the default local model without asking when it is needed (also MOA_YES=1)')
-    .action(async (prompt: string[], options) => {
+    .action(async (prompt: string[], options: AskOptions) => {
       code = await askCommand(prompt, options, io);
     });
 
@@ -47,7 +47,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
     .option('--trace <file>', 'write each turn\'s event stream as <file>.turnN.jsonl')
     .option('-q, --quiet', 'no progress on stderr')
     .option('-y, --yes', 'download the default local model without asking when it is needed (also MOA_YES=1)')
-    .action(async (options) => {
+    .action(async (options: ChatOptions) => {
       code = await chatCommand(options, io);
     });
 
@@ -56,7 +56,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
     .description('list the presets (built-in and from the config) with their layers and models')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'machine-readable output')
-    .action(async (options) => {
+    .action(async (options: Parameters<typeof presetsCommand>[0]) => {
       code = await presetsCommand(options, io);
     });
 
@@ -66,7 +66,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
     .argument('<trace>', 'trace file written by --trace')
     .addOption(new Option('--json', 'print the result reduced from the trace'))
     .option('--full', 'show every proposer answer in full')
-    .action(async (file: string, options) => {
+    .action(async (file: string, options: Parameters<typeof replayCommand>[1]) => {
       code = await replayCommand(file, options, io);
     });
 

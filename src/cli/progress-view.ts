@@ -44,7 +44,7 @@ function agentLine(agent: AgentResult, colors: Colors, frame: number, now: numbe
       break;
     case 'running':
     case 'streaming':
-      mark = colors.cyan(SPINNER[frame % SPINNER.length]!);
+      mark = colors.cyan(SPINNER[frame % SPINNER.length]);
       detail = colors.dim(agent.status === 'streaming' ? 'streaming' : `running${agent.attempts > 1 ? ` (attempt ${agent.attempts})` : ''}`);
       break;
     case 'retrying':

@@ -73,6 +73,7 @@ function until(source: LayerOutputs, ready: () => boolean, signal: AbortSignal, 
       off();
       signal.removeEventListener('abort', onAbort);
       if (timer !== undefined) clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the source's own error, passed on as it came
       if (error !== undefined) reject(error);
       else resolve();
     };

@@ -62,7 +62,7 @@ describe('per-call timeout', () => {
 
     expect(result.text).toBe('final');
     expect(hung.calls).toHaveLength(1);
-    expect(signalOf(hung.calls[0]!).aborted).toBe(true);
+    expect(signalOf(hung.calls[0]).aborted).toBe(true);
     const agent = result.layers[0]!.agents[0]!;
     expect(agent).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'timeout', retryable: true } });
     expect(agent.error!.message).toContain('no complete answer within 50 ms');

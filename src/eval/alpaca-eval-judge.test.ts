@@ -108,7 +108,7 @@ describe('AlpacaEval judgment parsing', () => {
 
   it('maps back a swapped pair (3 − preference) and falls back to the generated token', () => {
     expect(parseAlpacaEvalJudgment({ text: 'm', topLogprobs: [{ token: 'm', logprob: Math.log(0.8) }, { token: 'M', logprob: Math.log(0.2) }] }, true)).toEqual({
-      preference: expect.closeTo(1.8, 12) as unknown as number,
+      preference: expect.closeTo(1.8, 12),
       method: 'logprobs',
     });
     expect(parseAlpacaEvalJudgment({ text: ' M\n' }, false)).toEqual({ preference: 2, method: 'token' });

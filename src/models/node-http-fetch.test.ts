@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,8 +121,14 @@ describe('createNodeHttpFetch', () => {
 });
 
 /** A local HTTP server for one test: its handler, its base URL, and close(). */
-async function localServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
-  const local = createServer(handler);
+async function localServer(handler: (request: IncomingMessage, response: ServerResponse) => void | Promise<void>): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+  // An async handler that fails answers 500 with its error (the test then fails on it) instead of leaving the rejection unhandled.
+  const local = createServer((request, response) => {
+    Promise.resolve(handler(request, response)).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end(String(error));
+    });
+  });
   await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
   const { port } = local.address() as AddressInfo;
   return {

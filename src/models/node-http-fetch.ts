@@ -45,7 +45,7 @@ function headerPairs(headers: HeadersInit | undefined): Array<[string, string]> 
   if (!headers) return [];
   if (headers instanceof Headers) return [...headers.entries()];
   if (Array.isArray(headers)) return headers.map(([name, value]) => [String(name), String(value)]);
-  return Object.entries(headers as Record<string, string>).map(([name, value]) => [name, String(value)]);
+  return Object.entries(headers).map(([name, value]) => [name, String(value)]);
 }
 
 function bodyBytes(body: BodyInit | null | undefined): Buffer | undefined | false {

@@ -125,8 +125,8 @@ export function streamAnswer(
       if (ended) return;
       if (result.status !== 'done') return end(runFailureError(result, options.shuttingDown()));
       ended = true;
-      catchUp(writer!, stream!, result, sentText, sentCalls);
-      writer!.done(stream!, result);
+      catchUp(writer, stream, result, sentText, sentCalls);
+      writer.done(stream, result);
     },
     (error: unknown) => end(new HttpError(500, `Internal server error: ${String(error)}`, { code: 'internal_error' })),
   );

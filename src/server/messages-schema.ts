@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ChatMessage } from '../core/events.js';
 import { HttpError } from './openai-errors.js';
 import type { ToolCall } from '../core/events.js';
-import type { FunctionToolDefinition, JSONSchema7, ToolChoiceSetting } from '../models/call-settings.js';
+import type { FunctionToolDefinition, ToolChoiceSetting } from '../models/call-settings.js';
 import type { AggregatorSettings, SettingParams, ThinkingSetting } from '../core/aggregator-settings.js';
 import { detailsHeader, moaExtensionSchema } from './openai-schema.js';
 import {
@@ -161,7 +161,7 @@ function conversation(messages: Array<{ role: 'user' | 'assistant'; content: unk
   const turns: ChatMessage[] = [];
   const calls = new Map<string, string>();
   messages.forEach((message, index) => {
-    rejectUnknownFields(message as Record<string, unknown>, new Set(['role', 'content']), `messages[${index}]`);
+    rejectUnknownFields(message, new Set(['role', 'content']), `messages[${index}]`);
     const at = (block: number): string => `messages[${index}].content[${block}]`;
     const prefix = (block: number): PropertyKey[] => ['messages', index, 'content', block];
     if (typeof message.content === 'string') {
@@ -189,7 +189,7 @@ function conversation(messages: Array<{ role: 'user' | 'assistant'; content: unk
             code: 'invalid_value',
           });
         }
-        const output = result.content == null ? '' : textBlocks(result.content as string | Block[], (inner) => `${at(position)}.content[${inner}]`, (inner) => [...prefix(position), 'content', inner]);
+        const output = result.content == null ? '' : textBlocks(result.content, (inner) => `${at(position)}.content[${inner}]`, (inner) => [...prefix(position), 'content', inner]);
         // The engine's tool message has no error flag: the result says so in words.
         turns.push({ role: 'tool', toolCallId: result.tool_use_id, toolName: name, content: result.is_error ? `(the tool reported an error) ${output}` : output });
       } else if ((type === 'thinking' || type === 'redacted_thinking') && message.role === 'assistant') {
@@ -219,7 +219,7 @@ function settingsOf(request: ParsedRequest): { settings: AggregatorSettings; par
     return {
       name: tool.name,
       ...(tool.description != null ? { description: tool.description } : {}),
-      inputSchema: Object.fromEntries(Object.entries(tool.input_schema)) as JSONSchema7,
+      inputSchema: Object.fromEntries(Object.entries(tool.input_schema)),
       ...(tool.strict != null ? { strict: tool.strict } : {}),
     };
   });
@@ -247,7 +247,7 @@ function settingsOf(request: ParsedRequest): { settings: AggregatorSettings; par
     ...(tools.length > 0 ? { tools } : {}),
     ...(toolChoice !== undefined && tools.length > 0 ? { toolChoice } : {}),
     ...(oneAtATime ? { parallelToolCalls: false } : {}),
-    ...(format ? { responseFormat: { type: 'json', schema: format.schema as JSONSchema7 } } : {}),
+    ...(format ? { responseFormat: { type: 'json', schema: format.schema } } : {}),
     ...(request.stop_sequences?.length ? { stopSequences: request.stop_sequences } : {}),
     ...(request.top_p != null ? { topP: request.top_p } : {}),
     ...(request.top_k != null ? { topK: request.top_k } : {}),

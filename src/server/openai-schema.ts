@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { ChatMessage, ToolCall } from '../core/events.js';
 import { MAX_SAMPLES } from '../core/final-options.js';
-import type { FunctionToolDefinition, JSONSchema7, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
+import type { FunctionToolDefinition, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
 import type { AggregatorSettings, SettingParams } from '../core/aggregator-settings.js';
 import { HttpError } from './openai-errors.js';
 import {
@@ -196,7 +196,7 @@ function messageText(value: Parts | null | undefined, at: string, role: string):
         rejectUnknownFields(part, new Set(['type', 'text']), where);
         return part.text;
       }
-      if (part.type === 'refusal' && role === 'assistant' && typeof part['refusal'] === 'string') return part['refusal'] as string;
+      if (part.type === 'refusal' && role === 'assistant' && typeof part['refusal'] === 'string') return part['refusal'];
       if (part.type === 'text') throw new HttpError(400, `Missing required parameter: '${where}.text'.`, { param: `${where}.text`, code: 'missing_required_parameter' });
       if (part.type === 'image_url' || part.type === 'input_audio' || part.type === 'file') {
         throw unsupportedParameter(`${where}.type`, 'only text content parts ({ "type": "text", "text": "..." }) are supported');
@@ -260,7 +260,7 @@ function toolDefinitions(tools: NonNullable<ParsedRequest['tools']>): FunctionTo
     return {
       name,
       ...(description != null ? { description } : {}),
-      inputSchema: (parameters ?? { type: 'object', properties: {} }) as JSONSchema7,
+      inputSchema: (parameters ?? { type: 'object', properties: {} }),
       ...(strict != null ? { strict } : {}),
     };
   });
@@ -281,7 +281,7 @@ function responseFormatOf(format: NonNullable<ParsedRequest['response_format']>)
   if (format.type === 'text') return { type: 'text' };
   if (format.type === 'json_object') return { type: 'json' };
   const { name, description, schema } = format.json_schema;
-  return { type: 'json', name, ...(description != null ? { description } : {}), ...(schema != null ? { schema: schema as JSONSchema7 } : {}) };
+  return { type: 'json', name, ...(description != null ? { description } : {}), ...(schema != null ? { schema: schema } : {}) };
 }
 
 /** The request's aggregator settings and the field each came from. */

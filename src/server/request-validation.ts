@@ -53,7 +53,7 @@ function mostSpecific(issue: Issue): Issue {
   let best: Issue | undefined;
   for (const branch of issue.errors) {
     for (const inner of branch) {
-      const candidate = mostSpecific({ ...inner, path: [...issue.path, ...inner.path] } as Issue);
+      const candidate = mostSpecific({ ...inner, path: [...issue.path, ...inner.path] });
       if (candidate.path.length > issue.path.length && (!best || candidate.path.length > best.path.length)) best = candidate;
     }
   }

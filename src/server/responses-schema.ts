@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../core/events.js';
 import { HttpError } from './openai-errors.js';
-import type { FunctionToolDefinition, JSONSchema7, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
+import type { FunctionToolDefinition, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
 import type { AggregatorSettings, SettingParams } from '../core/aggregator-settings.js';
 import { detailsHeader, moaExtensionSchema } from './openai-schema.js';
 import {
@@ -229,7 +229,7 @@ function settingsOf(request: ParsedRequest): { settings: AggregatorSettings; par
     return {
       name: tool.name,
       ...(tool.description != null ? { description: tool.description } : {}),
-      inputSchema: (tool.parameters ?? { type: 'object', properties: {} }) as JSONSchema7,
+      inputSchema: (tool.parameters ?? { type: 'object', properties: {} }),
       ...(tool.strict != null ? { strict: tool.strict } : {}),
     };
   });
@@ -247,7 +247,7 @@ function settingsOf(request: ParsedRequest): { settings: AggregatorSettings; par
   let responseFormat: ResponseFormatSetting | undefined;
   if (format?.type === 'json_object') responseFormat = { type: 'json' };
   else if (format?.type === 'json_schema') {
-    responseFormat = { type: 'json', name: format.name, schema: format.schema as JSONSchema7, ...(format.description != null ? { description: format.description } : {}) };
+    responseFormat = { type: 'json', name: format.name, schema: format.schema, ...(format.description != null ? { description: format.description } : {}) };
   }
   const settings: AggregatorSettings = {
     ...(tools.length > 0 ? { tools } : {}),

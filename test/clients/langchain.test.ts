@@ -1,7 +1,7 @@
 // LangChain's ChatOpenAI (@langchain/openai) against moa serve, on Chat Completions and on the
 // Responses API (useResponsesApi).
 import { ChatOpenAI } from '@langchain/openai';
-import { HumanMessage, SystemMessage, ToolMessage } from '@langchain/core/messages';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ for (const useResponsesApi of [false, true]) {
       const first = await model.invoke([question]);
       expect(first.tool_calls?.map((call) => [call.name, call.args])).toEqual([[WEATHER_TOOL_NAME, { city: 'Paris' }]]);
       const result = await weather.invoke(first.tool_calls![0]!);
-      const second = await model.invoke([question, first, result as ToolMessage]);
+      const second = await model.invoke([question, first, result]);
       expect(second.text).toBe('The tool said: Sunny in Paris');
       expect(aggregatorCalls(suite.fake.log)).toHaveLength(2);
       expect(proposerCalls(suite.fake.log)).toHaveLength(2);

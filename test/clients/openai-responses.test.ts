@@ -90,7 +90,7 @@ describe('responses.create against moa serve', () => {
     suite.fake.setBehavior('aggregator', { text: 'one two three' });
     const stream = await client().responses.create({ model: 'duo', input: 'Count', stream: true });
     const events: Array<{ type: string; sequence_number: number; delta?: string }> = [];
-    for await (const event of stream) events.push(event as never);
+    for await (const event of stream) events.push(event);
     const types = events.map((event) => event.type);
     expect(types).toEqual([
       'response.created',
@@ -127,7 +127,7 @@ describe('responses.create against moa serve', () => {
     suite.fake.setBehavior('aggregator', { alwaysFail: { status: 400, message: 'bad upstream request' } });
     const stream = await client().responses.create({ model: 'solo', input: 'Hi', stream: true });
     const events: Array<{ type: string; response?: OpenAI.Responses.Response }> = [];
-    for await (const event of stream) events.push(event as never);
+    for await (const event of stream) events.push(event);
     const last = events[events.length - 1]!;
     expect(last.type).toBe('response.failed');
     expect(last.response?.status).toBe('failed');

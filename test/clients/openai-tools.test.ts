@@ -225,7 +225,7 @@ describe('Responses API tools through moa serve', () => {
     suite.fake.setBehavior('aggregator', { ...weatherAggregator(), argumentChunks: 3 });
     const stream = await client().responses.create({ model: 'duo', input: 'Weather in Paris?', tools: functionTools, stream: true });
     const events: Array<{ type: string; delta?: string; arguments?: string }> = [];
-    for await (const event of stream) events.push(event as never);
+    for await (const event of stream) events.push(event);
     const types = events.map((event) => event.type);
     expect(types.slice(0, 3)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added']);
     expect(types.filter((type) => type === 'response.function_call_arguments.delta').length).toBeGreaterThanOrEqual(2);

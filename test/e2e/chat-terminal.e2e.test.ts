@@ -62,7 +62,7 @@ describe('moa chat on a terminal', () => {
     // The chat goes on, without the cancelled turn in its history.
     terminal.type('second question\r');
     at = await terminal.waitForOutput(/ANSWER-TO\(second question\)/, at);
-    at = await terminal.waitForOutput(PROMPT, at);
+    await terminal.waitForOutput(PROMPT, at);
     const secondTurn = suite.server.log.filter((entry) => lastUser(entry) === 'second question');
     expect(secondTurn.map((entry) => entry.model).sort()).toEqual(['a', 'agg', 'b']);
     for (const entry of secondTurn) expect(conversation(entry)).toEqual([{ role: 'user', text: 'second question' }]);
@@ -79,7 +79,7 @@ describe('moa chat on a terminal', () => {
     at = await terminal.waitForOutput(/STREAMING w1 w2/, at);
     terminal.type(CTRL_C);
     at = await terminal.waitForOutput(/turn cancelled/, at);
-    at = await terminal.waitForOutput(PROMPT, at);
+    await terminal.waitForOutput(PROMPT, at);
     await suite.server.waitForIdle();
     const aggregator = suite.server.log.filter((entry) => entry.model === 'agg');
     expect(aggregator).toHaveLength(1);
@@ -97,7 +97,7 @@ describe('moa chat on a terminal', () => {
     at = await terminal.waitForOutput(/half a thought/, at);
     terminal.type(CTRL_C);
     at = await terminal.waitForOutput(/\^C/, at);
-    at = await terminal.waitForOutput(PROMPT, at);
+    await terminal.waitForOutput(PROMPT, at);
     terminal.type('/exit\r');
     expect(await terminal.exited).toBe(0);
     expect(suite.server.log).toHaveLength(0);
@@ -114,7 +114,7 @@ describe('moa chat on a terminal', () => {
     at = await terminal.waitForOutput(/FIRST-ANSWER w1 /, at);
     terminal.type('typed ahead\r');
     at = await terminal.waitForOutput(/ANSWER-TO\(typed ahead\)/, at);
-    at = await terminal.waitForOutput(PROMPT, at);
+    await terminal.waitForOutput(PROMPT, at);
     const second = suite.server.log.filter((entry) => lastUser(entry) === 'typed ahead');
     expect(second).toHaveLength(3);
     expect(conversation(second.find((entry) => entry.model === 'agg')!).map((message) => message.role)).toEqual(['user', 'assistant', 'user']);

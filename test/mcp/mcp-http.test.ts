@@ -55,7 +55,7 @@ describe('MCP over Streamable HTTP (/mcp)', () => {
     });
     expect(result.isError).toBeFalsy();
     expect(result.content).toEqual([{ type: 'text', text: 'Rayleigh scattering.' }]);
-    const summary = result.structuredContent as unknown as AskSummary;
+    const summary = result.structuredContent as AskSummary;
     expect(summary).toMatchObject({ answer: 'Rayleigh scattering.', preset: 'duo', warnings: [], degraded: [] });
     expect(summary.agents.map((agent) => [agent.layer, agent.model, agent.status, agent.aggregator])).toEqual([
       [0, 'fake:proposer-a', 'done', false],
@@ -83,7 +83,7 @@ describe('MCP over Streamable HTTP (/mcp)', () => {
     const client = await connect();
     const result = await client.callTool({ name: 'moa_ask', arguments: { question: 'Hi' } });
     expect(result.isError).toBeFalsy();
-    const summary = result.structuredContent as unknown as AskSummary & { degraded: Array<Record<string, unknown>> };
+    const summary = result.structuredContent as AskSummary & { degraded: Array<Record<string, unknown>> };
     expect(summary.answer).toBe('Made from one reference.');
     expect(summary.degraded).toEqual([{ layer: 0, agent: 1, model: 'fake:proposer-b', reason: 'failed', message: expect.stringContaining('proposer b refused') }]);
     expect(summary.agents[1]).toMatchObject({ model: 'fake:proposer-b', status: 'failed' });
@@ -92,7 +92,7 @@ describe('MCP over Streamable HTTP (/mcp)', () => {
   it('moa_ask runs the preset it is given; an unknown preset or a failed run is a tool error with the reason', async () => {
     const client = await connect();
     const solo = await client.callTool({ name: 'moa_ask', arguments: { question: 'Hi', preset: 'solo' } });
-    expect((solo.structuredContent as unknown as AskSummary).agents).toHaveLength(1);
+    expect((solo.structuredContent as AskSummary).agents).toHaveLength(1);
     const unknown = await client.callTool({ name: 'moa_ask', arguments: { question: 'Hi', preset: 'nope' } });
     expect(unknown.isError).toBe(true);
     expect(unknown.content).toEqual([{ type: 'text', text: expect.stringContaining('No preset "nope" on this server: the presets are duo, solo') }]);

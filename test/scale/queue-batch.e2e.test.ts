@@ -160,13 +160,12 @@ describe('moa batch --queue with moa worker', () => {
     const isVictim = (entry: FakeLogEntry): boolean => entry.authorization === 'Bearer key-victim';
     let killedAt = 0;
     let doneAtKill = new Set<string>();
-    let victimInFlight: FakeLogEntry[] = [];
     const queued = runCli(['batch', '-i', 'kill-in.jsonl', '-o', 'kill-out.jsonl', '--queue', redis.url], { cwd: workspace.dir, env: env(), timeoutMs: 90_000 });
     await until(() => idsOf('kill-out.jsonl').length >= 6 && server.log.some((entry) => isVictim(entry) && entry.outcome === 'pending'), 'six results and a call of the victim in flight');
     victim.child.kill('SIGKILL');
     killedAt = performance.now();
     doneAtKill = new Set(idsOf('kill-out.jsonl'));
-    victimInFlight = server.log.filter((entry) => isVictim(entry) && entry.outcome === 'pending');
+    const victimInFlight = server.log.filter((entry) => isVictim(entry) && entry.outcome === 'pending');
     expect((await victim.exited).signal).toBe('SIGKILL');
 
     const result = await queued;

@@ -38,7 +38,7 @@ function startOldRedis(): Promise<{ server: Server; port: number }> {
   fake.close = ((callback?: (error?: Error) => void) => {
     for (const socket of sockets) socket.destroy();
     return close(callback);
-  }) as typeof fake.close;
+  });
   return new Promise((resolve) => fake.listen(0, '127.0.0.1', () => resolve({ server: fake, port: (fake.address() as { port: number }).port })));
 }
 

@@ -19,9 +19,9 @@ const running = new Set<WorkerProcess>();
 export async function startWorker(args: string[], options: { cwd: string; env: Record<string, string> }): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [CLI_PATH, 'worker', ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.resume();
-  child.stderr!.on('data', (text: string) => void (stderr += text));
+  child.stderr.setEncoding('utf8');
+  child.stdout.resume();
+  child.stderr.on('data', (text: string) => void (stderr += text));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const worker: WorkerProcess = {
     child,
@@ -48,11 +48,11 @@ export async function startWorker(args: string[], options: { cwd: string; env: R
     const check = (): void => {
       if (/taking items from/.test(stderr)) {
         clearTimeout(timer);
-        child.stderr!.off('data', check);
+        child.stderr.off('data', check);
         resolve();
       }
     };
-    child.stderr!.on('data', check);
+    child.stderr.on('data', check);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`moa worker exited before it was ready (code ${code}, signal ${signal}):\n${stderr}`));

@@ -43,13 +43,13 @@ async function serve(args: string[], env: Record<string, string> = cliEnv()): Pr
   const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', ...args], { cwd: workspace.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.resume();
+  child.stderr.setEncoding('utf8');
+  child.stdout.resume();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   void exited.then(() => clearTimeout(killer));
   const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (text: string) => {
+    child.stderr.on('data', (text: string) => {
       stderr += text;
       const match = /on (http:\/\/\S+?) [^]*live view: \S+\n/.exec(stderr);
       if (match) resolve(match[1]!);

@@ -10,7 +10,7 @@ function readConfig(): FakeServerConfig {
   if (raw === undefined || raw.trim() === '') return {};
   const parsed: unknown = JSON.parse(raw);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('FAKE_LLM_CONFIG must be a JSON object');
-  return parsed as FakeServerConfig;
+  return parsed;
 }
 
 let config: FakeServerConfig;

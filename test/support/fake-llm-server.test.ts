@@ -230,7 +230,7 @@ describe('fake LLM server', () => {
     it('answers with message.tool_calls and finish_reason tool_calls, and logs tools, tool_choice and response_format', async () => {
       server.setBehavior('agg', { toolCalls: [call] });
       const body = { model: 'agg', messages: userMessages, tools, tool_choice: 'auto', response_format: { type: 'json_object' }, seed: 7 };
-      const json = await (await post(body as unknown as CompletionBody)).json() as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }> };
+      const json = await (await post(body)).json() as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }> };
       expect(json.choices[0]).toEqual({
         index: 0,
         message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },

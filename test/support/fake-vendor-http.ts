@@ -35,7 +35,7 @@ export async function serveFake(
   handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
   errorBody: (message: string) => unknown,
   contentType?: string,
-): Promise<{ origin: string; close(): Promise<void> }> {
+): Promise<{ origin: string; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {

@@ -237,7 +237,7 @@ describe('the web page', () => {
 
     // "Save trace" downloads exactly the events the server recorded for the run.
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#save-trace').click()]);
-    const downloaded = readFileSync((await download.path())!, 'utf8');
+    const downloaded = readFileSync((await download.path()), 'utf8');
     const serverTrace = await (await fetch(`${server.url}/api/runs/${firstRunId}`)).text();
     const parse = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as MoAEvent);
     expect(parse(downloaded)).toEqual(parse(serverTrace));

@@ -176,7 +176,7 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
   };
 
   events.on('completed', ({ jobId, returnvalue }) => {
-    if (pending.has(jobId)) collect(jobId, returnvalue as unknown as JobOutcome, false, false);
+    if (pending.has(jobId)) collect(jobId, returnvalue as JobOutcome, false, false);
   });
   events.on('failed', ({ jobId, failedReason }) => {
     const entry = pending.get(jobId);

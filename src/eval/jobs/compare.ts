@@ -271,7 +271,7 @@ export function prepareAlpacaEvalComparison(options: AlpacaEvalComparisonOptions
       );
       const preferences = replies.map((reply) => reply.judgment.preference);
       const both = preferences.every((preference): preference is number => preference !== null);
-      const mean = both ? (preferences as number[]).reduce((sum, value) => sum + value, 0) / preferences.length : null;
+      const mean = both ? preferences.reduce((sum, value) => sum + value, 0) / preferences.length : null;
       const methods = new Set(replies.map((reply) => reply.judgment.method));
       const method = methods.size === 1 ? [...methods][0] : 'mixed';
       const annotation = makeAlpacaEvalAnnotation({

@@ -44,7 +44,7 @@ export interface EvalJob<Item extends BatchItem, Output extends object, Result> 
   /** The calls one item makes (for the estimate before the run). */
   estimateCalls(item: Item): CallEstimate[];
   /** `priced`: every model has a price, so the item's cost is complete. */
-  work(item: Item, context: BatchItemContext, priced: boolean): Promise<Output>;
+  work: (item: Item, context: BatchItemContext, priced: boolean) => Promise<Output>;
   /** After the pass (also a partial one): the official files from the sidecar, and the metrics. */
   finish(): Result;
   /** With `--queue`: the job kind whose work is `work` and its settings, so a `moa worker` runs the items. */

@@ -373,7 +373,7 @@ function configurationViews(results: readonly LoadedResult[], alpaca: readonly A
   return results.flatMap((result) => {
     if (result.kind !== 'generation') return [];
     const costs = result.records.map((record) => record.costUsd);
-    const costPerItemUsd = costs.length > 0 && costs.every((cost) => cost !== undefined) ? mean(costs as number[]) : null;
+    const costPerItemUsd = costs.length > 0 && costs.every((cost) => cost !== undefined) ? mean(costs) : null;
     let quality: ConfigurationView['quality'] = null;
     if (result.benchmark === 'alpaca-eval') {
       const match = alpaca.find((group) => overlap(result.records, new Map(group.annotations.map((annotation) => [annotation.instruction, annotation.output_2]))) >= SAME_ANSWERS);

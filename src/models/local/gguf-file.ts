@@ -47,7 +47,7 @@ export function checkGgufFile(path: string, label: string, env: Record<string, s
     throw new ConfigError(`Model "${label}": cannot read ${path}: ${(error as Error).message}`, { code: 'local_model_unreadable', cause: error });
   }
   const head = Buffer.alloc(64);
-  let read = 0;
+  let read: number;
   let descriptor: number | undefined;
   try {
     descriptor = openSync(path, 'r');

@@ -137,7 +137,7 @@ export function parseModelRef(ref: string, env: Env = process.env): ModelRef {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`"${ref}": only https:// (or http://) URLs and hf: refs can be pulled (got ${url.protocol})`, { code: 'pull_bad_ref' });
   }
-  let fileName = '';
+  let fileName: string;
   try {
     fileName = decodeURIComponent(basename(url.pathname));
   } catch {
