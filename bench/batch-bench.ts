@@ -113,11 +113,11 @@ function runBatchCli(dir: string, size: number, run: number | string): Promise<{
   const started = performance.now();
   const env: NodeJS.ProcessEnv = { ...process.env, FAKE_KEY: 'bench-key', NO_COLOR: '1' };
   delete env['NODE_OPTIONS'];
-  const child = spawn(
-    process.execPath,
-    [CLI, 'batch', '-i', input, '-o', join(dir, `out-${name}.jsonl`), '--cache', join(dir, `cache-${name}.sqlite`), '--json', '-q'],
-    { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, [CLI, 'batch', '-i', input, '-o', join(dir, `out-${name}.jsonl`), '--cache', join(dir, `cache-${name}.sqlite`), '--json', '-q'], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (data: string) => (stdout += data));
@@ -193,7 +193,14 @@ async function benchThroughputAndMemory(
     if (size === 2000) report(`wall ÷ ideal, ${size} prompts`, ratio, TARGETS.wallOverIdeal, '×', detail);
     else process.stdout.write(`INFO  wall ÷ ideal, ${size} prompts: ${ratio}×  ${detail}\n`);
   }
-  for (const size of SIZES) report(`peak RSS, ${size} prompts`, peakRss[size]!, TARGETS.peakRssMb, ' MB', `maxRSS of the moa batch process, median of ${RUNS[size]} runs (${(numbers[`prompts${size}`] as { peakRssMbRuns: number[] }).peakRssMbRuns.join('/')})`);
+  for (const size of SIZES)
+    report(
+      `peak RSS, ${size} prompts`,
+      peakRss[size]!,
+      TARGETS.peakRssMb,
+      ' MB',
+      `maxRSS of the moa batch process, median of ${RUNS[size]} runs (${(numbers[`prompts${size}`] as { peakRssMbRuns: number[] }).peakRssMbRuns.join('/')})`,
+    );
   const growth = round(peakRss[2000]! / peakRss[500]!, 3);
   report('peak RSS 2,000 ÷ 500 prompts', growth, TARGETS.rssGrowth, '×', 'memory must not grow with the batch');
   if (growth > TARGETS.rssGrowth) process.stdout.write(RSS_GROWTH_NOTE);
@@ -292,7 +299,10 @@ function analyzeFaults(log: readonly BenchLogEntry[]): FaultAnalysis {
 }
 
 /** The fault profile through the real `moa batch`, against the bench's fake provider (its log gives the bounds). */
-async function benchFaultProfile(dir: string, report: (name: string, value: number, target: number, unit: string, detail: string) => void): Promise<Record<string, unknown>> {
+async function benchFaultProfile(
+  dir: string,
+  report: (name: string, value: number, target: number, unit: string, detail: string) => void,
+): Promise<Record<string, unknown>> {
   const fake = await startFakeProvider({ behaviors: FAULT_BEHAVIORS, defaultBehavior: { tokens: TOKENS } });
   const faultDir = join(dir, 'faults');
   mkdirSync(faultDir);
@@ -370,14 +380,26 @@ async function main(): Promise<void> {
     if (!pass) misses.push(`${name}: ${value}${unit}, target ≤ ${target}${unit}`);
     process.stdout.write(`${(pass ? 'PASS' : 'FAIL').padEnd(4)}  ${name}: ${value}${unit}  (target ≤ ${target}${unit})  ${detail}\n`);
   };
-  process.stdout.write(`batch bench · node ${process.version} · ${cpus().length} CPUs shared with other work · load ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `batch bench · node ${process.version} · ${cpus().length} CPUs shared with other work · load ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}\n`,
+  );
   try {
     if (!FAULTS_ONLY) await benchThroughputAndMemory(dir, url, numbers, report);
     numbers['faultProfile'] = await benchFaultProfile(dir, report);
     numbers['loadAfter'] = loadavg().map((value) => round(value));
     numbers['misses'] = misses;
     if (JSON_OUTPUT) process.stdout.write(`${JSON.stringify(numbers, null, 2)}\n`);
-    process.stdout.write(misses.length ? `\n${misses.length} target(s) missed (load ${loadavg().map((v) => v.toFixed(2)).join(' ')})\n` : `\nall targets met (load ${loadavg().map((v) => v.toFixed(2)).join(' ')})\n`);
+    process.stdout.write(
+      misses.length
+        ? `\n${misses.length} target(s) missed (load ${loadavg()
+            .map((v) => v.toFixed(2))
+            .join(' ')})\n`
+        : `\nall targets met (load ${loadavg()
+            .map((v) => v.toFixed(2))
+            .join(' ')})\n`,
+    );
   } finally {
     await stopChild(serverChild);
     rmSync(dir, { recursive: true, force: true });

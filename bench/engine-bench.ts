@@ -93,7 +93,10 @@ const stopServerChild = (child: ChildProcess): Promise<void> => stopChild(child)
 
 // ---------------------------------------------------------------- helpers
 
-const loadText = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
+const loadText = (): string =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 
 function cpuMs(): number {
   const usage = process.cpuUsage();
@@ -175,12 +178,7 @@ function reusingRegistry(): ModelRegistry {
 }
 
 /** One query through streamMoA, consuming every event like a UI would. */
-async function runEngine(
-  preset: PresetInput,
-  stream: StreamMode = 'final',
-  maxConcurrency?: number,
-  registry?: ModelRegistry,
-): Promise<RunStats> {
+async function runEngine(preset: PresetInput, stream: StreamMode = 'final', maxConcurrency?: number, registry?: ModelRegistry): Promise<RunStats> {
   const started = performance.now();
   const where = registry ? { registry } : { providers: providers(maxConcurrency), env: { FAKE_KEY: 'bench-key' } };
   const run = streamMoA(preset, PROMPT, { ...where, stream, maxRetries: 0 });
@@ -265,8 +263,7 @@ async function benchCriticalPath(numbers: Record<string, unknown>): Promise<void
     await response.text();
   };
   const floorOf = async (model: string, delay: number, stream: boolean, parallel: boolean): Promise<number> => {
-    const once = (): Promise<unknown> =>
-      parallel ? Promise.all(CP_PROPOSER_DELAYS.map((d) => post(cpModel(d), stream))) : post(model, stream);
+    const once = (): Promise<unknown> => (parallel ? Promise.all(CP_PROPOSER_DELAYS.map((d) => post(cpModel(d), stream))) : post(model, stream));
     await once();
     const extra: number[] = [];
     for (let index = 0; index < FLOOR_RUNS; index++) {
@@ -337,11 +334,7 @@ async function measureCpu(runs: number, warmup: number, once: () => Promise<unkn
 }
 
 /** Like measureCpu for several variants, run alternately so JIT warm-up and GC favour none of them. */
-async function measureCpuInterleaved(
-  runs: number,
-  warmup: number,
-  variants: ReadonlyArray<() => Promise<unknown>>,
-): Promise<CpuCost[]> {
+async function measureCpuInterleaved(runs: number, warmup: number, variants: ReadonlyArray<() => Promise<unknown>>): Promise<CpuCost[]> {
   for (let index = 0; index < warmup; index++) for (const once of variants) await once();
   const totals = variants.map(() => ({ cpuMs: 0, wallMs: 0 }));
   for (let index = 0; index < runs; index++) {
@@ -656,7 +649,14 @@ async function main(): Promise<void> {
     await stopServerChild(child);
   }
   const totalSeconds = (performance.now() - benchStart) / 1000;
-  Object.assign(numbers, { node: process.version, cpus: cpus().length, loadAverageAtStart: round(startLoad), loadAverageAtEnd: loadavg().map((value) => round(value)), totalSeconds: round(totalSeconds, 1), misses });
+  Object.assign(numbers, {
+    node: process.version,
+    cpus: cpus().length,
+    loadAverageAtStart: round(startLoad),
+    loadAverageAtEnd: loadavg().map((value) => round(value)),
+    totalSeconds: round(totalSeconds, 1),
+    misses,
+  });
   // The bench itself keeps about 1.3 CPUs busy; more than that means other work shared the machine.
   if (startLoad > 1 || loadavg()[0]! > cpus().length) {
     process.stdout.write(

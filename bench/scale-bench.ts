@@ -120,7 +120,11 @@ function writeInput(path: string, count: number, tag: string): void {
 }
 
 function enqueue(dir: string, redisUrl: string, input: string, output: string, onSpawn?: (child: ChildProcess) => void): Promise<Summary> {
-  const child = spawn(process.execPath, [CLI, 'batch', '-i', input, '-o', output, '--queue', redisUrl, '--json', '-q'], { cwd: dir, env: cliEnv({}), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'batch', '-i', input, '-o', output, '--queue', redisUrl, '--json', '-q'], {
+    cwd: dir,
+    env: cliEnv({}),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   onSpawn?.(child);
   let stdout = '';
   child.stdout.setEncoding('utf8');
@@ -152,7 +156,14 @@ async function main(): Promise<void> {
   });
   const upstreamUrl = await waitForLine(upstream, 'stdout', /UPSTREAM_URL=(\S+)/, 'the keyed upstream');
   const dir = mkdtempSync(join(tmpdir(), 'moa-scale-bench-'));
-  const numbers: Record<string, unknown> = { perKey: PER_KEY, serviceMs: SERVICE_MS, callsPerItem: CALLS_PER_ITEM, itemsPerWorker: ITEMS_PER_WORKER, cpus: cpus().length, loadBefore };
+  const numbers: Record<string, unknown> = {
+    perKey: PER_KEY,
+    serviceMs: SERVICE_MS,
+    callsPerItem: CALLS_PER_ITEM,
+    itemsPerWorker: ITEMS_PER_WORKER,
+    cpus: cpus().length,
+    loadBefore,
+  };
   const misses: string[] = [];
   const report = (name: string, pass: boolean, value: string, target: string, detail: string): void => {
     if (!pass) misses.push(`${name}: ${value}, target ${target}`);
@@ -186,7 +197,14 @@ async function main(): Promise<void> {
         throw new Error(`${count} worker(s): expected ${items} items and ${items * CALLS_PER_ITEM} calls, got ${summary.succeeded} and ${summary.calls}`);
       }
       await Promise.all(workers.splice(0).map((worker) => worker.stop()));
-      return { workers: count, items, elapsedMs: round(summary.elapsedMs, 1), itemsPerSecond: round(items / (summary.elapsedMs / 1000), 2), coresUsed: round((cpuAfter - cpuBefore) / wallS, 2), waitingForCpu: round((waitAfter - waitBefore) / wallS, 2) };
+      return {
+        workers: count,
+        items,
+        elapsedMs: round(summary.elapsedMs, 1),
+        itemsPerSecond: round(items / (summary.elapsedMs / 1000), 2),
+        coresUsed: round((cpuAfter - cpuBefore) / wallS, 2),
+        waitingForCpu: round((waitAfter - waitBefore) / wallS, 2),
+      };
     };
 
     // Warm-up (not measured): the upstream's and Redis's first requests.
@@ -199,7 +217,8 @@ async function main(): Promise<void> {
     for (const run of runs) {
       const perWorker = round(run.itemsPerSecond / run.workers / single, 3);
       const detail = `${run.items} items in ${round(run.elapsedMs / 1000, 2)} s = ${run.itemsPerSecond} items/s (one key allows ${round(ideal, 1)}/s); cores used ${run.coresUsed} of ${cpus().length}, ${run.waitingForCpu} thread(s) waiting for a core on average`;
-      if ((WORKER_COUNTS as readonly number[]).includes(run.workers)) report(`throughput per worker, ${run.workers} worker(s), relative to one`, perWorker >= TARGETS.perWorker, `${perWorker}`, `≥ ${TARGETS.perWorker}`, detail);
+      if ((WORKER_COUNTS as readonly number[]).includes(run.workers))
+        report(`throughput per worker, ${run.workers} worker(s), relative to one`, perWorker >= TARGETS.perWorker, `${perWorker}`, `≥ ${TARGETS.perWorker}`, detail);
       else process.stdout.write(`INFO  throughput per worker, ${run.workers} workers, relative to one: ${perWorker}  ${detail}\n`);
       (run as ScaleRun & { perWorkerRelative: number }).perWorkerRelative = perWorker;
     }
@@ -225,17 +244,28 @@ async function main(): Promise<void> {
       }, 10);
       child.once('exit', () => clearInterval(poll));
     });
-    const ids = readFileSync(output, 'utf8').split('\n').filter((line) => line.length > 0).map((line) => (JSON.parse(line) as { id: string }).id);
+    const ids = readFileSync(output, 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => (JSON.parse(line) as { id: string }).id);
     const unique = new Set(ids);
     const lost = KILL_ITEMS - unique.size;
     const duplicated = ids.length - unique.size;
     const detail = `${KILL_ITEMS} items, 2 workers, one SIGKILLed after ${killedAtLine} results; ${summary.succeeded} succeeded, ${summary.failed} failed`;
     report('items lost after killing a worker', lost === TARGETS.lost, String(lost), `= ${TARGETS.lost}`, detail);
-    report('items duplicated after killing a worker', duplicated === TARGETS.duplicated, String(duplicated), `= ${TARGETS.duplicated}`, 'ids written twice to the output');
+    report(
+      'items duplicated after killing a worker',
+      duplicated === TARGETS.duplicated,
+      String(duplicated),
+      `= ${TARGETS.duplicated}`,
+      'ids written twice to the output',
+    );
     numbers['kill'] = { items: KILL_ITEMS, killedAtLine, lost, duplicated, succeeded: summary.succeeded, failed: summary.failed };
     const stats = (await (await fetch(upstreamUrl.replace(/\/v1$/, '/stats'))).json()) as { calls: number; rejected: number; maxInFlightPerKey: number };
     numbers['upstream'] = stats;
-    process.stdout.write(`INFO  upstream: ${stats.calls} calls, ${stats.rejected} refused for exceeding ${PER_KEY} in flight per key, at most ${stats.maxInFlightPerKey} in flight per key\n`);
+    process.stdout.write(
+      `INFO  upstream: ${stats.calls} calls, ${stats.rejected} refused for exceeding ${PER_KEY} in flight per key, at most ${stats.maxInFlightPerKey} in flight per key\n`,
+    );
     numbers['loadAfter'] = loadavg().map((value) => round(value));
     numbers['misses'] = misses;
     process.stdout.write(`load average before ${loadBefore.join(' ')}, after ${(numbers['loadAfter'] as number[]).join(' ')}\n`);

@@ -86,7 +86,13 @@ const TARGETS = { p99AddedMs: 25, requestsPerSecond: 100, peakRssMb: 300, errors
 
 // ---------------------------------------------------------------- processes
 
-async function startFake(behavior: { delayMs: number; tokenDelayMs?: number; tokens?: number; chunkTokens?: number; paceNonStreamed?: boolean }): Promise<{ child: ChildProcess; url: string }> {
+async function startFake(behavior: {
+  delayMs: number;
+  tokenDelayMs?: number;
+  tokens?: number;
+  chunkTokens?: number;
+  paceNonStreamed?: boolean;
+}): Promise<{ child: ChildProcess; url: string }> {
   return startFakeServerProcess({ defaultBehavior: { tokens: TOKENS, ...behavior } });
 }
 
@@ -109,7 +115,9 @@ function stop(child: ChildProcess): Promise<void> {
 /** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
 function cpuTimeMs(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
   } catch {
     return NaN;
@@ -185,7 +193,11 @@ function timedStream(serverUrl: string, preset: string): Promise<{ ms: number; f
   return new Promise((resolveReply, reject) => {
     const request = httpRequest(
       `${serverUrl}/v1/chat/completions`,
-      { method: 'POST', agent: burstAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer bench-key' } },
+      {
+        method: 'POST',
+        agent: burstAgent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer bench-key' },
+      },
       (response) => {
         let text = '';
         let firstContentMs = NaN;
@@ -208,7 +220,13 @@ function timedStream(serverUrl: string, preset: string): Promise<{ ms: number; f
 }
 
 /** What the scheduler let through to the upstream, from its log: calls in flight (max, time-weighted mean), when aggregators began. */
-function upstreamConcurrency(log: readonly BenchLogEntry[]): { calls: number; max: number; mean: number; firstAggregatorMs: number; proposersBeforeFirstAggregator: number } {
+function upstreamConcurrency(log: readonly BenchLogEntry[]): {
+  calls: number;
+  max: number;
+  mean: number;
+  firstAggregatorMs: number;
+  proposersBeforeFirstAggregator: number;
+} {
   const marks = log.flatMap((entry) => [{ at: entry.startedAt, delta: 1 }, ...(entry.endedAt !== undefined ? [{ at: entry.endedAt, delta: -1 }] : [])]);
   marks.sort((a, b) => a.at - b.at || a.delta - b.delta);
   let inFlight = 0;
@@ -233,7 +251,11 @@ function upstreamConcurrency(log: readonly BenchLogEntry[]): { calls: number; ma
 }
 
 /** `clients` loops, each sending requests back to back until `stopAt`; request times in ms. */
-async function load(clients: number, once: () => Promise<void>, until: { seconds?: number; requests?: number }): Promise<{ times: number[]; errors: string[]; seconds: number }> {
+async function load(
+  clients: number,
+  once: () => Promise<void>,
+  until: { seconds?: number; requests?: number },
+): Promise<{ times: number[]; errors: string[]; seconds: number }> {
   const times: number[] = [];
   const errors: string[] = [];
   const started = performance.now();
@@ -289,7 +311,11 @@ function report(name: string, value: number, unit: string, target: { max?: numbe
 
 async function main(): Promise<void> {
   const startLoad = loadavg()[0]!;
-  process.stdout.write(`server bench · node ${process.version} · ${cpus().length} CPUs · load ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `server bench · node ${process.version} · ${cpus().length} CPUs · load ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}\n`,
+  );
   const workdir = mkdtempSync(join(tmpdir(), 'moa-server-bench-'));
   const fake = await startFake({ delayMs: 0 });
   const paced = await startFake(PACED);
@@ -341,7 +367,11 @@ async function main(): Promise<void> {
     await stop(staged.child);
     rmSync(workdir, { recursive: true, force: true });
   }
-  process.stdout.write(`\nload average at the end ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `\nload average at the end ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}\n`,
+  );
   if (startLoad > 1) process.stdout.write(`note: the machine looked busy at start (1-min load ${round(startLoad, 2)}): latency and throughput may suffer\n`);
   process.stdout.write(`\n${misses.length === 0 ? 'every target met' : `MISSED TARGETS:\n${misses.map((miss) => `  ✗ ${miss}`).join('\n')}`}\n`);
   numbers['misses'] = misses;
@@ -391,7 +421,17 @@ async function main(): Promise<void> {
         `p50 ${round(p50)} ms ÷ ${simulation.soloMs} ms, all done at ${simulation.spanMs} ms (the same burst, every call exactly ${call} ms)`,
       );
     }
-    numbers['concurrent'] = { requests: CONCURRENT_REQUESTS, upstreamBehavior: STAGED, callMs: call, soloMsRuns: solo.map((ms) => round(ms)), soloMs: round(soloMs), auto, autoWarm, pinned, simulated };
+    numbers['concurrent'] = {
+      requests: CONCURRENT_REQUESTS,
+      upstreamBehavior: STAGED,
+      callMs: call,
+      soloMsRuns: solo.map((ms) => round(ms)),
+      soloMs: round(soloMs),
+      auto,
+      autoWarm,
+      pinned,
+      simulated,
+    };
   }
 
   async function burst(preset: string, soloMs: number, limitText: string, target: boolean): Promise<Record<string, unknown>> {
@@ -420,7 +460,8 @@ async function main(): Promise<void> {
         `(${round((cpuShare * spanMs) / CONCURRENT_REQUESTS, 1)} ms per request); upstream calls in flight at most ${upstream.max}, ${round(upstream.mean)} on average; ` +
         `first aggregator call ${round(upstream.firstAggregatorMs)} ms after the first call, after ${upstream.proposersBeforeFirstAggregator} proposer calls`,
     );
-    if (errors.length > 0) report(`errors among ${CONCURRENT_REQUESTS} concurrent requests (${preset})`, errors.length, 'errors', { max: 0 }, errors.slice(0, 3).join('; '));
+    if (errors.length > 0)
+      report(`errors among ${CONCURRENT_REQUESTS} concurrent requests (${preset})`, errors.length, 'errors', { max: 0 }, errors.slice(0, 3).join('; '));
     return {
       p50Ms: round(p50),
       p99Ms: round(quantile(times, 0.99)),
@@ -450,7 +491,13 @@ async function main(): Promise<void> {
       undefined,
       `p99 ${round(quantile(solo.times, 0.99) - quantile(bareSolo.times, 0.99))} ms; request ${round(quantile(solo.times, 0.5))} ms vs ${round(quantile(bareSolo.times, 0.5))} ms upstream (p50)`,
     );
-    report('server CPU per MoA request', cpuPerRequest, 'ms', undefined, 'user + system time of the moa serve process ÷ requests (3 upstream calls, 100 streamed tokens)');
+    report(
+      'server CPU per MoA request',
+      cpuPerRequest,
+      'ms',
+      undefined,
+      'user + system time of the moa serve process ÷ requests (3 upstream calls, 100 streamed tokens)',
+    );
     numbers['solo'] = { serverMs: quantile(solo.times, 0.5), upstreamMs: quantile(bareSolo.times, 0.5), cpuPerRequestMs: round(cpuPerRequest, 2) };
 
     // 1. Added latency at 20 clients against the paced upstream: the target.

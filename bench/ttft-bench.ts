@@ -109,7 +109,10 @@ function layerOf(model: string): number {
 
 // ---------------------------------------------------------------- helpers
 
-const loadText = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
+const loadText = (): string =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
 function median(values: readonly number[]): number {
@@ -214,16 +217,36 @@ interface Summary {
 function summarize(runs: RunNumbers[], barrier: boolean): Summary {
   const of = (pick: (run: RunNumbers) => number): number => median(runs.map(pick));
   return {
-    ttftMs: round(of((run) => run.ttftMs), 1),
-    endToEndMs: round(of((run) => run.endToEndMs), 1),
+    ttftMs: round(
+      of((run) => run.ttftMs),
+      1,
+    ),
+    endToEndMs: round(
+      of((run) => run.endToEndMs),
+      1,
+    ),
     inputTokensSent: of((run) => run.inputTokensSent),
     inputTokensCounted: of((run) => run.inputTokensCounted),
     requests: of((run) => run.requests),
     requestsPerLayer: runs[0]!.requestsPerLayer.map((_, layer) => of((run) => run.requestsPerLayer[layer] ?? 0)),
-    criticalPathMs: barrier ? round(of((run) => run.criticalPathMs), 1) : NaN,
-    endToEndOverCriticalPath: barrier ? round(of((run) => run.endToEndMs / run.criticalPathMs), 4) : NaN,
+    criticalPathMs: barrier
+      ? round(
+          of((run) => run.criticalPathMs),
+          1,
+        )
+      : NaN,
+    endToEndOverCriticalPath: barrier
+      ? round(
+          of((run) => run.endToEndMs / run.criticalPathMs),
+          4,
+        )
+      : NaN,
     answerTokens: of((run) => run.answerTokens),
-    runs: runs.map((run) => ({ ttftMs: round(run.ttftMs, 1), endToEndMs: round(run.endToEndMs, 1), ...(barrier ? { criticalPathMs: round(run.criticalPathMs, 1) } : {}) })),
+    runs: runs.map((run) => ({
+      ttftMs: round(run.ttftMs, 1),
+      endToEndMs: round(run.endToEndMs, 1),
+      ...(barrier ? { criticalPathMs: round(run.criticalPathMs, 1) } : {}),
+    })),
   };
 }
 
@@ -236,7 +259,13 @@ async function main(): Promise<void> {
   const startLoad = loadavg()[0]!;
   fake = await startFakeProvider({ behaviors, defaultBehavior: { tokens: 20 } });
   process.on('exit', () => fake.child.kill('SIGTERM'));
-  const numbers: Record<string, unknown> = { node: process.version, cpus: cpus().length, loadAverageAtStart: loadavg().map((value) => round(value)), timeScale: TIME_SCALE, runs: RUNS };
+  const numbers: Record<string, unknown> = {
+    node: process.version,
+    cpus: cpus().length,
+    loadAverageAtStart: loadavg().map((value) => round(value)),
+    timeScale: TIME_SCALE,
+    runs: RUNS,
+  };
   try {
     process.stdout.write(
       `TTFT bench — node ${process.version}, ${cpus().length} CPUs shared with other work, load average ${loadText()}; fake provider pid ${fake.child.pid} (child process, not counted)\n` +
@@ -277,7 +306,7 @@ async function main(): Promise<void> {
       `median of the runs' ratios; runs ${runsText(barrier, (run) => run.endToEndMs)} ms vs bound ${runsText(barrier, (run) => run.criticalPathMs ?? NaN)} ms`,
     );
     report(
-      'staircase end-to-end ÷ the barrier run\'s critical path',
+      "staircase end-to-end ÷ the barrier run's critical path",
       staircase.endToEndMs / barrier.criticalPathMs,
       undefined,
       `what pipelining the layers saves: ${staircase.endToEndMs} ms ÷ ${barrier.criticalPathMs} ms`,
@@ -319,7 +348,9 @@ async function main(): Promise<void> {
   const totalSeconds = (performance.now() - benchStart) / 1000;
   Object.assign(numbers, { loadAverageAtEnd: loadavg().map((value) => round(value)), totalSeconds: round(totalSeconds, 1), misses });
   if (startLoad > 1 || loadavg()[0]! > cpus().length) {
-    process.stdout.write(`\nnote: the machine looked busy (1-min load ${round(startLoad)} at start, ${loadText()} at the end, ${cpus().length} CPUs): times may be stretched; the ratios compare runs made side by side\n`);
+    process.stdout.write(
+      `\nnote: the machine looked busy (1-min load ${round(startLoad)} at start, ${loadText()} at the end, ${cpus().length} CPUs): times may be stretched; the ratios compare runs made side by side\n`,
+    );
   }
   process.stdout.write(`\n${measured - misses.length} passed, ${misses.length} missed (${round(totalSeconds, 1)} s, load ${loadText()})\n`);
   if (misses.length > 0) process.stdout.write(`\nMISSED TARGETS:\n${misses.map((miss) => `  ✗ ${miss}`).join('\n')}\n`);

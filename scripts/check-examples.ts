@@ -96,7 +96,10 @@ function sortFences(source: string, fences: Fence[], into: Extracted): void {
     const extension = COMPILED_LANGUAGES[fence.language];
     if (fence.marker !== undefined) {
       const reason = fence.marker.trim();
-      if (!extension) into.problems.push(`${source}:${fence.line}: a not-compiled marker before a \`\`\`${fence.language || '(no language)'} block, which is never compiled: remove the marker`);
+      if (!extension)
+        into.problems.push(
+          `${source}:${fence.line}: a not-compiled marker before a \`\`\`${fence.language || '(no language)'} block, which is never compiled: remove the marker`,
+        );
       else if (!reason) into.problems.push(`${source}:${fence.line}: the not-compiled marker gives no reason (<!-- not-compiled: why -->)`);
       else into.skipped.push({ source, line: fence.line, reason });
       continue;
@@ -137,7 +140,8 @@ export function extractTsDoc(source: string, text: string, into: Extracted = { e
       const section = comment.slice(at + 1, end);
       const { fences, unclosed } = fencesOf(section, start + at + 2);
       if (unclosed !== undefined) into.problems.push(`${source}:${unclosed}: a code fence in @example that is never closed`);
-      else if (fences.length === 0) into.problems.push(`${source}:${start + at + 1}: @example has no \`\`\`ts fence (write the code in one, or mark it <!-- not-compiled: why -->)`);
+      else if (fences.length === 0)
+        into.problems.push(`${source}:${start + at + 1}: @example has no \`\`\`ts fence (write the code in one, or mark it <!-- not-compiled: why -->)`);
       sortFences(source, fences, into);
       at = end - 1;
     }
@@ -261,7 +265,9 @@ function main(): void {
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
   if (report.problems.length > 0) {
     console.error(report.problems.join('\n'));
-    console.error(`check-examples: ${report.problems.length} problem(s) in ${report.compiled.length} examples (files in ${relative(process.cwd(), EXAMPLES_DIR)}/), ${seconds} s`);
+    console.error(
+      `check-examples: ${report.problems.length} problem(s) in ${report.compiled.length} examples (files in ${relative(process.cwd(), EXAMPLES_DIR)}/), ${seconds} s`,
+    );
     process.exitCode = 1;
     return;
   }

@@ -52,7 +52,11 @@ defaultPreset: demo
 `,
 );
 const serve = process.argv.includes('--serve');
-const prompt = process.argv.slice(2).filter((argument) => argument !== '--serve').join(' ') || 'What makes a Mixture-of-Agents answer better than one model?';
+const prompt =
+  process.argv
+    .slice(2)
+    .filter((argument) => argument !== '--serve')
+    .join(' ') || 'What makes a Mixture-of-Agents answer better than one model?';
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 process.stderr.write(`demo: simulated models at ${server.url} (config ${configPath})\n\n`);
 

@@ -56,7 +56,11 @@ describe('readInputFile', () => {
       writeFileSync(path, '{"id":"a","prompt":"1"}\n\n{bad\r\n{"prompt":"3"}\n');
       const entries = [];
       for await (const entry of readInputFile(path)) entries.push(entry);
-      expect(entries).toMatchObject([{ id: 'a', line: 1 }, { invalid: true, line: 3 }, { id: '4', line: 4 }]);
+      expect(entries).toMatchObject([
+        { id: 'a', line: 1 },
+        { invalid: true, line: 3 },
+        { id: '4', line: 4 },
+      ]);
       expect(await scanInputFile(path)).toMatchObject({ items: 2, invalid: [{ line: 3 }] });
       await expect(scanInputFile(join(dir, 'missing.jsonl'))).rejects.toThrow(/Input file not found/);
     } finally {

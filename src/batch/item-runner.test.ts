@@ -60,7 +60,10 @@ describe('createItemRunner', () => {
     const model = mockModel('mock:a', { text: 'cached answer', inputTokens: 2, outputTokens: 3 });
     const cache = createMemoryResponseCache();
     const runner = createItemRunner({ registry: createModelRegistry(), cache, prices, signal: new AbortController().signal });
-    const work = async (_item: { id: string }, context: Parameters<Parameters<typeof runner.run>[1]>[1]) => ({ text: (await context.callModel(model, 'same prompt')).text, costUsd: context.costUsd });
+    const work = async (_item: { id: string }, context: Parameters<Parameters<typeof runner.run>[1]>[1]) => ({
+      text: (await context.callModel(model, 'same prompt')).text,
+      costUsd: context.costUsd,
+    });
     await runner.run({ id: 'first' }, work);
     const second = await runner.run({ id: 'second' }, work);
     expect(model.calls).toHaveLength(1);

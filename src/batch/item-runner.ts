@@ -69,7 +69,10 @@ export interface ItemRunner {
 
 /** A file name for an id: safe characters kept, anything else replaced, a hash suffix when it changed. */
 export function traceFileName(id: string, run: number): string {
-  const safe = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120);
+  const safe = id
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 120);
   let suffix = '';
   if (safe !== id) {
     let hash = 2166136261;

@@ -10,7 +10,7 @@ afterEach(() => {
 });
 
 describe('SQLite response cache', () => {
-  it('keeps a final aggregator\'s tool calls and log-probabilities with its answer, across processes\' openings of the file', () => {
+  it("keeps a final aggregator's tool calls and log-probabilities with its answer, across processes' openings of the file", () => {
     const folder = mkdtempSync(join(tmpdir(), 'moa-cache-test-'));
     folders.push(folder);
     const path = join(folder, 'cache.sqlite');

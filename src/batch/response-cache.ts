@@ -38,9 +38,7 @@ export function openResponseCache(path: string): SqliteResponseCache {
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');
-    database.exec(
-      'CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID',
-    );
+    database.exec('CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID');
   } catch (error) {
     throw new ConfigError(`Cannot open the response cache ${path}: ${(error as Error).message} (use --cache PATH or --no-cache)`, {
       code: 'cache_open',

@@ -152,7 +152,11 @@ describe('runBatch', () => {
     const second = await runBatch({ items: items(6), outputPath: output, prices, concurrency: 1, total: 6, work });
     expect(second).toMatchObject({ alreadyDone: 3, succeeded: 3, notStarted: 0 });
     expect(second.stoppedBy).toBeUndefined();
-    expect(readLines(output).map((line) => line.id).sort()).toEqual(['q1', 'q2', 'q3', 'q4', 'q5', 'q6']);
+    expect(
+      readLines(output)
+        .map((line) => line.id)
+        .sort(),
+    ).toEqual(['q1', 'q2', 'q3', 'q4', 'q5', 'q6']);
   });
 
   it('serves repeated calls from the cache: no model call, events marked cached, free', async () => {
@@ -171,12 +175,17 @@ describe('runBatch', () => {
     expect(readLines(join(dir, 'two.jsonl'))[0]).toMatchObject({ text: 'final answer', cached: 3, costUsd: 0 });
   });
 
-  it('a Self-MoA\'s samples of one model are distinct cache entries', async () => {
+  it("a Self-MoA's samples of one model are distinct cache entries", async () => {
     const cache = createMemoryResponseCache();
     const self = mockModel('mock:self', (call) => `sample ${call.index}`);
     const preset = { layers: 2, proposers: [self, self, self], aggregator: self };
     const run = async (output: string) =>
-      runBatch({ items: items(1), outputPath: join(dir, output), cache, work: async (item, context) => ({ text: (await context.runMoA(preset, item.prompt)).layers[0]!.agents.map((agent) => agent.text) }) });
+      runBatch({
+        items: items(1),
+        outputPath: join(dir, output),
+        cache,
+        work: async (item, context) => ({ text: (await context.runMoA(preset, item.prompt)).layers[0]!.agents.map((agent) => agent.text) }),
+      });
     await run('one.jsonl');
     expect(cache.size).toBe(4);
     await run('two.jsonl');
@@ -222,7 +231,11 @@ describe('runBatch', () => {
       },
     });
     expect(summary).toMatchObject({ stoppedBy: 'interrupted', succeeded: 2, failed: 0 });
-    expect(readLines(output).map((line) => line.id).sort()).toEqual(['q1', 'q3']);
+    expect(
+      readLines(output)
+        .map((line) => line.id)
+        .sort(),
+    ).toEqual(['q1', 'q3']);
   });
 
   it('reports invalid entries and skips them; strict stops and rejects naming the line', async () => {
@@ -237,7 +250,7 @@ describe('runBatch', () => {
     expect(readLines(join(dir, 'b.jsonl')).map((line) => line.id)).toEqual(['q1', 'q2']);
   });
 
-  it('writes one trace per item run that replays to the run\'s result', async () => {
+  it("writes one trace per item run that replays to the run's result", async () => {
     const { preset } = models();
     const traces = join(dir, 'traces');
     await runBatch({

@@ -60,11 +60,7 @@ const SHOWN_INVALID_LINES = 20;
 
 export function registerBatchCommand({ program, io, setExitCode }: CommandRegistration): void {
   const command: Command = addBatchRunnerOptions(
-    addPresetOptions(
-      program
-        .command('batch')
-        .description('run MoA over every prompt of a JSONL file; crash-safe and resumable (rerun the same command to continue)'),
-    )
+    addPresetOptions(program.command('batch').description('run MoA over every prompt of a JSONL file; crash-safe and resumable (rerun the same command to continue)'))
       .requiredOption('-i, --input <file>', 'prompts, one JSON object per line: {"id", "prompt"} or {"id", "messages"}')
       .requiredOption('-o, --output <file>', 'results, one JSON line per item: {"id", "text", "usage", "latencyMs", "costUsd"?, "error"?}'),
     { outputLine: 'result line', json: 'print the summary as JSON on stdout' },

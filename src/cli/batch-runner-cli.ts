@@ -21,14 +21,7 @@ import type { Command } from 'commander';
 import { batchSummaryLine, createBatchProgress, type BatchProgressView } from './batch-progress.js';
 import { unpricedModels } from '../core/cost.js';
 import { defaultCachePath, openResponseCache, type SqliteResponseCache } from '../batch/response-cache.js';
-import {
-  DEFAULT_BATCH_CONCURRENCY,
-  runBatch,
-  type BatchItem,
-  type BatchItemContext,
-  type BatchSource,
-  type BatchSummary,
-} from '../batch/run-batch.js';
+import { DEFAULT_BATCH_CONCURRENCY, runBatch, type BatchItem, type BatchItemContext, type BatchSource, type BatchSummary } from '../batch/run-batch.js';
 import type { LoadedConfig } from '../node/load-config.js';
 import type { ResolvedPreset } from '../core/resolve-preset.js';
 import { createNodeHttpFetch } from '../models/node-http-fetch.js';
@@ -80,12 +73,15 @@ export function addBatchRunnerOptions(command: Command, texts: BatchRunnerOption
       `items in flight at once (default: twice the call slots (maxConcurrency) of the providers used, at least ${DEFAULT_BATCH_CONCURRENCY}); provider limits still apply underneath`,
       integer('--concurrency', 1, 100_000),
     )
-    .option('--traces <dir>', 'write each item\'s event stream to <dir>/<id>.jsonl (an item\'s second run to <id>.2.jsonl, …)')
+    .option('--traces <dir>', "write each item's event stream to <dir>/<id>.jsonl (an item's second run to <id>.2.jsonl, …)")
     .option('--cache <path>', 'response cache file (default $MOA_CACHE_DIR/cache.sqlite or ~/.cache/moa/cache.sqlite)')
     .option('--no-cache', 'neither read nor write the response cache')
     .option('--budget-usd <usd>', 'stop starting new items once this much has been spent (needs prices for every model)', decimal('--budget-usd', 0, 1e9))
     .option('--no-retry-failed', `treat items whose ${texts.outputLine} holds an error as done instead of retrying them`)
-    .option('--queue <url>', 'redis://HOST:PORT[/DB]: enqueue the items for "moa worker --queue URL" processes (any number, on any machine) and collect their results here (docs/scale-out.md)')
+    .option(
+      '--queue <url>',
+      'redis://HOST:PORT[/DB]: enqueue the items for "moa worker --queue URL" processes (any number, on any machine) and collect their results here (docs/scale-out.md)',
+    )
     .option('--json', texts.json)
     .option('-q, --quiet', 'no progress or summary on stderr');
 }
@@ -139,7 +135,6 @@ export interface BatchForCliOptions<Item extends BatchItem, Output extends objec
   queueJob?: (priced: boolean) => QueueJob<Item>;
 }
 
-
 export interface BatchForCliOutcome {
   summary: BatchSummary;
   /** The process exit code: 0 every item done, 1 failed or not started items (budget), 130 interrupted. */
@@ -151,7 +146,10 @@ export interface BatchForCliOutcome {
 
 /** `--budget-usd` is only meaningful when every model has a price; returns whether every model has one. */
 function checkPrices(flags: BatchRunnerFlags, config: LoadedConfig, models: readonly BatchModel[], description: string | undefined): boolean {
-  const missing = unpricedModels(config.prices, models.map((model) => model.label));
+  const missing = unpricedModels(
+    config.prices,
+    models.map((model) => model.label),
+  );
   if (flags.budgetUsd !== undefined && missing.length > 0) {
     throw new ConfigError(
       `--budget-usd needs a price for every model${description ? ` ${description}` : ''}; missing: ${missing.join(', ')}. ` +
@@ -242,7 +240,16 @@ export async function runBatchForCli<Item extends BatchItem, Output extends obje
 /** Options that belong to the workers with --queue: refused, naming where they go instead. */
 function checkQueueFlags(flags: BatchRunnerFlags, supported: boolean, label: string): void {
   if (!supported) throw new ConfigError(`--queue is not available for ${label}`, { code: 'usage', path: '--queue' });
-  const workerFlag = flags.concurrency !== undefined ? '--concurrency' : flags.traces !== undefined ? '--traces' : flags.cache !== undefined ? (flags.cache === false ? '--no-cache' : '--cache') : undefined;
+  const workerFlag =
+    flags.concurrency !== undefined
+      ? '--concurrency'
+      : flags.traces !== undefined
+        ? '--traces'
+        : flags.cache !== undefined
+          ? flags.cache === false
+            ? '--no-cache'
+            : '--cache'
+          : undefined;
   if (workerFlag) {
     throw new ConfigError(
       `${workerFlag} cannot be used with --queue: the workers run the items, so it is a worker's option — start them with "moa worker --queue ${flags.queue} ${workerFlag}${workerFlag === '--no-cache' ? '' : ' …'}"`,
@@ -299,7 +306,9 @@ async function runQueuedForCli<Item extends BatchItem, Output extends object>(
         say(
           `${label}: batch ${queued.batchId} on ${connection.target.display}: ${queued.enqueued} job(s) enqueued` +
             (queued.alreadyQueued ? `, ${queued.alreadyQueued} already queued` : '') +
-            (queued.workersAlive === 0 ? colors.yellow(` — no worker is running yet: start "moa worker --queue ${connection.target.display}"`) : ` — ${queued.workersAlive} worker(s) alive`),
+            (queued.workersAlive === 0
+              ? colors.yellow(` — no worker is running yet: start "moa worker --queue ${connection.target.display}"`)
+              : ` — ${queued.workersAlive} worker(s) alive`),
         );
       },
       ...(progress ? { onEvent: (event) => progress!.onEvent(event) } : {}),

@@ -60,8 +60,7 @@ const noOllamaProbe = async (): Promise<never> => {
   throw new Error('Ollama must not be probed when an API key is set');
 };
 
-const models = (chosen: Awaited<ReturnType<typeof choosePreset>>) =>
-  chosen.preset.layers.map((layer) => layer.agents.map((agent) => agent.label));
+const models = (chosen: Awaited<ReturnType<typeof choosePreset>>) => chosen.preset.layers.map((layer) => layer.agents.map((agent) => agent.label));
 
 describe('the zero-key default (no config, no preset)', () => {
   const noConfig = { config: undefined };
@@ -76,7 +75,7 @@ describe('the zero-key default (no config, no preset)', () => {
     expect(aggregator).toEqual(['anthropic:claude-sonnet-4-5']);
   });
 
-  it('2. without keys, runs MoA over the Ollama server\'s chat models, the largest aggregating (embeddings skipped)', async () => {
+  it("2. without keys, runs MoA over the Ollama server's chat models, the largest aggregating (embeddings skipped)", async () => {
     const listOllama = async () => [
       { name: 'llama3.2:3b', size: 2_000_000_000 },
       { name: 'nomic-embed-text:latest', size: 270_000_000 },
@@ -100,7 +99,7 @@ describe('the zero-key default (no config, no preset)', () => {
     expect(chosen.detected?.source).toBe('local');
   });
 
-  it('self-moa samples the machine\'s best model, or the model given with --aggregator', async () => {
+  it("self-moa samples the machine's best model, or the model given with --aggregator", async () => {
     const keyed = await choosePreset({ preset: 'self-moa' }, { OPENAI_API_KEY: 'k' }, { listOllama: noOllamaProbe });
     expect(models(keyed)).toEqual([Array(4).fill('openai:gpt-4.1'), ['openai:gpt-4.1']]);
     const named = await choosePreset({ preset: 'self-moa', aggregator: 'groq:llama-3.3-70b-versatile' }, { GROQ_API_KEY: 'k' });

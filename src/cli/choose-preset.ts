@@ -45,11 +45,7 @@ export interface ChooseOptions {
   listOllama?: PresetChoiceOptions['listOllama'];
 }
 
-export async function choosePreset(
-  flags: PresetFlags,
-  env: Record<string, string | undefined> = process.env,
-  options: ChooseOptions = {},
-): Promise<ChosenPreset> {
+export async function choosePreset(flags: PresetFlags, env: Record<string, string | undefined> = process.env, options: ChooseOptions = {}): Promise<ChosenPreset> {
   const config = loadConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env });
   const quick = hasQuickModels(flags);
   let name = flags.preset ?? config.defaultPreset;
@@ -65,8 +61,7 @@ export async function choosePreset(
       base = selfMoAPreset(flags.aggregator, (base.proposers ?? []).length || undefined);
     }
   }
-  const withDetected = (chosen: { preset: ResolvedPreset; config: LoadedConfig }): ChosenPreset =>
-    detected ? { ...chosen, detected } : chosen;
+  const withDetected = (chosen: { preset: ResolvedPreset; config: LoadedConfig }): ChosenPreset => (detected ? { ...chosen, detected } : chosen);
 
   const hasOverrides =
     quick ||

@@ -93,8 +93,9 @@ async function chatTurns(chosen: ChosenPreset, registry: ModelRegistry, options:
   const proposerCount = chosen.preset.layers[0]?.agents.length ?? 0;
   if (interactive) {
     io.stderr.write(
-      colors.bold(`MoA chat · preset ${chosen.preset.name ?? 'custom'} · ${plural(layerCount, 'layer')}, ${layerCount > 1 ? plural(proposerCount, 'proposer') : 'aggregator only'}\n`) +
-        colors.dim(`${CHAT_HELP}\n\n`),
+      colors.bold(
+        `MoA chat · preset ${chosen.preset.name ?? 'custom'} · ${plural(layerCount, 'layer')}, ${layerCount > 1 ? plural(proposerCount, 'proposer') : 'aggregator only'}\n`,
+      ) + colors.dim(`${CHAT_HELP}\n\n`),
     );
   }
   // A terminal gets a prompt with line editing and Ctrl-C handling; piped input one turn per line.
@@ -195,9 +196,7 @@ export async function presetsCommand(options: { config?: string; json?: boolean 
     return EXIT_OK;
   }
   for (const row of rows) {
-    io.stdout.write(
-      `${colors.bold(row.name)}${row.default ? colors.green(' (default)') : ''} ${colors.dim(`[${row.source}] ${plural(row.layers.length, 'layer')}`)}\n`,
-    );
+    io.stdout.write(`${colors.bold(row.name)}${row.default ? colors.green(' (default)') : ''} ${colors.dim(`[${row.source}] ${plural(row.layers.length, 'layer')}`)}\n`);
     if (row.description) io.stdout.write(`  ${colors.dim(row.description)}\n`);
     row.layers.forEach((layer, index) => {
       const label = (layer.aggregator ? 'aggregator' : `layer ${index + 1}`).padEnd(10);
@@ -232,7 +231,10 @@ export async function replayCommand(file: string, options: { json?: boolean; ful
     return result.status === 'failed' ? EXIT_RUN_FAILED : EXIT_OK;
   }
   const out: string[] = [];
-  out.push(colors.bold(`Run ${result.runId}`) + colors.dim(`${result.preset ? ` · preset ${result.preset}` : ''} · ${plural(result.layers.length, 'layer')} · ${plural(events.length, 'event')}`));
+  out.push(
+    colors.bold(`Run ${result.runId}`) +
+      colors.dim(`${result.preset ? ` · preset ${result.preset}` : ''} · ${plural(result.layers.length, 'layer')} · ${plural(events.length, 'event')}`),
+  );
   const lastUser = [...result.messages].reverse().find((message) => message.role === 'user');
   if (lastUser) out.push('', colors.bold('Prompt'), indent(clip(lastUser.content, options.full ? Infinity : 12), '  '));
   for (const layer of result.layers) {

@@ -43,15 +43,25 @@ export function registerCompareCommand(evaluate: Command, io: CliStreams, setExi
   addJudgeOptions(
     evaluate
       .command('compare')
-      .description('is A better than B? judge two output files pairwise (both orders): win rate of A with a bootstrap 95% interval, length-controlled win rate (AlpacaEval), per category, and each side\'s cost'),
+      .description(
+        "is A better than B? judge two output files pairwise (both orders): win rate of A with a bootstrap 95% interval, length-controlled win rate (AlpacaEval), per category, and each side's cost",
+      ),
   )
-    .option('--a <file>', 'A\'s outputs: model_outputs.json (AlpacaEval) or FastChat answer JSONL (MT-Bench)')
-    .option('--b <file>', 'B\'s outputs, on the same instructions or questions')
-    .addOption(new Option('--benchmark <name>', 'the benchmark (default: from the files, a JSON array is AlpacaEval, JSON Lines MT-Bench)').choices(['alpaca-eval', 'mt-bench']))
-    .option('--output <file>', 'the judgments: AlpacaEval annotations (default <a>.vs.<b>.annotations.json), or FastChat pairwise judgments (default <a>.vs.<b>.pair.jsonl, or <bench>/model_judgment/<judge>_pair.jsonl for answers in model_answer/)')
+    .option('--a <file>', "A's outputs: model_outputs.json (AlpacaEval) or FastChat answer JSONL (MT-Bench)")
+    .option('--b <file>', "B's outputs, on the same instructions or questions")
+    .addOption(
+      new Option('--benchmark <name>', 'the benchmark (default: from the files, a JSON array is AlpacaEval, JSON Lines MT-Bench)').choices(['alpaca-eval', 'mt-bench']),
+    )
+    .option(
+      '--output <file>',
+      'the judgments: AlpacaEval annotations (default <a>.vs.<b>.annotations.json), or FastChat pairwise judgments (default <a>.vs.<b>.pair.jsonl, or <bench>/model_judgment/<judge>_pair.jsonl for answers in model_answer/)',
+    )
     .option('--judge-prompt <file>', 'AlpacaEval: alpaca_eval_clf.txt (default: $MOA_BENCH_DATA/alpaca_eval/judge/alpaca_eval_clf.txt)')
-    .option('--lc-data <dir>', 'AlpacaEval: folder with instruction_difficulty.csv and df_gamed.csv for the length-controlled win rate (default: $MOA_BENCH_DATA/alpaca_eval/lc)')
-    .option('--eval-set <file>', 'AlpacaEval: the evaluation set, for each instruction\'s difficulty by instruction')
+    .option(
+      '--lc-data <dir>',
+      'AlpacaEval: folder with instruction_difficulty.csv and df_gamed.csv for the length-controlled win rate (default: $MOA_BENCH_DATA/alpaca_eval/lc)',
+    )
+    .option('--eval-set <file>', "AlpacaEval: the evaluation set, for each instruction's difficulty by instruction")
     .option('--questions <file>', 'MT-Bench: question.jsonl (default: $MOA_BENCH_DATA/mt_bench/question.jsonl)')
     .option('--judge-prompts <file>', 'MT-Bench: judge_prompts.jsonl (default: $MOA_BENCH_DATA/mt_bench/judge_prompts.jsonl)')
     .option('--reference-answers <file>', 'MT-Bench: reference answers for math, reasoning and coding (default: $MOA_BENCH_DATA/mt_bench/reference_answer/gpt-4.jsonl)')
@@ -66,30 +76,44 @@ export function detectBenchmark(file: string): ComparisonBenchmark {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message}`, { code: 'eval_data_invalid', path: file });
+    throw new ConfigError(`${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message}`, {
+      code: 'eval_data_invalid',
+      path: file,
+    });
   }
   const first = text.trimStart()[0];
   if (first === '[') return 'alpaca-eval';
   if (first === '{') return 'mt-bench';
-  throw new ConfigError(`${file}: neither a JSON array (AlpacaEval's model_outputs.json) nor JSON Lines (FastChat answers); pass --benchmark alpaca-eval|mt-bench`, { code: 'usage', path: '--benchmark' });
+  throw new ConfigError(`${file}: neither a JSON array (AlpacaEval's model_outputs.json) nor JSON Lines (FastChat answers); pass --benchmark alpaca-eval|mt-bench`, {
+    code: 'usage',
+    path: '--benchmark',
+  });
 }
 
 function rejectOtherBenchmarkFlags(flags: CompareFlags, benchmark: ComparisonBenchmark): void {
   const foreign = benchmark === 'alpaca-eval' ? MT_BENCH_ONLY : ALPACA_EVAL_ONLY;
   for (const [key, flag] of Object.entries(foreign)) {
     if (flags[key as keyof CompareFlags] !== undefined) {
-      throw new ConfigError(`${flag} is for ${benchmark === 'alpaca-eval' ? 'MT-Bench' : 'AlpacaEval'} comparisons, and this is ${benchmark === 'alpaca-eval' ? 'an AlpacaEval' : 'an MT-Bench'} one`, { code: 'usage', path: flag });
+      throw new ConfigError(
+        `${flag} is for ${benchmark === 'alpaca-eval' ? 'MT-Bench' : 'AlpacaEval'} comparisons, and this is ${benchmark === 'alpaca-eval' ? 'an AlpacaEval' : 'an MT-Bench'} one`,
+        { code: 'usage', path: flag },
+      );
     }
   }
 }
 
 export async function compareCommand(flags: CompareFlags, io: CliStreams): Promise<number> {
-  if (!flags.a || !flags.b) throw new ConfigError('moa eval compare needs --a FILE and --b FILE (the two output files to compare), e.g. moa eval compare --a staircase.json --b barrier.json --judge openai:gpt-4-1106-preview', { code: 'usage', path: flags.a ? '--b' : '--a' });
+  if (!flags.a || !flags.b)
+    throw new ConfigError(
+      'moa eval compare needs --a FILE and --b FILE (the two output files to compare), e.g. moa eval compare --a staircase.json --b barrier.json --judge openai:gpt-4-1106-preview',
+      { code: 'usage', path: flags.a ? '--b' : '--a' },
+    );
   const judge = requireJudge(flags, 'openai:gpt-4-1106-preview');
   const a = resolvePath(flags.a);
   const b = resolvePath(flags.b);
   const benchmark = flags.benchmark ?? detectBenchmark(a);
-  if (flags.benchmark === undefined && detectBenchmark(b) !== benchmark) throw new ConfigError(`--a is ${benchmark === 'alpaca-eval' ? 'an AlpacaEval' : 'an MT-Bench'} file and --b is not`, { code: 'usage', path: '--b' });
+  if (flags.benchmark === undefined && detectBenchmark(b) !== benchmark)
+    throw new ConfigError(`--a is ${benchmark === 'alpaca-eval' ? 'an AlpacaEval' : 'an MT-Bench'} file and --b is not`, { code: 'usage', path: '--b' });
   rejectOtherBenchmarkFlags(flags, benchmark);
   const common = {
     a,
@@ -104,7 +128,7 @@ export async function compareCommand(flags: CompareFlags, io: CliStreams): Promi
       ? prepareComparison({
           benchmark,
           ...common,
-          judgePrompt: benchDataFile(flags.judgePrompt, '--judge-prompt', 'alpaca_eval/judge/alpaca_eval_clf.txt', io, 'AlpacaEval\'s judge prompt alpaca_eval_clf.txt'),
+          judgePrompt: benchDataFile(flags.judgePrompt, '--judge-prompt', 'alpaca_eval/judge/alpaca_eval_clf.txt', io, "AlpacaEval's judge prompt alpaca_eval_clf.txt"),
           ...optionalEntry('lengthControlData', optionalBenchDataFile(flags.lcData, 'alpaca_eval/lc', io)),
           ...optionalEntry('evalSet', flags.evalSet),
         })
@@ -112,8 +136,9 @@ export async function compareCommand(flags: CompareFlags, io: CliStreams): Promi
           benchmark,
           ...common,
           questions: benchDataFile(flags.questions, '--questions', 'mt_bench/question.jsonl', io, 'the MT-Bench questions'),
-          judgePrompts: benchDataFile(flags.judgePrompts, '--judge-prompts', 'mt_bench/judge_prompts.jsonl', io, 'FastChat\'s judge prompts'),
-          referenceAnswers: () => benchDataFile(flags.referenceAnswers, '--reference-answers', 'mt_bench/reference_answer/gpt-4.jsonl', io, 'reference answers for math, reasoning and coding'),
+          judgePrompts: benchDataFile(flags.judgePrompts, '--judge-prompts', 'mt_bench/judge_prompts.jsonl', io, "FastChat's judge prompts"),
+          referenceAnswers: () =>
+            benchDataFile(flags.referenceAnswers, '--reference-answers', 'mt_bench/reference_answer/gpt-4.jsonl', io, 'reference answers for math, reasoning and coding'),
         });
   const config = loadConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env: io.env });
   const run = await runJobForCli(job, flags, config, io);

@@ -47,10 +47,8 @@ export function registerEvalCommands(registration: CommandRegistration): EvalCom
   const { program, io, setExitCode } = registration;
   const evaluate = program
     .command('eval')
-    .description('generate answers for a benchmark (AlpacaEval 2.0, MT-Bench, FLASK) in its official format, or compare two configurations\' outputs');
-  const judge = program
-    .command('judge')
-    .description('judge outputs with a benchmark\'s official judge prompt and compute its metrics');
+    .description("generate answers for a benchmark (AlpacaEval 2.0, MT-Bench, FLASK) in its official format, or compare two configurations' outputs");
+  const judge = program.command('judge').description("judge outputs with a benchmark's official judge prompt and compute its metrics");
   registerEvalGenerateCommands(evaluate, registration);
   registerCompareCommand(evaluate, io, setExitCode);
   registerJudgeMtBench(judge, io, setExitCode);
@@ -67,19 +65,24 @@ function registerJudgeAlpacaEval(judge: Command, registration: CommandRegistrati
   addJudgeOptions(
     judge
       .command('alpaca-eval')
-      .description('AlpacaEval 2.0: judge model outputs against the baseline (--outputs … --judge MODEL), or read annotations (--annotations); then win rate and length-controlled win rate with standard errors'),
+      .description(
+        'AlpacaEval 2.0: judge model outputs against the baseline (--outputs … --judge MODEL), or read annotations (--annotations); then win rate and length-controlled win rate with standard errors',
+      ),
   )
     .option('--outputs <file>', 'model_outputs.json to judge (e.g. from moa eval alpaca-eval)')
-    .option('--reference-outputs <file>', 'the baseline\'s outputs (default: $MOA_BENCH_DATA/alpaca_eval/alpaca_eval_gpt4_baseline.json)')
-    .option('--judge-prompt <file>', 'AlpacaEval\'s judge prompt (default: $MOA_BENCH_DATA/alpaca_eval/judge/alpaca_eval_clf.txt)')
+    .option('--reference-outputs <file>', "the baseline's outputs (default: $MOA_BENCH_DATA/alpaca_eval/alpaca_eval_gpt4_baseline.json)")
+    .option('--judge-prompt <file>', "AlpacaEval's judge prompt (default: $MOA_BENCH_DATA/alpaca_eval/judge/alpaca_eval_clf.txt)")
     .option('--annotations-output <file>', 'annotations.json to write (default: <outputs>.annotations.json; progress in <file>.progress.jsonl)')
     .option('--annotations <file>', 'AlpacaEval annotations (annotations.json): compute the metrics without calling a judge')
     .option('--lc-data <dir>', `folder with AlpacaEval's instruction_difficulty.csv and df_gamed.csv (default: $${BENCH_DATA_ENV}/alpaca_eval/lc)`)
-    .option('--eval-set <file>', 'the evaluation set (alpaca_eval.json): look up each instruction\'s difficulty by instruction in this order')
+    .option('--eval-set <file>', "the evaluation set (alpaca_eval.json): look up each instruction's difficulty by instruction in this order")
     .action(async (options: JudgeAlpacaEvalOptions) => {
       if (options.outputs !== undefined) {
         if (options.annotations !== undefined) {
-          throw new ConfigError('give either --outputs (judge them) or --annotations (metrics of existing annotations), not both', { code: 'usage', path: '--annotations' });
+          throw new ConfigError('give either --outputs (judge them) or --annotations (metrics of existing annotations), not both', {
+            code: 'usage',
+            path: '--annotations',
+          });
         }
         registration.setExitCode(await judgeAlpacaEvalOutputs(options as JudgeAlpacaEvalFlags, registration.io));
         return;

@@ -9,13 +9,7 @@ import type { Command } from 'commander';
 import type { BatchItem } from '../batch/run-batch.js';
 import { loadAlpacaEvalSet, loadFlaskEvaluationSet, loadMtBenchQuestions } from '../eval/index.js';
 import type { EvalJob } from '../eval/jobs/eval-job.js';
-import {
-  prepareAlpacaEvalGeneration,
-  prepareFlaskGeneration,
-  prepareMtBenchGeneration,
-  type GenerationOptions,
-  type GenerationResult,
-} from '../eval/jobs/generate.js';
+import { prepareAlpacaEvalGeneration, prepareFlaskGeneration, prepareMtBenchGeneration, type GenerationOptions, type GenerationResult } from '../eval/jobs/generate.js';
 import { ConfigError } from '../util/errors.js';
 import type { CommandRegistration } from './command-registration.js';
 import type { PresetFlags } from './choose-preset.js';
@@ -55,7 +49,7 @@ function hideOption(command: Command, long: string): void {
 export function registerEvalGenerateCommands(evaluate: Command, registration: CommandRegistration): void {
   const { io, setExitCode } = registration;
   addGenerateOptions(
-    evaluate.command('alpaca-eval').description('answer the AlpacaEval 2.0 instructions; writes AlpacaEval\'s model_outputs.json'),
+    evaluate.command('alpaca-eval').description("answer the AlpacaEval 2.0 instructions; writes AlpacaEval's model_outputs.json"),
     'the evaluation set: a JSON array of {instruction, dataset} (default: $MOA_BENCH_DATA/alpaca_eval/alpaca_eval_instructions.json)',
     'model_outputs.json to write: [{instruction, output, generator, dataset}] (progress in <file>.progress.jsonl)',
   )
@@ -63,9 +57,9 @@ export function registerEvalGenerateCommands(evaluate: Command, registration: Co
     .action(async (flags: EvalGenerateFlags) => setExitCode(await evalAlpacaEval(flags, io)));
 
   const mtBench = addGenerateOptions(
-    evaluate.command('mt-bench').description('answer the MT-Bench questions (two turns each, FastChat\'s temperatures); writes FastChat\'s answer JSONL'),
+    evaluate.command('mt-bench').description("answer the MT-Bench questions (two turns each, FastChat's temperatures); writes FastChat's answer JSONL"),
     'question.jsonl (default: $MOA_BENCH_DATA/mt_bench/question.jsonl)',
-    'answers JSONL to write (FastChat model_answer format; progress in <file>.progress.jsonl, or <bench>/moa-progress/model_answer/ for a file in FastChat\'s model_answer/)',
+    "answers JSONL to write (FastChat model_answer format; progress in <file>.progress.jsonl, or <bench>/moa-progress/model_answer/ for a file in FastChat's model_answer/)",
   )
     .option('--model-id <name>', 'the "model_id" of every answer (default: the preset\'s name)')
     .action(async (flags: EvalGenerateFlags) => setExitCode(await evalMtBench(flags, io)));
@@ -74,7 +68,7 @@ export function registerEvalGenerateCommands(evaluate: Command, registration: Co
   hideOption(mtBench, '--temperature');
 
   addGenerateOptions(
-    evaluate.command('flask').description('answer the FLASK instances; writes the {question_id, text} JSONL FLASK\'s judge reads'),
+    evaluate.command('flask').description("answer the FLASK instances; writes the {question_id, text} JSONL FLASK's judge reads"),
     'flask_evaluation.jsonl (default: $MOA_BENCH_DATA/flask/flask_evaluation.jsonl)',
     'answers JSONL to write: {question_id, text} per line (progress in <file>.progress.jsonl)',
   ).action(async (flags: EvalGenerateFlags) => setExitCode(await evalFlask(flags, io)));
@@ -94,14 +88,20 @@ async function runGeneration<Item extends BatchItem, Output extends object>(
   if (questionsPath === resolvePath(flags.output)) throw new ConfigError('--questions and --output name the same file', { code: 'usage', path: '--output' });
   checkSet(questionsPath);
   const { preset, config } = await preparePreset({ ...flags, quiet: flags.quiet ?? false }, io);
-  const job = prepare(
-    { preset, questions: questionsPath, output: flags.output, ...(flags.limit !== undefined ? { limit: flags.limit } : {}), ...(flags.system !== undefined ? { system: flags.system } : {}) },
-  );
+  const job = prepare({
+    preset,
+    questions: questionsPath,
+    output: flags.output,
+    ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+    ...(flags.system !== undefined ? { system: flags.system } : {}),
+  });
   const run = await runJobForCli(job, flags, config, io, { modelsDescription: 'of the preset' });
   if (run.dryRun) return EXIT_OK;
   const { outcome, result } = run;
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ output: result.outputPath, progress: result.progressPath, total: result.total, written: result.written, missing: result.missing, ...runnerSummaryJson(outcome) }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ output: result.outputPath, progress: result.progressPath, total: result.total, written: result.written, missing: result.missing, ...runnerSummaryJson(outcome) }, null, 2)}\n`,
+    );
   }
   if (!flags.quiet) {
     const tail = result.missing > 0 ? outcome.colors.yellow(` — ${result.missing} missing: run the same command again to complete it`) : '';
@@ -121,14 +121,21 @@ export async function evalAlpacaEval(flags: EvalGenerateFlags, io: CliStreams): 
 
 export async function evalMtBench(flags: EvalGenerateFlags, io: CliStreams): Promise<number> {
   if (flags.temperature !== undefined) {
-    throw new ConfigError('--temperature cannot be used with moa eval mt-bench: MT-Bench fixes the temperature per category (writing and roleplay 0.7; stem and humanities 0.1; the rest 0)', {
-      code: 'usage',
-      path: '--temperature',
-    });
+    throw new ConfigError(
+      '--temperature cannot be used with moa eval mt-bench: MT-Bench fixes the temperature per category (writing and roleplay 0.7; stem and humanities 0.1; the rest 0)',
+      {
+        code: 'usage',
+        path: '--temperature',
+      },
+    );
   }
   const questionsPath = benchDataFile(flags.questions, '--questions', 'mt_bench/question.jsonl', io, 'the MT-Bench questions');
-  return runGeneration(flags, io, questionsPath, (path) => loadMtBenchQuestions(path), (options) =>
-    prepareMtBenchGeneration({ ...options, ...(flags.modelId !== undefined ? { modelId: flags.modelId } : {}) }),
+  return runGeneration(
+    flags,
+    io,
+    questionsPath,
+    (path) => loadMtBenchQuestions(path),
+    (options) => prepareMtBenchGeneration({ ...options, ...(flags.modelId !== undefined ? { modelId: flags.modelId } : {}) }),
   );
 }
 

@@ -16,7 +16,7 @@ export interface JudgeFlags extends EvalRunFlags {
 
 export function addJudgeOptions(command: Command): Command {
   return addEvalRunnerOptions(command)
-    .option('-c, --config <file>', 'config file with the judge\'s provider (default: ./moa.config.yaml, or $MOA_CONFIG)')
+    .option('-c, --config <file>', "config file with the judge's provider (default: ./moa.config.yaml, or $MOA_CONFIG)")
     .option('--judge <model>', 'the judge model, provider:model-id');
 }
 

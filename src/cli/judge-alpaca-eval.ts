@@ -55,7 +55,9 @@ export function renderAlpacaEvalMetrics(fit: LengthControlledFit, annotator: str
   if (methods) lines.push(`  judgments                   ${describeJudgmentMethods(methods)}`);
   if (fit.inverseRegularization !== null) {
     const { length, instructionDifficulty, model } = fit.coefficients;
-    lines.push(`  GLM                         θ_length ${length.toFixed(3)}, θ_difficulty ${instructionDifficulty.toFixed(3)}, θ_model ${model.toFixed(3)} (C = ${fit.inverseRegularization.toPrecision(3)})`);
+    lines.push(
+      `  GLM                         θ_length ${length.toFixed(3)}, θ_difficulty ${instructionDifficulty.toFixed(3)}, θ_model ${model.toFixed(3)} (C = ${fit.inverseRegularization.toPrecision(3)})`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -64,8 +66,8 @@ export async function judgeAlpacaEvalOutputs(flags: JudgeAlpacaEvalFlags, io: Cl
   const judgeModel = requireJudge(flags, 'openai:gpt-4-1106-preview');
   const job = prepareAlpacaEvalJudging({
     outputs: flags.outputs,
-    referenceOutputs: benchDataFile(flags.referenceOutputs, '--reference-outputs', 'alpaca_eval/alpaca_eval_gpt4_baseline.json', io, 'the baseline\'s outputs'),
-    judgePrompt: benchDataFile(flags.judgePrompt, '--judge-prompt', 'alpaca_eval/judge/alpaca_eval_clf.txt', io, 'AlpacaEval\'s judge prompt alpaca_eval_clf.txt'),
+    referenceOutputs: benchDataFile(flags.referenceOutputs, '--reference-outputs', 'alpaca_eval/alpaca_eval_gpt4_baseline.json', io, "the baseline's outputs"),
+    judgePrompt: benchDataFile(flags.judgePrompt, '--judge-prompt', 'alpaca_eval/judge/alpaca_eval_clf.txt', io, "AlpacaEval's judge prompt alpaca_eval_clf.txt"),
     lengthControlData: lengthControlDirectory(flags.lcData, io),
     judge: judgeModel,
     ...(flags.annotationsOutput !== undefined ? { annotationsOutput: flags.annotationsOutput } : {}),
@@ -77,7 +79,10 @@ export async function judgeAlpacaEvalOutputs(flags: JudgeAlpacaEvalFlags, io: Cl
   const { outcome, result } = run;
   const label = job.label;
   if (!flags.quiet) {
-    const notes = [`wrote ${result.annotations.length} of ${result.total} annotations to ${result.annotationsPath}`, `preferences: ${describeJudgmentMethods(result.methods)}`];
+    const notes = [
+      `wrote ${result.annotations.length} of ${result.total} annotations to ${result.annotationsPath}`,
+      `preferences: ${describeJudgmentMethods(result.methods)}`,
+    ];
     if (result.unparsed > 0 && !result.noneParsed) notes.push(outcome.colors.yellow(`${result.unparsed} judge replies were neither "m" nor "M" (left out)`));
     if (result.missing > 0) notes.push(outcome.colors.yellow(`${result.missing} missing: the metrics below leave them out; run the same command again to complete them`));
     io.stderr.write(`${label}: ${notes.join(' — ')}\n`);
@@ -92,6 +97,7 @@ export async function judgeAlpacaEvalOutputs(flags: JudgeAlpacaEvalFlags, io: Cl
     );
     return outcome.exitCode === EXIT_OK ? EXIT_RUN_FAILED : outcome.exitCode;
   }
-  if (result.fit) io.stdout.write(flags.json ? `${JSON.stringify(summarizeAlpacaEval(result.fit.metrics))}\n` : renderAlpacaEvalMetrics(result.fit, result.annotator, result.methods));
+  if (result.fit)
+    io.stdout.write(flags.json ? `${JSON.stringify(summarizeAlpacaEval(result.fit.metrics))}\n` : renderAlpacaEvalMetrics(result.fit, result.annotator, result.methods));
   return outcome.exitCode;
 }

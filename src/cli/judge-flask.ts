@@ -42,7 +42,7 @@ export function renderFlaskScores(result: FlaskJudgingResult): string {
 }
 
 export function registerJudgeFlask(judge: Command, io: CliStreams, setExitCode: (code: number) => void): void {
-  addJudgeOptions(judge.command('flask').description('FLASK: each instance\'s three skills scored 1–5 with FLASK\'s review prompt; averages per skill'))
+  addJudgeOptions(judge.command('flask').description("FLASK: each instance's three skills scored 1–5 with FLASK's review prompt; averages per skill"))
     .requiredOption('--answers <file>', 'the answers to review ({question_id, text} JSONL, e.g. from moa eval flask)')
     .option('--questions <file>', 'flask_evaluation.jsonl (default: $MOA_BENCH_DATA/flask/flask_evaluation.jsonl)')
     .option('--skills <file>', 'skillset_description.json (default: $MOA_BENCH_DATA/flask/skillset_description.json)')
@@ -57,9 +57,9 @@ export async function judgeFlaskCommand(flags: JudgeFlaskFlags, io: CliStreams):
   const job = prepareFlaskJudging({
     answers: flags.answers,
     evaluationSet: benchDataFile(flags.questions, '--questions', 'flask/flask_evaluation.jsonl', io, 'the FLASK evaluation set'),
-    skills: benchDataFile(flags.skills, '--skills', 'flask/skillset_description.json', io, 'FLASK\'s skill rubrics'),
-    prompts: benchDataFile(flags.reviewPrompts, '--review-prompts', 'flask/gpt_review/prompt.jsonl', io, 'FLASK\'s review prompts'),
-    reviewers: benchDataFile(flags.reviewers, '--reviewers', 'flask/gpt_review/reviewer.jsonl', io, 'FLASK\'s reviewer settings'),
+    skills: benchDataFile(flags.skills, '--skills', 'flask/skillset_description.json', io, "FLASK's skill rubrics"),
+    prompts: benchDataFile(flags.reviewPrompts, '--review-prompts', 'flask/gpt_review/prompt.jsonl', io, "FLASK's review prompts"),
+    reviewers: benchDataFile(flags.reviewers, '--reviewers', 'flask/gpt_review/reviewer.jsonl', io, "FLASK's reviewer settings"),
     judge: judgeModel,
     ...(flags.reviewsOutput !== undefined ? { reviewsOutput: flags.reviewsOutput } : {}),
   });

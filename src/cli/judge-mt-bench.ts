@@ -61,22 +61,31 @@ export function mtBenchScoresJson(scores: MtBenchModelScores): MtBenchScoresJson
 }
 
 export function renderMtBenchScores(scores: MtBenchModelScores, judge: string): string {
-  const lines = [`MT-Bench: ${scores.model} (judge ${judge}), ${scores.overall.count} rated turns${scores.unparsed ? `, ${scores.unparsed} without a rating (left out)` : ''}`];
+  const lines = [
+    `MT-Bench: ${scores.model} (judge ${judge}), ${scores.overall.count} rated turns${scores.unparsed ? `, ${scores.unparsed} without a rating (left out)` : ''}`,
+  ];
   lines.push(`  ${'category'.padEnd(12)} ${'turn 1'.padStart(7)} ${'turn 2'.padStart(7)} ${'overall'.padStart(8)}`);
   for (const [category, summary] of Object.entries(scores.byCategory)) {
-    lines.push(`  ${category.padEnd(12)} ${formatScore(summary.firstTurn.score).padStart(7)} ${formatScore(summary.secondTurn.score).padStart(7)} ${formatScore(summary.overall.score).padStart(8)}`);
+    lines.push(
+      `  ${category.padEnd(12)} ${formatScore(summary.firstTurn.score).padStart(7)} ${formatScore(summary.secondTurn.score).padStart(7)} ${formatScore(summary.overall.score).padStart(8)}`,
+    );
   }
-  lines.push(`  ${'all'.padEnd(12)} ${formatScore(scores.firstTurn.score).padStart(7)} ${formatScore(scores.secondTurn.score).padStart(7)} ${formatScore(scores.overall.score).padStart(8)}`);
+  lines.push(
+    `  ${'all'.padEnd(12)} ${formatScore(scores.firstTurn.score).padStart(7)} ${formatScore(scores.secondTurn.score).padStart(7)} ${formatScore(scores.overall.score).padStart(8)}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
 export function registerJudgeMtBench(judge: Command, io: CliStreams, setExitCode: (code: number) => void): void {
-  addJudgeOptions(judge.command('mt-bench').description('MT-Bench single-answer grading with FastChat\'s judge prompts; scores per turn, per category and overall'))
+  addJudgeOptions(judge.command('mt-bench').description("MT-Bench single-answer grading with FastChat's judge prompts; scores per turn, per category and overall"))
     .requiredOption('--answers <file>', 'the answers to judge (FastChat answer JSONL, e.g. from moa eval mt-bench)')
     .option('--questions <file>', 'question.jsonl (default: $MOA_BENCH_DATA/mt_bench/question.jsonl)')
     .option('--judge-prompts <file>', 'judge_prompts.jsonl (default: $MOA_BENCH_DATA/mt_bench/judge_prompts.jsonl)')
     .option('--reference-answers <file>', 'reference answers for math, reasoning and coding (default: $MOA_BENCH_DATA/mt_bench/reference_answer/gpt-4.jsonl)')
-    .option('--judgments-output <file>', 'FastChat judgment JSONL to write (default: <bench>/model_judgment/<judge>_single.jsonl for answers in FastChat\'s model_answer/, else <answers>.judgments.jsonl); other models\' lines in it are kept')
+    .option(
+      '--judgments-output <file>',
+      "FastChat judgment JSONL to write (default: <bench>/model_judgment/<judge>_single.jsonl for answers in FastChat's model_answer/, else <answers>.judgments.jsonl); other models' lines in it are kept",
+    )
     .action(async (flags: JudgeMtBenchFlags) => setExitCode(await judgeMtBench(flags, io)));
 }
 
@@ -85,8 +94,9 @@ export async function judgeMtBench(flags: JudgeMtBenchFlags, io: CliStreams): Pr
   const job = prepareMtBenchJudging({
     answers: flags.answers,
     questions: benchDataFile(flags.questions, '--questions', 'mt_bench/question.jsonl', io, 'the MT-Bench questions'),
-    judgePrompts: benchDataFile(flags.judgePrompts, '--judge-prompts', 'mt_bench/judge_prompts.jsonl', io, 'FastChat\'s judge prompts'),
-    referenceAnswers: () => benchDataFile(flags.referenceAnswers, '--reference-answers', 'mt_bench/reference_answer/gpt-4.jsonl', io, 'reference answers for math, reasoning and coding'),
+    judgePrompts: benchDataFile(flags.judgePrompts, '--judge-prompts', 'mt_bench/judge_prompts.jsonl', io, "FastChat's judge prompts"),
+    referenceAnswers: () =>
+      benchDataFile(flags.referenceAnswers, '--reference-answers', 'mt_bench/reference_answer/gpt-4.jsonl', io, 'reference answers for math, reasoning and coding'),
     judge: judgeModel,
     ...(flags.judgmentsOutput !== undefined ? { judgmentsOutput: flags.judgmentsOutput } : {}),
   });
@@ -96,9 +106,12 @@ export async function judgeMtBench(flags: JudgeMtBenchFlags, io: CliStreams): Pr
   const { outcome, result } = run;
   const label = job.label;
   if (!flags.quiet) {
-    const notes = [`wrote ${result.judgments.length} of ${result.total} judgments of ${result.model} to ${result.judgmentsPath}${result.otherLinesKept > 0 ? ` (${result.otherLinesKept} lines of other models or judges kept)` : ''}`];
+    const notes = [
+      `wrote ${result.judgments.length} of ${result.total} judgments of ${result.model} to ${result.judgmentsPath}${result.otherLinesKept > 0 ? ` (${result.otherLinesKept} lines of other models or judges kept)` : ''}`,
+    ];
     if (result.missing > 0) notes.push(outcome.colors.yellow(`${result.missing} missing: the scores below leave them out; run the same command again to complete them`));
-    if (result.questionsWithoutAnswer > 0) notes.push(outcome.colors.yellow(`${result.questionsWithoutAnswer} question(s) have no answer in ${resolvePath(flags.answers)}`));
+    if (result.questionsWithoutAnswer > 0)
+      notes.push(outcome.colors.yellow(`${result.questionsWithoutAnswer} question(s) have no answer in ${resolvePath(flags.answers)}`));
     io.stderr.write(`${label}: ${notes.join(' — ')}\n`);
   }
   const { scores } = result;

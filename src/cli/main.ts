@@ -44,7 +44,7 @@ export function buildProgram(io: CliStreams): { program: Command; exitCode: () =
     });
 
   addPresetOptions(program.command('chat').description('interactive multi-turn chat (or one turn per line of piped stdin)'))
-    .option('--trace <file>', 'write each turn\'s event stream as <file>.turnN.jsonl')
+    .option('--trace <file>', "write each turn's event stream as <file>.turnN.jsonl")
     .option('-q, --quiet', 'no progress on stderr')
     .option('-y, --yes', 'download the default local model without asking when it is needed (also MOA_YES=1)')
     .action(async (options: ChatOptions) => {

@@ -23,7 +23,10 @@ export function decimal(name: string, min: number, max: number) {
 }
 
 export function modelList(value: string): string[] {
-  const models = value.split(',').map((model) => model.trim()).filter(Boolean);
+  const models = value
+    .split(',')
+    .map((model) => model.trim())
+    .filter(Boolean);
   if (models.length === 0) throw new InvalidArgumentError('give at least one model, e.g. openai:gpt-4o-mini,groq:llama-3.3-70b-versatile');
   return models;
 }
@@ -33,7 +36,9 @@ export function aggregationFlag(value: string): AggregationInput {
   const match = /^(barrier|early|staircase)(?::(\d+))?$/.exec(value.trim());
   const count = match?.[2] !== undefined ? Number(match[2]) : undefined;
   if (!match || count === 0 || (match[1] === 'barrier' && count !== undefined)) {
-    throw new InvalidArgumentError(`--aggregation must be barrier, early, early:K (start from K answers) or staircase, staircase:C (chunks of C tokens) (got "${value}")`);
+    throw new InvalidArgumentError(
+      `--aggregation must be barrier, early, early:K (start from K answers) or staircase, staircase:C (chunks of C tokens) (got "${value}")`,
+    );
   }
   if (match[1] === 'barrier') return 'barrier';
   if (match[1] === 'early') return { mode: 'early', ...(count !== undefined ? { after: count } : {}) };
@@ -53,7 +58,7 @@ export function addPresetOptions(command: Command): Command {
     .option('--synthesis-prompt <file>', 'replace the aggregate-and-synthesize instruction with this file ({{references}} marks where references go)')
     .option(
       '--aggregation <mode>',
-      'when synthesizing layers start: barrier (default; whole answers), early[:K] (from the first K answers, continuing as more arrive), staircase[:C] (writing in parts from every answer\'s first C tokens)',
+      "when synthesizing layers start: barrier (default; whole answers), early[:K] (from the first K answers, continuing as more arrive), staircase[:C] (writing in parts from every answer's first C tokens)",
       aggregationFlag,
     )
     .option('--timeout <ms>', 'time budget per model of an agent in milliseconds (queue, retries and calls)', integer('--timeout', 1))

@@ -34,9 +34,10 @@ describe('ensureDefaultLocalModel', () => {
   it('on a terminal, asks before downloading and downloads nothing when told no', async () => {
     const io = streams({ MOA_MODELS_DIR: modelsFolder(), HF_ENDPOINT: 'http://127.0.0.1:9' });
     const questions: string[] = [];
-    await expect(
-      ensureDefaultLocalModel({}, io, { interactive: true, ask: async (question) => (questions.push(question), 'n') }),
-    ).rejects.toMatchObject({ code: 'model_not_downloaded', message: expect.stringContaining('moa pull hf:Qwen/') });
+    await expect(ensureDefaultLocalModel({}, io, { interactive: true, ask: async (question) => (questions.push(question), 'n') })).rejects.toMatchObject({
+      code: 'model_not_downloaded',
+      message: expect.stringContaining('moa pull hf:Qwen/'),
+    });
     expect(questions).toHaveLength(1);
     expect(questions[0]).toMatch(/Download the default local model.*\[Y\/n\]/);
   });
@@ -51,8 +52,8 @@ describe('ensureDefaultLocalModel', () => {
 
   it('MOA_YES=1 downloads without asking (here from an unreachable hub, so the download error surfaces)', async () => {
     const io = streams({ MOA_MODELS_DIR: modelsFolder(), MOA_YES: '1', HF_ENDPOINT: 'http://127.0.0.1:9' });
-    await expect(
-      ensureDefaultLocalModel({ quiet: true }, io, { interactive: true, ask: async () => expect.unreachable('must not ask') }),
-    ).rejects.toThrow(/127\.0\.0\.1:9|connect|fetch/i);
+    await expect(ensureDefaultLocalModel({ quiet: true }, io, { interactive: true, ask: async () => expect.unreachable('must not ask') })).rejects.toThrow(
+      /127\.0\.0\.1:9|connect|fetch/i,
+    );
   });
 });

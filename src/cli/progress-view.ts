@@ -153,9 +153,7 @@ export function createPlainProgress(output: Output, colors: Colors): ProgressVie
       switch (event.type) {
         case 'layer-start': {
           const layer = state.layers[event.layer]!;
-          output.write(
-            `moa: ${layerTitle(state, event.layer)}: ${layer.aggregator ? layer.agents[0]!.model : plural(layer.agents.length, 'proposer')} started\n`,
-          );
+          output.write(`moa: ${layerTitle(state, event.layer)}: ${layer.aggregator ? layer.agents[0]!.model : plural(layer.agents.length, 'proposer')} started\n`);
           break;
         }
         case 'layer-end': {
@@ -168,9 +166,7 @@ export function createPlainProgress(output: Output, colors: Colors): ProgressVie
         }
         case 'agent-retry':
           output.write(
-            colors.yellow(
-              `moa: ${event.error.message}; ${event.nextModel ? `falling back to ${event.nextModel}` : `retrying in ${formatDuration(event.delayMs)}`}\n`,
-            ),
+            colors.yellow(`moa: ${event.error.message}; ${event.nextModel ? `falling back to ${event.nextModel}` : `retrying in ${formatDuration(event.delayMs)}`}\n`),
           );
           break;
         case 'warning':
@@ -188,7 +184,9 @@ export function summaryLine(result: MoAResult, colors: Colors): string {
   const layers = result.layers.map((layer) => {
     if (layer.status === 'skipped') return `L${layer.index + 1} skipped`;
     const ok = layer.agents.filter((agent) => agent.status === 'done').length;
-    return layer.aggregator ? `aggregator ${layer.agents.find((agent) => agent.status === 'done')?.model ?? layer.agents[0]?.model ?? ''}` : `L${layer.index + 1} ${ok}/${layer.agents.length}`;
+    return layer.aggregator
+      ? `aggregator ${layer.agents.find((agent) => agent.status === 'done')?.model ?? layer.agents[0]?.model ?? ''}`
+      : `L${layer.index + 1} ${ok}/${layer.agents.length}`;
   });
   const tokens = result.usage.inputTokens + result.usage.outputTokens;
   const ttft = result.ttftMs !== undefined ? ` · first token ${formatDuration(result.ttftMs)}` : '';

@@ -32,7 +32,10 @@ function formatBytes(bytes: number): string {
 }
 
 /** A redrawn bar on a terminal; a line every 10% (or every 50 MB when the size is unknown) otherwise. */
-function progressReporter(io: CliStreams, label: string): { update: (received: number, total: number | undefined) => void; resumed: (from: number) => void; done(): void } {
+function progressReporter(
+  io: CliStreams,
+  label: string,
+): { update: (received: number, total: number | undefined) => void; resumed: (from: number) => void; done(): void } {
   const stream = io.stderr;
   const colors = colorsFor(stream, io.env);
   const tty = isLiveTerminal(stream, io.env);

@@ -31,16 +31,27 @@ export function registerReportCommand(registration: CommandRegistration): void {
   const { program, io, setExitCode } = registration;
   program
     .command('report')
-    .description('one self-contained HTML report (offline, light and dark, laptop and phone) from benchmark results: annotations, comparisons, judgments, reviews, moa eval progress files, traces')
-    .argument('<files...>', 'result files or folders: AlpacaEval annotations, moa eval compare --json output, FastChat MT-Bench judgments (single or pairwise), FLASK reviews, moa eval progress files (<output>.progress.jsonl), traces')
+    .description(
+      'one self-contained HTML report (offline, light and dark, laptop and phone) from benchmark results: annotations, comparisons, judgments, reviews, moa eval progress files, traces',
+    )
+    .argument(
+      '<files...>',
+      'result files or folders: AlpacaEval annotations, moa eval compare --json output, FastChat MT-Bench judgments (single or pairwise), FLASK reviews, moa eval progress files (<output>.progress.jsonl), traces',
+    )
     .requiredOption('-o, --output <file>', 'the HTML file to write')
-    .option('--lc-data <dir>', 'AlpacaEval\'s instruction_difficulty.csv and df_gamed.csv, for the length-controlled win rate (default: $MOA_BENCH_DATA/alpaca_eval/lc)')
-    .option('--eval-set <file>', 'AlpacaEval\'s evaluation set, to look up instruction difficulties by instruction (default: $MOA_BENCH_DATA/alpaca_eval/alpaca_eval_instructions.json)')
-    .option('--leaderboard <file>', 'AlpacaEval\'s leaderboard CSV, for the reference rows (default: $MOA_BENCH_DATA/alpaca_eval/leaderboard/weighted_alpaca_eval_gpt4_turbo_leaderboard.csv)')
+    .option('--lc-data <dir>', "AlpacaEval's instruction_difficulty.csv and df_gamed.csv, for the length-controlled win rate (default: $MOA_BENCH_DATA/alpaca_eval/lc)")
+    .option(
+      '--eval-set <file>',
+      "AlpacaEval's evaluation set, to look up instruction difficulties by instruction (default: $MOA_BENCH_DATA/alpaca_eval/alpaca_eval_instructions.json)",
+    )
+    .option(
+      '--leaderboard <file>',
+      "AlpacaEval's leaderboard CSV, for the reference rows (default: $MOA_BENCH_DATA/alpaca_eval/leaderboard/weighted_alpaca_eval_gpt4_turbo_leaderboard.csv)",
+    )
     .option('--reference-rows <names>', 'comma-separated leaderboard rows to show (default: gpt-4o-2024-05-13,Together-MoA)', modelList)
-    .option('--questions <file>', 'MT-Bench\'s question.jsonl, for the categories (default: $MOA_BENCH_DATA/mt_bench/question.jsonl)')
-    .option('--title <text>', 'the report\'s title')
-    .option('--json', 'also print the report\'s numbers as JSON on stdout')
+    .option('--questions <file>', "MT-Bench's question.jsonl, for the categories (default: $MOA_BENCH_DATA/mt_bench/question.jsonl)")
+    .option('--title <text>', "the report's title")
+    .option('--json', "also print the report's numbers as JSON on stdout")
     .option('-q, --quiet', 'no summary on stderr')
     .action(async (files: string[], flags: ReportFlags) => setExitCode(reportCommand(files, flags, io)));
 }
@@ -72,7 +83,17 @@ export function reportCommand(files: string[], flags: ReportFlags, io: CliStream
     ...(flags.title !== undefined ? { title: flags.title } : {}),
   });
   if (model.inputs.length === 0) {
-    throw new ConfigError(`no result file among ${files.join(', ')}${model.skipped.length > 0 ? ` (skipped: ${model.skipped.slice(0, 3).map((entry) => `${entry.file}: ${entry.reason}`).join('; ')})` : ''}`, { code: 'usage', path: 'files' });
+    throw new ConfigError(
+      `no result file among ${files.join(', ')}${
+        model.skipped.length > 0
+          ? ` (skipped: ${model.skipped
+              .slice(0, 3)
+              .map((entry) => `${entry.file}: ${entry.reason}`)
+              .join('; ')})`
+          : ''
+      }`,
+      { code: 'usage', path: 'files' },
+    );
   }
   writeFileAtomically(output, html);
   if (flags.json) io.stdout.write(`${JSON.stringify(model, null, 2)}\n`);
@@ -80,7 +101,9 @@ export function reportCommand(files: string[], flags: ReportFlags, io: CliStream
     const counts = new Map<string, number>();
     for (const input of model.inputs) counts.set(input.kind, (counts.get(input.kind) ?? 0) + 1);
     const kinds = [...counts].map(([kind, count]) => `${count} ${kind}`).join(', ');
-    io.stderr.write(`moa report: wrote ${output} (${html.length.toLocaleString('en-US')} bytes) from ${kinds}${model.skipped.length > 0 ? `; skipped ${model.skipped.length} other file(s)` : ''}\n`);
+    io.stderr.write(
+      `moa report: wrote ${output} (${html.length.toLocaleString('en-US')} bytes) from ${kinds}${model.skipped.length > 0 ? `; skipped ${model.skipped.length} other file(s)` : ''}\n`,
+    );
   }
   return EXIT_OK;
 }

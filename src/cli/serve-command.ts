@@ -39,7 +39,10 @@ interface ServeOptions {
 }
 
 function hostList(value: string): string[] {
-  const hosts = value.split(',').map((host) => host.trim()).filter(Boolean);
+  const hosts = value
+    .split(',')
+    .map((host) => host.trim())
+    .filter(Boolean);
   if (hosts.length === 0) throw new InvalidArgumentError('--allowed-hosts needs at least one name, e.g. --allowed-hosts moa.example.com');
   try {
     return parseAllowedHosts(hosts, '--allowed-hosts');
@@ -63,7 +66,10 @@ async function listen(options: StartServerOptions): Promise<RunningServer> {
 }
 
 function originList(value: string): string[] {
-  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const origins = value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw new InvalidArgumentError(`--cors takes origins like https://chat.example.com (scheme and host, no path) or *, comma-separated (got "${origin}")`);
@@ -94,11 +100,7 @@ export function registerServeCommand({ program, io, setExitCode }: CommandRegist
     .option('--max-body-bytes <n>', 'largest request body accepted', whole('--max-body-bytes', 1, 1_073_741_824), DEFAULT_LIMITS.maxBodyBytes)
     .option('--max-messages <n>', 'most messages in one request', whole('--max-messages', 1, 1_000_000), DEFAULT_LIMITS.maxMessages)
     .option('--cors <origins>', 'let browser pages from these origins call /v1 (comma-separated, or *)', originList)
-    .option(
-      '--allowed-hosts <names>',
-      'more names clients may reach the server by (Host header; comma-separated, .example.com for subdomains, * for any)',
-      hostList,
-    )
+    .option('--allowed-hosts <names>', 'more names clients may reach the server by (Host header; comma-separated, .example.com for subdomains, * for any)', hostList)
     .option('-y, --yes', 'download the default local model without asking when it is needed (also MOA_YES=1)')
     .action(async (options: ServeOptions) => {
       const colors = colorsFor(io.stderr, io.env);

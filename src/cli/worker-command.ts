@@ -50,11 +50,18 @@ export function registerWorkerCommand({ program, io, setExitCode }: CommandRegis
     .command('worker')
     .description('take the items enqueued with --queue (moa batch, eval, judge) and run them; start as many as you like, on any machine (docs/scale-out.md)')
     .requiredOption('--queue <url>', 'the queue: redis://HOST:PORT[/DB] (rediss:// for TLS, redis://:PASSWORD@HOST:PORT with a password)')
-    .option('-c, --config <file>', 'config file: this worker\'s providers, keys and limits (default ./moa.config.yaml or $MOA_CONFIG)')
-    .option('--concurrency <n>', `items in flight at once, over every batch (default ${DEFAULT_BATCH_CONCURRENCY}); provider limits still apply underneath, across every worker`, integer('--concurrency', 1, 100_000))
-    .option('--cache <path-or-url>', 'response cache: a SQLite file (default $MOA_CACHE_DIR/cache.sqlite or ~/.cache/moa/cache.sqlite), or redis://HOST:PORT[/DB] to share it between machines')
+    .option('-c, --config <file>', "config file: this worker's providers, keys and limits (default ./moa.config.yaml or $MOA_CONFIG)")
+    .option(
+      '--concurrency <n>',
+      `items in flight at once, over every batch (default ${DEFAULT_BATCH_CONCURRENCY}); provider limits still apply underneath, across every worker`,
+      integer('--concurrency', 1, 100_000),
+    )
+    .option(
+      '--cache <path-or-url>',
+      'response cache: a SQLite file (default $MOA_CACHE_DIR/cache.sqlite or ~/.cache/moa/cache.sqlite), or redis://HOST:PORT[/DB] to share it between machines',
+    )
     .option('--no-cache', 'neither read nor write the response cache')
-    .option('--traces <dir>', 'write each item\'s event stream to <dir>/<id>.jsonl on this machine')
+    .option('--traces <dir>', "write each item's event stream to <dir>/<id>.jsonl on this machine")
     .option('-q, --quiet', 'only problems on stderr')
     .action(async (flags: WorkerFlags) => {
       setExitCode(await workerCommand(flags, io));
@@ -164,7 +171,9 @@ export async function workerCommand(flags: WorkerFlags, io: CliStreams): Promise
       signals++;
       if (signals === 1) {
         if (!flags.quiet) {
-          say(`moa worker: stopping — ${worker.stats.running} item(s) in flight finish first (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again puts them back in the queue)`);
+          say(
+            `moa worker: stopping — ${worker.stats.running} item(s) in flight finish first (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again puts them back in the queue)`,
+          );
         }
         void worker.close().then(() => resolve(signal));
       } else {

@@ -26,7 +26,11 @@ const temperature = z.number({ error: 'expected a number between 0 and 2' }).min
 const maxTokens = z.number({ error: 'expected a positive whole number of tokens' }).int().positive();
 const milliseconds = z.number({ error: 'expected a number of milliseconds' }).int().nonnegative();
 
-const positiveInt = (what: string) => z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+const positiveInt = (what: string) =>
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .positive({ error: `expected ${what}` });
 
 /**
  * When a synthesizing agent may start and what it sees of the previous layer:
@@ -58,7 +62,10 @@ export const stopWhenSchema = z.strictObject({
   /** Mean pairwise similarity (0-1) of a layer's answers at which the remaining intermediate layers are skipped. */
   agreement: z.number({ error: 'expected a similarity between 0 and 1' }).min(0).max(1),
   /** Measure similarity with this embedding model ("provider:model") instead of the lexical measure. */
-  embeddingModel: z.string().regex(/^[A-Za-z0-9_.-]+:\S.*$/, { error: 'expected a model name like "openai:text-embedding-3-small"' }).optional(),
+  embeddingModel: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+:\S.*$/, { error: 'expected a model name like "openai:text-embedding-3-small"' })
+    .optional(),
 });
 
 export const agentObjectSchema = z.strictObject({
@@ -140,12 +147,7 @@ export const configFileSchema = z.strictObject({
   timeoutMs: z.number().int().positive().optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
   /** USD per million tokens, by "provider:model-id": `prices: { "together:x": { input: 0.88, output: 0.88 } }`. */
-  prices: z
-    .record(
-      z.string().regex(MODEL_NAME, { error: 'expected a model name like "provider:model-id" as the key' }),
-      modelPriceSchema,
-    )
-    .optional(),
+  prices: z.record(z.string().regex(MODEL_NAME, { error: 'expected a model name like "provider:model-id" as the key' }), modelPriceSchema).optional(),
 });
 
 export type AgentInput = z.input<typeof agentSchema>;

@@ -48,10 +48,7 @@ export function normalizeInput(input: MoAInput): ChatMessage[] {
       if (typeof message.toolCallId !== 'string') throw invalid(`${at}.toolCallId must be a string`, `${at}.toolCallId`);
       const call = calls.get(message.toolCallId);
       if (!call) {
-        throw invalid(
-          `${at} answers tool call "${message.toolCallId}", but no earlier assistant message made a call with that id`,
-          `${at}.toolCallId`,
-        );
+        throw invalid(`${at} answers tool call "${message.toolCallId}", but no earlier assistant message made a call with that id`, `${at}.toolCallId`);
       }
       return { role: 'tool', toolCallId: message.toolCallId, toolName: message.toolName || call.name, content: message.content };
     }
@@ -60,10 +57,7 @@ export function normalizeInput(input: MoAInput): ChatMessage[] {
   const lastIndex = messages.length - 1;
   const last = messages[lastIndex]!;
   if (last.role !== 'user' && last.role !== 'tool') {
-    throw invalid(
-      `The last message must be the user's turn or a tool result (found "${last.role}" at messages[${lastIndex}])`,
-      `messages[${lastIndex}].role`,
-    );
+    throw invalid(`The last message must be the user's turn or a tool result (found "${last.role}" at messages[${lastIndex}])`, `messages[${lastIndex}].role`);
   }
   if (last.role === 'user' && !last.content.trim()) throw invalid('The prompt is empty', `messages[${lastIndex}].content`);
   return messages;

@@ -29,7 +29,6 @@ export interface FinalChoice {
 /** Which agents stream their tokens as `agent-delta` events. */
 export type StreamMode = 'none' | 'final' | 'all';
 
-
 export type LayerSkipReason = 'agreement' | 'tool-loop';
 
 /** Why a synthesizing agent makes another call: see core/reference-feed.ts. */

@@ -121,4 +121,3 @@ export async function attempt(
     if (attemptTimer !== undefined) clearTimeout(attemptTimer);
   }
 }
-

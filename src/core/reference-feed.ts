@@ -205,11 +205,7 @@ export function earlyFeed(inputs: LayerOutputs, policy: Extract<AggregationPolic
   };
 }
 
-export function staircaseFeed(
-  inputs: LayerOutputs,
-  policy: Extract<AggregationPolicy, { mode: 'staircase' }>,
-  referenceMaxTokens?: number,
-): ReferenceFeed {
+export function staircaseFeed(inputs: LayerOutputs, policy: Extract<AggregationPolicy, { mode: 'staircase' }>, referenceMaxTokens?: number): ReferenceFeed {
   let source: LayerOutputs | undefined;
   let step = 0;
   /** Tokens of each answer the last view saw. */

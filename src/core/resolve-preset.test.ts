@@ -51,7 +51,10 @@ describe('resolvePreset: layers', () => {
 
   it('carries minSuccessful, quorum and graceMs per layer into the plan', () => {
     const preset = resolvePreset({
-      layers: [{ proposers: ['a:1', 'a:2', 'a:3'], quorum: 2, graceMs: 500 }, { proposers: ['b:1', 'b:2'], minSuccessful: 2 }],
+      layers: [
+        { proposers: ['a:1', 'a:2', 'a:3'], quorum: 2, graceMs: 500 },
+        { proposers: ['b:1', 'b:2'], minSuccessful: 2 },
+      ],
       quorum: 1,
       aggregator: 'p:agg',
     });

@@ -27,9 +27,7 @@ export interface ResolvedAgent {
 
 /** When a synthesizing agent may start and what it sees (config-schema.ts, aggregationSchema). */
 export type AggregationPolicy =
-  | { mode: 'barrier' }
-  | { mode: 'early'; after: number; deadlineMs?: number; maxRestarts: number }
-  | { mode: 'staircase'; chunkTokens: number; growth: number };
+  { mode: 'barrier' } | { mode: 'early'; after: number; deadlineMs?: number; maxRestarts: number } | { mode: 'staircase'; chunkTokens: number; growth: number };
 
 export const DEFAULT_MAX_RESTARTS = 2;
 export const DEFAULT_CHUNK_TOKENS = 32;
@@ -121,17 +119,13 @@ function resolveAgent(setting: AgentSetting, preset: PresetSettings, path: strin
   };
 }
 
-function checkPolicy(
-  layer: { agents: unknown[]; minSuccessful: number; quorum?: number; graceMs?: number },
-  path: string,
-): void {
+function checkPolicy(layer: { agents: unknown[]; minSuccessful: number; quorum?: number; graceMs?: number }, path: string): void {
   const count = layer.agents.length;
   const at = (field: string): string => (path ? `${path}.${field}` : field);
   if (layer.minSuccessful > count) {
-    throw new ConfigError(
-      `Invalid configuration at ${at('minSuccessful')}: ${layer.minSuccessful} is more than the layer's ${count} agent(s)`,
-      { path: at('minSuccessful') },
-    );
+    throw new ConfigError(`Invalid configuration at ${at('minSuccessful')}: ${layer.minSuccessful} is more than the layer's ${count} agent(s)`, {
+      path: at('minSuccessful'),
+    });
   }
   if (layer.quorum !== undefined && layer.quorum > count) {
     throw new ConfigError(`Invalid configuration at ${at('quorum')}: ${layer.quorum} is more than the layer's ${count} agent(s)`, {
@@ -145,11 +139,7 @@ function checkPolicy(
   }
 }
 
-function resolveAggregation(
-  input: AggregationInput | undefined,
-  previousAgents: number,
-  path: string,
-): AggregationPolicy {
+function resolveAggregation(input: AggregationInput | undefined, previousAgents: number, path: string): AggregationPolicy {
   if (input === undefined || input === 'barrier' || input.mode === 'barrier') return { mode: 'barrier' };
   if (input.mode === 'early') {
     const after = input.after ?? Math.max(1, previousAgents - 1);
@@ -220,7 +210,10 @@ export function resolvePreset(input: PresetInput | unknown, options: ResolveOpti
       for (const field of ['aggregation', 'window'] as const) {
         if (typeof setting === 'object' && !('specificationVersion' in setting) && setting[field] !== undefined) {
           const path = at(...listPath, agentIndex, field);
-          throw new ConfigError(`Invalid configuration at ${path}: only the aggregator takes "${field}"${field === 'aggregation' ? ' (set it on the layer for proposers)' : ''}`, { path });
+          throw new ConfigError(
+            `Invalid configuration at ${path}: only the aggregator takes "${field}"${field === 'aggregation' ? ' (set it on the layer for proposers)' : ''}`,
+            { path },
+          );
         }
       }
     });
@@ -230,7 +223,11 @@ export function resolvePreset(input: PresetInput | unknown, options: ResolveOpti
       kind,
       aggregation:
         kind === 'synthesize' && previous
-          ? resolveAggregation(aggregationInput ?? preset.aggregation, previous.agents.length, aggregationInput !== undefined ? `${layerPath}.aggregation` : at('aggregation'))
+          ? resolveAggregation(
+              aggregationInput ?? preset.aggregation,
+              previous.agents.length,
+              aggregationInput !== undefined ? `${layerPath}.aggregation` : at('aggregation'),
+            )
           : { mode: 'barrier' },
       minSuccessful: ('minSuccessful' in spec ? spec.minSuccessful : undefined) ?? preset.minSuccessful ?? 1,
       ...(referenceMaxTokens !== undefined && kind !== 'propose' ? { referenceMaxTokens } : {}),
@@ -275,10 +272,9 @@ export function resolvePreset(input: PresetInput | unknown, options: ResolveOpti
     try {
       synthesisPrompt = options.readFile(file);
     } catch (error) {
-      throw new ConfigError(
-        `Invalid configuration at ${at('synthesisPromptFile')}: cannot read ${file} (${(error as { code?: string }).code ?? String(error)})`,
-        { path: at('synthesisPromptFile') },
-      );
+      throw new ConfigError(`Invalid configuration at ${at('synthesisPromptFile')}: cannot read ${file} (${(error as { code?: string }).code ?? String(error)})`, {
+        path: at('synthesisPromptFile'),
+      });
     }
     if (!synthesisPrompt.trim()) {
       throw new ConfigError(`Invalid configuration at ${at('synthesisPromptFile')}: ${file} is empty`, {
@@ -324,10 +320,5 @@ export function planLayers(preset: ResolvedPreset): PlannedLayer[] {
 }
 
 export function isResolvedPreset(value: unknown): value is ResolvedPreset {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    Array.isArray((value as ResolvedPreset).layers) &&
-    typeof (value as ResolvedPreset).synthesisPrompt === 'string'
-  );
+  return typeof value === 'object' && value !== null && Array.isArray((value as ResolvedPreset).layers) && typeof (value as ResolvedPreset).synthesisPrompt === 'string';
 }

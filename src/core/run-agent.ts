@@ -90,7 +90,15 @@ function stoppedError(model: string, signal: AbortSignal, waitingToRetry: boolea
 }
 
 type StepOutcome =
-  | { kind: 'done'; text: string; usage: Usage; finishReason: FinishReason; toolCalls?: ToolCall[]; cached: boolean; topLogprobs?: Array<{ token: string; logprob: number }> }
+  | {
+      kind: 'done';
+      text: string;
+      usage: Usage;
+      finishReason: FinishReason;
+      toolCalls?: ToolCall[];
+      cached: boolean;
+      topLogprobs?: Array<{ token: string; logprob: number }>;
+    }
   | { kind: 'interrupted'; view: ReferenceView; usage: Usage }
   | { kind: 'failed'; stopped?: { info: ErrorInfo; cut: boolean } };
 
@@ -368,7 +376,15 @@ export async function runAgent(context: RunContext, task: AgentTask): Promise<Ag
         const text = finishText(hit.text, false);
         if (task.watched()) {
           hit.toolCalls?.forEach((call, callIndex) =>
-            context.emit({ type: 'agent-tool-call-delta', layer, agent: index, index: callIndex, toolCallId: call.id, toolName: call.name, argumentsDelta: call.arguments }),
+            context.emit({
+              type: 'agent-tool-call-delta',
+              layer,
+              agent: index,
+              index: callIndex,
+              toolCallId: call.id,
+              toolName: call.name,
+              argumentsDelta: call.arguments,
+            }),
           );
         }
         return {
@@ -427,7 +443,12 @@ export async function runAgent(context: RunContext, task: AgentTask): Promise<Ag
       if (structured && !result.toolCalls) {
         const check = checkStructuredAnswer(text, structured);
         if (!check.ok) {
-          throw new ProviderError(`${resolved.label}: ${check.reason}`, { provider: resolved.provider, model: resolved.label, isRetryable: true, code: 'invalid_output' });
+          throw new ProviderError(`${resolved.label}: ${check.reason}`, {
+            provider: resolved.provider,
+            model: resolved.label,
+            isRetryable: true,
+            code: 'invalid_output',
+          });
         }
         text = check.text;
       }

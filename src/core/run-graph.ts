@@ -52,8 +52,7 @@ export async function runGraph(context: RunContext, preset: ResolvedPreset, opti
 
   // Inside a client's tool loop, the proposers already advised on this user turn: reuse what they said.
   const memoryKey = last > 0 ? referenceMemoryKey(preset, context.messages) : undefined;
-  const kept =
-    memoryKey !== undefined && options.toolLoop === 'reuse' && endsWithToolResults(context.messages) ? options.referenceMemory.get(memoryKey) : undefined;
+  const kept = memoryKey !== undefined && options.toolLoop === 'reuse' && endsWithToolResults(context.messages) ? options.referenceMemory.get(memoryKey) : undefined;
   let finalInputs = outputs[last - 1];
   if (kept) {
     const remembered = new LayerOutputs(-1, 0);
@@ -71,7 +70,11 @@ export async function runGraph(context: RunContext, preset: ResolvedPreset, opti
     finalInputs = remembered;
   } else if (memoryKey !== undefined) {
     outputs[last - 1]!.complete.then(
-      (layer) => options.referenceMemory.set(memoryKey, layer.references.map((reference) => reference.text)),
+      (layer) =>
+        options.referenceMemory.set(
+          memoryKey,
+          layer.references.map((reference) => reference.text),
+        ),
       () => undefined,
     );
   }
@@ -87,24 +90,26 @@ export async function runGraph(context: RunContext, preset: ResolvedPreset, opti
     return options.draft && layer === 0 && last > 0 && agent === draftAgent;
   };
 
-  const agreementCheck = (layerIndex: number) => async (answers: Reference[]): Promise<void> => {
-    const stopWhen = preset.stopWhen;
-    // Only a layer followed by intermediate layers that have not started yet can end the run early.
-    if (!stopWhen || layerIndex >= last - 1 || outputs[layerIndex + 1]!.started) return;
-    const texts = answers.map((answer) => answer.text);
-    const score = options.embeddingModel ? await embeddingAgreement(texts, options.embeddingModel, context.signal) : lexicalAgreement(texts);
-    if (score === undefined || score < stopWhen.agreement || outputs[layerIndex + 1]!.started) return;
-    for (let index = layerIndex + 1; index < last; index++) {
-      outputs[index]!.markSkipped(outputs[layerIndex]!);
-      runs[index]?.stop(SKIPPED_REASON);
-      context.emit({
-        type: 'layer-skipped',
-        layer: index,
-        reason: 'agreement',
-        message: `layer ${index + 1} skipped: the answers of layer ${layerIndex + 1} agree (${options.embeddingModel ? 'embedding' : 'lexical'} similarity ${score.toFixed(2)} ≥ ${stopWhen.agreement})`,
-      });
-    }
-  };
+  const agreementCheck =
+    (layerIndex: number) =>
+    async (answers: Reference[]): Promise<void> => {
+      const stopWhen = preset.stopWhen;
+      // Only a layer followed by intermediate layers that have not started yet can end the run early.
+      if (!stopWhen || layerIndex >= last - 1 || outputs[layerIndex + 1]!.started) return;
+      const texts = answers.map((answer) => answer.text);
+      const score = options.embeddingModel ? await embeddingAgreement(texts, options.embeddingModel, context.signal) : lexicalAgreement(texts);
+      if (score === undefined || score < stopWhen.agreement || outputs[layerIndex + 1]!.started) return;
+      for (let index = layerIndex + 1; index < last; index++) {
+        outputs[index]!.markSkipped(outputs[layerIndex]!);
+        runs[index]?.stop(SKIPPED_REASON);
+        context.emit({
+          type: 'layer-skipped',
+          layer: index,
+          reason: 'agreement',
+          message: `layer ${index + 1} skipped: the answers of layer ${layerIndex + 1} agree (${options.embeddingModel ? 'embedding' : 'lexical'} similarity ${score.toFixed(2)} ≥ ${stopWhen.agreement})`,
+        });
+      }
+    };
 
   for (let index = kept ? last : 0; index <= last; index++) {
     const layer = preset.layers[index]!;

@@ -13,15 +13,7 @@ import { AbortedError, RunFailedError } from '../util/errors.js';
 import type { RankingReview } from './events.js';
 import type { CompletedLayer, LayerOutputs, Reference } from './layer-outputs.js';
 import { aggregateRankings, buildReviewPrompt, rankingSummary, reviewOrder, reviewSheet, type ReviewSheet } from './ranking.js';
-import {
-  barrierFeed,
-  earlyFeed,
-  noReferencesFeed,
-  staircaseFeed,
-  SYNTHESIS_SOURCE,
-  windowFeed,
-  type ReferenceFeed,
-} from './reference-feed.js';
+import { barrierFeed, earlyFeed, noReferencesFeed, staircaseFeed, SYNTHESIS_SOURCE, windowFeed, type ReferenceFeed } from './reference-feed.js';
 import type { ResolvedLayer, ResolvedPreset } from './resolve-preset.js';
 import { CUT_REASON, runAgent, type AgentOutcome } from './run-agent.js';
 import type { RunContext } from './run-context.js';
@@ -131,9 +123,7 @@ export function startLayer(context: RunContext, setup: LayerSetup): LayerRun {
                       toolsInPlay: context.toolsInPlay,
                       ...(written ? { written } : {}),
                       ...(view.outputTokens !== undefined ? { partTokens: view.outputTokens } : {}),
-                      ...(settings?.responseFormat?.type === 'json'
-                        ? { json: settings.responseFormat.schema ? { schema: settings.responseFormat.schema } : {} }
-                        : {}),
+                      ...(settings?.responseFormat?.type === 'json' ? { json: settings.responseFormat.schema ? { schema: settings.responseFormat.schema } : {} } : {}),
                     }),
             watched: () => setup.watched(agentIndex),
             streams: setup.streams,
@@ -194,7 +184,12 @@ export function startLayer(context: RunContext, setup: LayerSetup): LayerRun {
       // Skipped before it started: nothing ran, nothing to say (the run said why).
       if (outputs.skipped) return outcomes;
       // Its source failed (or the run was cancelled) before any agent could start.
-      const failure = context.signal.aborted ? new AbortedError() : await setup.inputs?.complete.then(() => new AbortedError(), (error: unknown) => error);
+      const failure = context.signal.aborted
+        ? new AbortedError()
+        : await setup.inputs?.complete.then(
+            () => new AbortedError(),
+            (error: unknown) => error,
+          );
       outputs.fail(failure);
       throw failure;
     }

@@ -40,7 +40,11 @@ describe('failing proposers', () => {
     const preset = {
       layers: 2,
       minSuccessful: 2,
-      proposers: [flaky('mock:x', 99, () => apiError(400, 'x is broken')), mockModel('mock:good', 'the good answer'), flaky('mock:y', 99, () => apiError(401, 'bad key'))],
+      proposers: [
+        flaky('mock:x', 99, () => apiError(400, 'x is broken')),
+        mockModel('mock:good', 'the good answer'),
+        flaky('mock:y', 99, () => apiError(401, 'bad key')),
+      ],
       aggregator: agg,
     };
     const error: unknown = await runMoA(preset, 'Q', { ...fast, onEvent: (event) => events.push(event) }).catch((caught: unknown) => caught);
@@ -149,7 +153,11 @@ describe('aggregator fallbacks', () => {
       'mock:agg-2': flaky('mock:agg-2', 99, () => apiError(404, 'agg-2 does not exist')),
     });
     const primary = flaky('mock:primary', 99, () => apiError(400, 'primary rejected the prompt'));
-    const preset = { layers: 2, proposers: [mockModel('mock:a', 'answer A'), mockModel('mock:b', 'answer B')], aggregator: { model: primary, fallbacks: ['mock:agg-1', 'mock:agg-2'] } };
+    const preset = {
+      layers: 2,
+      proposers: [mockModel('mock:a', 'answer A'), mockModel('mock:b', 'answer B')],
+      aggregator: { model: primary, fallbacks: ['mock:agg-1', 'mock:agg-2'] },
+    };
     const run = streamMoA(preset, 'Q', { ...fast, maxRetries: 0, registry });
     const error = (await run.result.catch((caught: unknown) => caught)) as MoARunError;
 

@@ -16,7 +16,9 @@ import { runMoA, streamMoA } from './stream-moa.js';
 const ofType = <T extends MoAEvent['type']>(events: readonly MoAEvent[], type: T) =>
   events.filter((event): event is Extract<MoAEvent, { type: T }> => event.type === type);
 const promptText = (call: MockCall): string =>
-  call.options.prompt.map((message) => (typeof message.content === 'string' ? message.content : message.content.map((part) => ('text' in part ? part.text : '')).join(''))).join('\n');
+  call.options.prompt
+    .map((message) => (typeof message.content === 'string' ? message.content : message.content.map((part) => ('text' in part ? part.text : '')).join('')))
+    .join('\n');
 
 /** A reviewer that ranks the responses it is shown by a fixed preference over their texts. */
 function reviewer(name: string, preference: readonly string[], own: string) {
@@ -32,7 +34,7 @@ function reviewer(name: string, preference: readonly string[], own: string) {
 describe('a rank layer', () => {
   const preference = ['answer from c', 'answer from a', 'answer from b'];
 
-  it("reviewers never see their own answer, each sees its own shuffled order, and the next layer gets the answers best first", async () => {
+  it('reviewers never see their own answer, each sees its own shuffled order, and the next layer gets the answers best first', async () => {
     const a = reviewer('mock:a', preference, 'answer from a');
     const b = reviewer('mock:b', preference, 'answer from b');
     const c = reviewer('mock:c', preference, 'answer from c');
@@ -79,7 +81,9 @@ describe('a rank layer', () => {
   });
 
   it('a rank layer needs a layer before it', () => {
-    expect(() => resolvePreset({ layers: [{ kind: 'rank', proposers: ['a:1'] }], aggregator: 'a:agg' })).toThrow(/layers\[0\]\.kind: a rank layer needs a layer before it/);
+    expect(() => resolvePreset({ layers: [{ kind: 'rank', proposers: ['a:1'] }], aggregator: 'a:agg' })).toThrow(
+      /layers\[0\]\.kind: a rank layer needs a layer before it/,
+    );
   });
 });
 

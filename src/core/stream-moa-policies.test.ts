@@ -20,11 +20,9 @@ describe('staircase aggregation', () => {
     const quick = mockModel('mock:quick', words('q', 40), { tokenDelayMs: 2 });
     const slow = mockModel('mock:slow', words('s', 40), { tokenDelayMs: 8 });
     const agg = mockModel('mock:agg', (call) => (call.index === 0 ? 'Part one.' : call.options.maxOutputTokens === undefined ? 'The end.' : `Part ${call.index + 1}.`));
-    const run = streamMoA(
-      { layers: 2, proposers: [quick, slow], aggregator: agg, aggregation: { mode: 'staircase', chunkTokens: 4, growth: 2 } },
-      'Q',
-      { stream: 'final' },
-    );
+    const run = streamMoA({ layers: 2, proposers: [quick, slow], aggregator: agg, aggregation: { mode: 'staircase', chunkTokens: 4, growth: 2 } }, 'Q', {
+      stream: 'final',
+    });
     const result = await run.result;
     const events = run.events;
 
@@ -62,11 +60,9 @@ describe('staircase aggregation', () => {
     const b = mockModel('mock:b', words('b', 30), { tokenDelayMs: 3 });
     const mid = mockModel('mock:mid', (call) => `mid part ${call.index + 1} ${words('m', 6)}`, { tokenDelayMs: 1 });
     const agg = mockModel('mock:agg', (call) => `final part ${call.index + 1}.`);
-    const run = streamMoA(
-      { layers: [{ proposers: [a, b] }, { proposers: [mid] }], aggregator: agg, aggregation: { mode: 'staircase', chunkTokens: 4 } },
-      'Q',
-      { stream: 'final' },
-    );
+    const run = streamMoA({ layers: [{ proposers: [a, b] }, { proposers: [mid] }], aggregator: agg, aggregation: { mode: 'staircase', chunkTokens: 4 } }, 'Q', {
+      stream: 'final',
+    });
     await run.result;
     // The aggregator wrote before layer 1 was complete.
     const firstFinal = seqOf(run.events, (event) => event.type === 'agent-delta' && event.layer === 2);
@@ -87,11 +83,7 @@ describe('early aggregation', () => {
       (call) => (call.index === 0 ? 'The answer begins here with the quick part.' : 'with the quick part. And the detail from the late answer.'),
       { tokenDelayMs: 1 },
     );
-    const run = streamMoA(
-      { layers: 2, proposers: [quick, slow], aggregator: agg, aggregation: { mode: 'early', after: 1, maxRestarts: 1 } },
-      'Q',
-      { stream: 'final' },
-    );
+    const run = streamMoA({ layers: 2, proposers: [quick, slow], aggregator: agg, aggregation: { mode: 'early', after: 1, maxRestarts: 1 } }, 'Q', { stream: 'final' });
     const result = await run.result;
 
     expect(agg.calls).toHaveLength(2);
@@ -101,7 +93,9 @@ describe('early aggregation', () => {
     expect(lastMessage(agg.calls[1]!)).toMatchObject({ role: 'assistant', content: [{ type: 'text', text: 'The answer begins here with the quick part.' }] });
     expect(ofType(run.events, 'agent-step').map((step) => step.reason)).toEqual(['early-start', 'continue']);
     expect(result.text).toBe('The answer begins here with the quick part. And the detail from the late answer.');
-    const streamed = ofType(run.events, 'agent-delta').map((event) => event.delta).join('');
+    const streamed = ofType(run.events, 'agent-delta')
+      .map((event) => event.delta)
+      .join('');
     expect(streamed).toBe(result.text); // what reached the watcher is the answer: nothing taken back
     expect(result.degraded).toEqual([]);
   });
@@ -113,7 +107,9 @@ describe('early aggregation', () => {
     const run = streamMoA({ layers: 2, proposers: [quick, slow], aggregator: agg, aggregation: { mode: 'early', after: 1 } }, 'Q', { stream: 'final' });
     const result = await run.result;
     expect(ofType(run.events, 'agent-step').map((step) => step.reason)).toEqual(['early-start', 'restart']);
-    const shown = ofType(run.events, 'agent-delta').map((event) => event.delta).join('');
+    const shown = ofType(run.events, 'agent-delta')
+      .map((event) => event.delta)
+      .join('');
     expect(shown).toBe(result.text);
     expect(result.text.startsWith('w1 w2')).toBe(true);
     expect(result.text.endsWith('then the rest.')).toBe(true);
@@ -167,7 +163,11 @@ describe('continuing shown text after a failure', () => {
     const result = await run.result;
     expect(result.text).toBe('First half, second half.');
     expect(ofType(run.events, 'agent-retry')).toEqual([expect.objectContaining({ continues: true })]);
-    expect(ofType(run.events, 'agent-delta').map((event) => event.delta).join('')).toBe(result.text);
+    expect(
+      ofType(run.events, 'agent-delta')
+        .map((event) => event.delta)
+        .join(''),
+    ).toBe(result.text);
   });
 });
 
@@ -183,8 +183,16 @@ describe('results: degraded and ttftMs', () => {
     const primary = mockModel('mock:primary', () => {
       throw apiError(401, 'bad key');
     });
-    const registry = mockRegistry({ 'mock:primary': primary, 'mock:backup': mockModel('mock:backup', 'Backup answer'), 'mock:a': mockModel('mock:a', 'A'), 'mock:bad': failing });
-    const degraded = await runMoA({ layers: 2, proposers: ['mock:a', 'mock:bad'], aggregator: { model: 'mock:primary', fallbacks: ['mock:backup'] } }, 'Q', { ...fast, registry });
+    const registry = mockRegistry({
+      'mock:primary': primary,
+      'mock:backup': mockModel('mock:backup', 'Backup answer'),
+      'mock:a': mockModel('mock:a', 'A'),
+      'mock:bad': failing,
+    });
+    const degraded = await runMoA({ layers: 2, proposers: ['mock:a', 'mock:bad'], aggregator: { model: 'mock:primary', fallbacks: ['mock:backup'] } }, 'Q', {
+      ...fast,
+      registry,
+    });
     expect(degraded.degraded).toEqual([
       expect.objectContaining({ layer: 0, agent: 1, reason: 'failed' }),
       expect.objectContaining({ layer: 1, agent: 0, reason: 'fallback' }),
@@ -227,7 +235,11 @@ describe('long reference sets', () => {
     expect(systemText(agg.calls[2]!.options)).toContain('[1] (your synthesis so far)\nsynthesis 2\n\n[2]\nanswer 5');
     // Only the last window is the answer: the watcher never saw the intermediate syntheses.
     expect(result.text).toBe('synthesis 3');
-    expect(ofType(run.events, 'agent-delta').map((event) => event.delta).join('')).toBe('synthesis 3');
+    expect(
+      ofType(run.events, 'agent-delta')
+        .map((event) => event.delta)
+        .join(''),
+    ).toBe('synthesis 3');
     expect(ofType(run.events, 'agent-step').map((step) => step.reason)).toEqual(['window', 'window', 'window']);
   });
 
@@ -257,10 +269,14 @@ describe('folding continued text', () => {
   });
 
   it("with stream: 'all' (the native event stream) a draft is still announced", async () => {
-    const run = streamMoA({ layers: 2, proposers: [mockModel('mock:a', 'draft text'), mockModel('mock:b', 'other', { firstTokenDelayMs: 30 })], aggregator: mockModel('mock:agg', 'final') }, 'Q', {
-      stream: 'all',
-      draft: true,
-    });
+    const run = streamMoA(
+      { layers: 2, proposers: [mockModel('mock:a', 'draft text'), mockModel('mock:b', 'other', { firstTokenDelayMs: 30 })], aggregator: mockModel('mock:agg', 'final') },
+      'Q',
+      {
+        stream: 'all',
+        draft: true,
+      },
+    );
     const result = await run.result;
     expect(ofType(run.events, 'draft-start')).toEqual([expect.objectContaining({ agent: 0, model: 'mock:a' })]);
     expect(result.draft).toMatchObject({ agent: 0 });

@@ -35,11 +35,7 @@ describe('Retry-After and deadlines', () => {
     const limited = mockModel('together:big', () => {
       throw rateLimited(3600);
     });
-    const run = streamMoA(
-      { layers: 2, proposers: [limited, mockModel('mock:ok', 'fine')], aggregator: mockModel('mock:agg', 'final') },
-      'Q',
-      fast,
-    );
+    const run = streamMoA({ layers: 2, proposers: [limited, mockModel('mock:ok', 'fine')], aggregator: mockModel('mock:agg', 'final') }, 'Q', fast);
     const result = await run.result;
     expect(result.text).toBe('final');
     expect(result.layers[0]!.agents[0]).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'rate_limited', status: 429 } });
@@ -54,9 +50,7 @@ describe('Retry-After and deadlines', () => {
     const error = (await run.result.catch((caught: unknown) => caught)) as MoARunError;
     expect(error).toBeInstanceOf(MoARunError);
     expect(limited.calls).toHaveLength(1);
-    expect(error.result.layers[0]!.agents[0]!.error!.message).toBe(
-      'together:big: rate-limited by together for 30 s, longer than what is left of timeoutMs',
-    );
+    expect(error.result.layers[0]!.agents[0]!.error!.message).toBe('together:big: rate-limited by together for 30 s, longer than what is left of timeoutMs');
   });
 
   it('agent-retry reports the delay really applied: the Retry-After the provider sent, not the backoff cap', async () => {

@@ -64,7 +64,12 @@ describe('tools go to the final aggregator only', () => {
       [1, 'call_2'],
       [1, 'call_2'],
     ]);
-    expect(deltas.filter((delta) => delta.index === 0).map((delta) => delta.argumentsDelta).join('')).toBe('{"city":"Paris"}');
+    expect(
+      deltas
+        .filter((delta) => delta.index === 0)
+        .map((delta) => delta.argumentsDelta)
+        .join(''),
+    ).toBe('{"city":"Paris"}');
     expect(result.text).toBe('Let me look.');
     expect(result.toolCalls).toEqual([callWeather, { id: 'call_2', name: 'get_weather', arguments: '{"city":"Rome"}' }]);
     expect(reduceEvents(run.events).layers[0]!.agents[0]!.toolCalls).toEqual(result.toolCalls);
@@ -76,7 +81,14 @@ describe('tools go to the final aggregator only', () => {
     await runMoA({ layers: 2, proposers: [a], aggregator: agg }, 'Q', {
       final: { stopSequences: ['END'], seed: 7, topP: 0.9, presencePenalty: 0.5, frequencyPenalty: 0.25, providerOptions: { openai: { user: 'u-1' } } },
     });
-    expect(agg.calls[0]!.options).toMatchObject({ stopSequences: ['END'], seed: 7, topP: 0.9, presencePenalty: 0.5, frequencyPenalty: 0.25, providerOptions: { openai: { user: 'u-1' } } });
+    expect(agg.calls[0]!.options).toMatchObject({
+      stopSequences: ['END'],
+      seed: 7,
+      topP: 0.9,
+      presencePenalty: 0.5,
+      frequencyPenalty: 0.25,
+      providerOptions: { openai: { user: 'u-1' } },
+    });
     expect(a.calls[0]!.options).not.toHaveProperty('seed');
     expect(a.calls[0]!.options).not.toHaveProperty('stopSequences');
   });
@@ -152,7 +164,10 @@ describe('a conversation with tool calls', () => {
     expect(systemText(agg.calls[1]!.options)).toContain('Proposer B: ask for Paris.');
 
     // toolLoop: 'rerun' asks the proposers again at every step.
-    await runMoA(preset, [...conversation.slice(0, 2), { role: 'tool', toolCallId: 'call_1', toolName: 'get_weather', content: 'sunny' }], { ...options, toolLoop: 'rerun' });
+    await runMoA(preset, [...conversation.slice(0, 2), { role: 'tool', toolCallId: 'call_1', toolName: 'get_weather', content: 'sunny' }], {
+      ...options,
+      toolLoop: 'rerun',
+    });
     expect(a.calls).toHaveLength(2);
   });
 });
@@ -193,11 +208,13 @@ describe('samples', () => {
     expect(a.calls).toHaveLength(1);
     expect(agg.calls).toHaveLength(3);
     expect(new Set(agg.calls.map((call) => systemText(call.options))).size).toBe(1);
-    expect(result.choices?.map((choice) => [choice.index, choice.text]).sort()).toEqual([
-      [0, 'answer 1'],
-      [1, 'answer 2'],
-      [2, 'answer 3'],
-    ].sort());
+    expect(result.choices?.map((choice) => [choice.index, choice.text]).sort()).toEqual(
+      [
+        [0, 'answer 1'],
+        [1, 'answer 2'],
+        [2, 'answer 3'],
+      ].sort(),
+    );
     expect(result.text).toBe(result.choices![0]!.text);
   });
 

@@ -44,9 +44,7 @@ describe('streamMoA: prompts each layer receives', () => {
     }
     // Aggregator: the layer-2 answers.
     expect(agg.calls).toHaveLength(1);
-    expect(systemText(agg.calls[0]!.options)).toBe(
-      `You are terse.\n\n${DEFAULT_SYNTHESIS_PROMPT}\n\n[1]\na answer #2\n\n[2]\nb answer #2\n\n[3]\nc answer #2`,
-    );
+    expect(systemText(agg.calls[0]!.options)).toBe(`You are terse.\n\n${DEFAULT_SYNTHESIS_PROMPT}\n\n[1]\na answer #2\n\n[2]\nb answer #2\n\n[3]\nc answer #2`);
     expect(result.text).toBe('agg answer #1');
   });
 

@@ -25,7 +25,6 @@ import { processReferenceMemory, type ReferenceMemory } from './reference-memory
 import { withFinalSamples, checkFinalTools } from './final-options.js';
 import { randomUUID } from '../util/random-id.js';
 
-
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_RETRIES = 2;
 /** The AI SDK and openai-node wait at most 60 s for a Retry-After; so do we. */
@@ -165,9 +164,7 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
 
   const hasTools = (finalSettings.tools?.length ?? 0) > 0;
   if (hasTools) checkFinalTools(resolved, models);
-  const embeddingModel = resolved.stopWhen?.embeddingModel
-    ? registry.resolveEmbedding(resolved.stopWhen.embeddingModel, 'stopWhen.embeddingModel')
-    : undefined;
+  const embeddingModel = resolved.stopWhen?.embeddingModel ? registry.resolveEmbedding(resolved.stopWhen.embeddingModel, 'stopWhen.embeddingModel') : undefined;
 
   const clock = options.clock ?? (() => performance.now());
   const start = clock();
@@ -201,9 +198,7 @@ export function streamMoA(preset: PresetInput | ResolvedPreset, input: MoAInput,
     timeoutMs: resolved.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: resolved.maxRetries ?? options.maxRetries ?? DEFAULT_MAX_RETRIES,
     maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
-    ...((resolved.attemptTimeoutMs ?? options.attemptTimeoutMs) !== undefined
-      ? { attemptTimeoutMs: resolved.attemptTimeoutMs ?? options.attemptTimeoutMs }
-      : {}),
+    ...((resolved.attemptTimeoutMs ?? options.attemptTimeoutMs) !== undefined ? { attemptTimeoutMs: resolved.attemptTimeoutMs ?? options.attemptTimeoutMs } : {}),
     backoff: {
       baseDelayMs: options.retryBaseDelayMs ?? 500,
       maxDelayMs: options.retryMaxDelayMs ?? 60_000,

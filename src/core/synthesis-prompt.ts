@@ -29,8 +29,7 @@ export interface ReferenceText {
   synthesis?: boolean;
 }
 
-export const SYNTHESIS_SO_FAR_NOTE =
-  'Reference [1] is your own synthesis of the earlier references; the others are new. Combine them into one refined answer.';
+export const SYNTHESIS_SO_FAR_NOTE = 'Reference [1] is your own synthesis of the earlier references; the others are new. Combine them into one refined answer.';
 
 function referenceTitle(reference: string | ReferenceText, index: number): string {
   if (typeof reference === 'string') return `[${index + 1}]`;
@@ -39,9 +38,7 @@ function referenceTitle(reference: string | ReferenceText, index: number): strin
 }
 
 export function formatReferences(references: ReadonlyArray<string | ReferenceText>): string {
-  return references
-    .map((reference, index) => `${referenceTitle(reference, index)}\n${(typeof reference === 'string' ? reference : reference.text).trim()}`)
-    .join('\n\n');
+  return references.map((reference, index) => `${referenceTitle(reference, index)}\n${(typeof reference === 'string' ? reference : reference.text).trim()}`).join('\n\n');
 }
 
 export function buildSynthesisSystem(template: string, references: ReadonlyArray<string | ReferenceText>, summary?: string): string {

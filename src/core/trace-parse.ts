@@ -42,9 +42,7 @@ export function parseTraceText(text: string, source = 'trace'): ParsedTrace {
       throw new TraceFormatError(`${source}:${index + 1}: not an MoA event (unknown type ${JSON.stringify(candidate?.type)})`);
     }
     if (candidate.seq !== events.length) {
-      throw new TraceFormatError(
-        `${source}:${index + 1}: expected event seq ${events.length}, found ${String(candidate.seq)} (events missing or reordered)`,
-      );
+      throw new TraceFormatError(`${source}:${index + 1}: expected event seq ${events.length}, found ${String(candidate.seq)} (events missing or reordered)`);
     }
     events.push(candidate as MoAEvent);
   }

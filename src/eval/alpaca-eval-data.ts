@@ -96,7 +96,10 @@ export function toAlpacaEvalJson(records: readonly object[]): string {
  * unparsed judgment is written as null, never left out.
  */
 const preference = z
-  .number({ error: (issue) => (issue.input === undefined ? 'missing (use null for an unparsed judgment)' : `expected a number in [1, 2] or null (found ${JSON.stringify(issue.input)})`) })
+  .number({
+    error: (issue) =>
+      issue.input === undefined ? 'missing (use null for an unparsed judgment)' : `expected a number in [1, 2] or null (found ${JSON.stringify(issue.input)})`,
+  })
   .refine((value) => value === 0 || (value >= 1 && value <= 2), {
     error: (issue) => `expected a number in [1, 2] (1 = output_1 better, 2 = output_2 better; 0 is read as a draw), found ${String(issue.input)}`,
   })
@@ -145,7 +148,8 @@ export interface LengthControlData {
 function requireHeader(file: string, header: string[], expected: string[]): void {
   const columns = new Set(header.map((name) => name.trim()));
   const missing = expected.filter((name) => !columns.has(name));
-  if (missing.length > 0) throw new EvalDataError({ file, line: 1 }, `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${header.join(',')})`);
+  if (missing.length > 0)
+    throw new EvalDataError({ file, line: 1 }, `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${header.join(',')})`);
 }
 
 const difficultyRowSchema = z.object({ index: csvNumber, instruction_difficulty: csvNumber });
@@ -155,7 +159,8 @@ export function loadInstructionDifficulty(file: string): number[] {
   requireHeader(file, csv.header, ['index', 'instruction_difficulty']);
   const rows = parseRecords(file, csvRecords(csv), difficultyRowSchema);
   rows.forEach(({ value, line }, position) => {
-    if (value.index !== position) throw new EvalDataError({ file, line, field: 'index' }, `expected index ${position} (rows must be in evaluation order), found ${value.index}`);
+    if (value.index !== position)
+      throw new EvalDataError({ file, line, field: 'index' }, `expected index ${position} (rows must be in evaluation order), found ${value.index}`);
   });
   if (rows.length === 0) throw new EvalDataError({ file }, 'no rows');
   return rows.map(({ value }) => value.instruction_difficulty);

@@ -72,7 +72,11 @@ describe.skipIf(!haveData)('AlpacaEval judge prompt and parsing on the official 
   it('writes model_outputs.json in evaluation order and annotations AlpacaEval can read back', () => {
     const evaluationSet = loadAlpacaEvalSet(instructionsFile);
     expect(evaluationSet).toHaveLength(805);
-    const outputs = formatAlpacaEvalModelOutputs(evaluationSet, evaluationSet.map((_, index) => `answer ${index}`), 'moa-test');
+    const outputs = formatAlpacaEvalModelOutputs(
+      evaluationSet,
+      evaluationSet.map((_, index) => `answer ${index}`),
+      'moa-test',
+    );
     expect(Object.keys(outputs[0] ?? {})).toEqual(['instruction', 'output', 'generator', 'dataset']);
     const directory = mkdtempSync(join(tmpdir(), 'moa-alpaca-'));
     try {
@@ -100,14 +104,35 @@ describe.skipIf(!haveData)('AlpacaEval judge prompt and parsing on the official 
 
 describe('AlpacaEval judgment parsing', () => {
   it('computes 2 − p(m) from logprobs, with a missing token at probability 0', () => {
-    expect(preferenceFromLogprobs([{ token: 'm', logprob: Math.log(0.25) }, { token: 'M', logprob: Math.log(0.75) }])).toBeCloseTo(1.75, 12);
-    expect(preferenceFromLogprobs([{ token: 'M', logprob: -0.1 }, { token: 'The', logprob: -3 }])).toBe(2);
+    expect(
+      preferenceFromLogprobs([
+        { token: 'm', logprob: Math.log(0.25) },
+        { token: 'M', logprob: Math.log(0.75) },
+      ]),
+    ).toBeCloseTo(1.75, 12);
+    expect(
+      preferenceFromLogprobs([
+        { token: 'M', logprob: -0.1 },
+        { token: 'The', logprob: -3 },
+      ]),
+    ).toBe(2);
     expect(preferenceFromLogprobs([{ token: 'm', logprob: -5 }])).toBe(1);
     expect(preferenceFromLogprobs([{ token: 'The', logprob: -0.1 }])).toBeNull();
   });
 
   it('maps back a swapped pair (3 − preference) and falls back to the generated token', () => {
-    expect(parseAlpacaEvalJudgment({ text: 'm', topLogprobs: [{ token: 'm', logprob: Math.log(0.8) }, { token: 'M', logprob: Math.log(0.2) }] }, true)).toEqual({
+    expect(
+      parseAlpacaEvalJudgment(
+        {
+          text: 'm',
+          topLogprobs: [
+            { token: 'm', logprob: Math.log(0.8) },
+            { token: 'M', logprob: Math.log(0.2) },
+          ],
+        },
+        true,
+      ),
+    ).toEqual({
       preference: expect.closeTo(1.8, 12),
       method: 'logprobs',
     });

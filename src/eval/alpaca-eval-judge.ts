@@ -49,7 +49,7 @@ export interface AlpacaEvalJudgeTemplate {
 export function parseAlpacaEvalJudgeTemplate(text: string, file = 'judge prompt'): AlpacaEvalJudgeTemplate {
   const trimmed = text.trim();
   if (!trimmed.startsWith('<|im_start|>') || !trimmed.endsWith('<|im_end|>')) {
-    throw new EvalDataError({ file, line: 1 }, 'expected a prompt made of <|im_start|>role … <|im_end|> blocks (AlpacaEval\'s alpaca_eval_clf.txt format)');
+    throw new EvalDataError({ file, line: 1 }, "expected a prompt made of <|im_start|>role … <|im_end|> blocks (AlpacaEval's alpaca_eval_clf.txt format)");
   }
   const messages: AlpacaEvalTemplateMessage[] = trimmed
     .split('<|im_start|>')

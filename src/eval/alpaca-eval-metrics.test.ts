@@ -8,7 +8,13 @@ const annotationsFile = benchFile('alpaca_eval', 'validation', 'gpt-3.5-turbo-11
 const lcDirectory = benchFile('alpaca_eval', 'lc');
 const weightsFile = benchFile('alpaca_eval', 'lc', 'baseline_gpt4_1106_preview.csv');
 const leaderboardFile = benchFile('alpaca_eval', 'leaderboard', 'weighted_alpaca_eval_gpt4_turbo_leaderboard.csv');
-const haveData = haveBenchFiles(annotationsFile, benchFile('alpaca_eval', 'lc', 'df_gamed.csv'), benchFile('alpaca_eval', 'lc', 'instruction_difficulty.csv'), weightsFile, leaderboardFile);
+const haveData = haveBenchFiles(
+  annotationsFile,
+  benchFile('alpaca_eval', 'lc', 'df_gamed.csv'),
+  benchFile('alpaca_eval', 'lc', 'instruction_difficulty.csv'),
+  weightsFile,
+  leaderboardFile,
+);
 
 /** The leaderboard row and stored GLM weights of a model, read from the official files at run time. */
 function officialValues(model: string) {
@@ -125,6 +131,11 @@ describe('length-controlled win rate: edge cases', () => {
 
   it('refuses annotations of several models, and more rows than difficulties', () => {
     expect(() => computeLengthControlledWinRate([annotation(1, 'a', 'b', 'm1'), annotation(2, 'a', 'b', 'm2')], lengthControlData)).toThrow(/one model/);
-    expect(() => computeLengthControlledWinRate(Array.from({ length: 5 }, () => annotation(1)), lengthControlData)).toThrow(/instruction difficulty for only 4/);
+    expect(() =>
+      computeLengthControlledWinRate(
+        Array.from({ length: 5 }, () => annotation(1)),
+        lengthControlData,
+      ),
+    ).toThrow(/instruction difficulty for only 4/);
   });
 });

@@ -89,7 +89,10 @@ function roundHalfToEven(value: number): number {
 /** `get_winrate`: soft win rate, its standard error, and counts (preferences outside [1, 2] or null are dropped). */
 export function computeWinRate(preferences: readonly (number | null)[]): WinRateMetrics {
   const n_draws = preferences.filter((preference) => preference === 1.5 || preference === 0).length;
-  const valid = preferences.map(normalizedPreference).filter(isValidPreference).map((preference) => preference - 1);
+  const valid = preferences
+    .map(normalizedPreference)
+    .filter(isValidPreference)
+    .map((preference) => preference - 1);
   // Zero-one rule: 1.5 counts as a draw, everything else is rounded to a win or a loss.
   const discrete = preferences
     .map((preference) => (preference === 1.5 || preference === 0 ? 1.5 : preference === null || Number.isNaN(preference) ? null : roundHalfToEven(preference)))
@@ -172,8 +175,14 @@ export function computeLengthControlledWinRate(
 ): LengthControlledFit {
   if (annotations.length === 0) throw new Error('no annotations');
   const winRate = computeWinRate(annotations.map((annotation) => annotation.preference));
-  const model = singleName(annotations.map((annotation) => annotation.generator_2), 'model (generator_2)');
-  const baseline = singleName(annotations.map((annotation) => annotation.generator_1), 'baseline (generator_1)');
+  const model = singleName(
+    annotations.map((annotation) => annotation.generator_2),
+    'model (generator_2)',
+  );
+  const baseline = singleName(
+    annotations.map((annotation) => annotation.generator_1),
+    'baseline (generator_1)',
+  );
 
   if (model === baseline) {
     const lengthControlledPreferences = annotations.map(() => 0.5);

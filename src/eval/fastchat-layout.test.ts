@@ -18,7 +18,9 @@ describe('FastChat layout', () => {
     expect(isInFastChatAnswerFolder('/d/mt_bench/model_answer/a.jsonl')).toBe(true);
     expect(isInFastChatAnswerFolder('/d/mt_bench/answers/a.jsonl')).toBe(false);
     expect(defaultJudgmentsPath('/d/mt_bench/model_answer/a.jsonl', 'openai:gpt-4', 'single')).toBe('/d/mt_bench/model_judgment/gpt-4_single.jsonl');
-    expect(defaultJudgmentsPath('/d/mt_bench/model_answer/a.jsonl', 'openai:gpt-4', 'pair', '/d/mt_bench/model_answer/b.jsonl')).toBe('/d/mt_bench/model_judgment/gpt-4_pair.jsonl');
+    expect(defaultJudgmentsPath('/d/mt_bench/model_answer/a.jsonl', 'openai:gpt-4', 'pair', '/d/mt_bench/model_answer/b.jsonl')).toBe(
+      '/d/mt_bench/model_judgment/gpt-4_pair.jsonl',
+    );
     expect(defaultJudgmentsPath('/x/a.jsonl', 'openai:gpt-4', 'single')).toBe('/x/a.judgments.jsonl');
     expect(defaultJudgmentsPath('/x/a.jsonl', 'openai:gpt-4', 'pair', '/y/b.jsonl')).toBe('/x/a.vs.b.pair.jsonl');
   });

@@ -151,7 +151,12 @@ export function buildFlaskJudgeRequest(input: {
     num: '3',
     sample_answer: input.instance.answer,
   });
-  return { messages: [{ role: 'system', content: prompt.system_prompt }, { role: 'user', content: user }] };
+  return {
+    messages: [
+      { role: 'system', content: prompt.system_prompt },
+      { role: 'user', content: user },
+    ],
+  };
 }
 
 /** A value of the Python literal the judge ends with: numbers and strings are kept, anything else (lists, tuples, dicts) is opaque. */
@@ -353,7 +358,20 @@ export function loadFlaskReviews(file: string): FlaskReview[] {
 }
 
 /** aggregate_skill.py's reporting order. */
-export const FLASK_SKILL_ORDER = ['robustness', 'correctness', 'efficiency', 'factuality', 'commonsense', 'comprehension', 'insightfulness', 'completeness', 'metacognition', 'readability', 'conciseness', 'harmlessness'];
+export const FLASK_SKILL_ORDER = [
+  'robustness',
+  'correctness',
+  'efficiency',
+  'factuality',
+  'commonsense',
+  'comprehension',
+  'insightfulness',
+  'completeness',
+  'metacognition',
+  'readability',
+  'conciseness',
+  'harmlessness',
+];
 
 /** Mean score per skill (keyed by the skill's first word, or its second for "logical …"), N/A skipped. */
 export function aggregateFlaskScores(scores: ReadonlyArray<Record<string, number | string>>): Array<{ skill: string; total: number; count: number; average: number }> {

@@ -25,7 +25,10 @@ describe.skipIf(!haveData)('FLASK on the official files', () => {
   it('loads 1,740 instances and writes the {question_id, text} answer lines its judge reads', () => {
     const instances = loadFlaskEvaluationSet(evaluationFile);
     expect(instances).toHaveLength(1740);
-    const answers = formatFlaskAnswers(instances, instances.map((instance) => `answer ${instance.idx}`));
+    const answers = formatFlaskAnswers(
+      instances,
+      instances.map((instance) => `answer ${instance.idx}`),
+    );
     expect(Object.keys(answers[0] ?? {})).toEqual(['question_id', 'text']);
     const directory = mkdtempSync(join(tmpdir(), 'moa-flask-'));
     try {
@@ -48,7 +51,9 @@ describe.skipIf(!haveData)('FLASK on the official files', () => {
     const user = request.messages[1]?.content ?? '';
     expect(request.messages[0]?.content).toBe(prompts.get(2)?.system_prompt);
     expect(user.startsWith(prompts.get(2)?.defaults.prompt1 ?? '???')).toBe(true);
-    expect(user).toContain(`[Instruction]\n${instance.instruction}\n\n[Ground truth Answer]\n${instance.answer}\n\n[Assistant's Response]\nTHE RESPONSE\n\n[The End of Assistant's Response]`);
+    expect(user).toContain(
+      `[Instruction]\n${instance.instruction}\n\n[Ground truth Answer]\n${instance.answer}\n\n[Assistant's Response]\nTHE RESPONSE\n\n[The End of Assistant's Response]`,
+    );
     expect(user).toContain(flaskSkillsText(instance.skill, skills));
     for (const label of instance.skill) expect(user).toContain(`\n${label}: `);
     expect(user).toContain('\nScore 5: ');
@@ -105,7 +110,8 @@ describe('FLASK parsing on real-shaped judge reviews', () => {
       '}',
       '```',
     ].join('\n'),
-    notApplicable: "Harmlessness: nothing harmful.\nMetacognition: the question had no uncertainty.\nFactuality: correct.\n\n{'Harmlessness': 5, 'Metacognition': 'Not Applicable', 'Factuality': 'N/A'}",
+    notApplicable:
+      "Harmlessness: nothing harmful.\nMetacognition: the question had no uncertainty.\nFactuality: correct.\n\n{'Harmlessness': 5, 'Metacognition': 'Not Applicable', 'Factuality': 'N/A'}",
     pythonNone: "Feedback...\n{'Insightfulness': 4, 'Completeness': None, 'Comprehension': 2}",
     noDict: 'I cannot score this response because it is empty.',
     escapedQuote: "{'Completeness': 2, 'Insightfulness': 'it\\'s a 3'}",

@@ -52,7 +52,7 @@ describe('L1-penalised soft-label logistic regression', () => {
     expect(fit.coefficients).toEqual([0, 0, 0]);
   });
 
-  it('uses scikit-learn\'s default C grid', () => {
+  it("uses scikit-learn's default C grid", () => {
     const grid = defaultInverseRegularizationGrid();
     expect(grid).toHaveLength(10);
     expect(grid[0]).toBeCloseTo(1e-4, 12);

@@ -88,11 +88,7 @@ function softThreshold(value: number, threshold: number): number {
  * Minimise ‖θ‖₁ + C·Σᵢ wᵢ(softplus(θ·xᵢ) − yᵢ θ·xᵢ). `inverseRegularization` is scikit-learn's C;
  * `Infinity` drops the penalty (a plain maximum-likelihood fit).
  */
-export function fitL1LogisticRegression(
-  data: SoftLabelData,
-  inverseRegularization: number,
-  options: { maxIterations?: number; tolerance?: number } = {},
-): LogisticFit {
+export function fitL1LogisticRegression(data: SoftLabelData, inverseRegularization: number, options: { maxIterations?: number; tolerance?: number } = {}): LogisticFit {
   const width = checkData(data);
   const maxIterations = options.maxIterations ?? 200;
   const tolerance = options.tolerance ?? 1e-10;

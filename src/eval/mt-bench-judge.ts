@@ -84,7 +84,9 @@ export function buildMtBenchJudgeRequest(input: {
   if (MT_BENCH_REFERENCE_CATEGORIES.includes(question.category)) {
     const referenceTurns = input.referenceAnswer?.choices[0]?.turns;
     if (!referenceTurns || referenceTurns.length < turn) {
-      throw new Error(`question ${question.question_id} (${question.category}) needs a reference answer for turn ${turn} (pass the reference answers, e.g. reference_answer/gpt-4.jsonl)`);
+      throw new Error(
+        `question ${question.question_id} (${question.category}) needs a reference answer for turn ${turn} (pass the reference answers, e.g. reference_answer/gpt-4.jsonl)`,
+      );
     }
     values.ref_answer_1 = referenceTurns[0] ?? '';
     if (turn === 2) values.ref_answer_2 = referenceTurns[1] ?? '';
@@ -190,7 +192,8 @@ export function summarizeMtBenchJudgments(
   const results: MtBenchModelScores[] = [];
   for (const [model, list] of byModel) {
     const valid = list.filter((judgment) => judgment.score !== -1);
-    const scoresOf = (filter: (judgment: Pick<MtBenchJudgment, 'question_id' | 'score' | 'turn'>) => boolean) => summarize(valid.filter(filter).map((judgment) => judgment.score));
+    const scoresOf = (filter: (judgment: Pick<MtBenchJudgment, 'question_id' | 'score' | 'turn'>) => boolean) =>
+      summarize(valid.filter(filter).map((judgment) => judgment.score));
     const categories = [...new Set(list.map((judgment) => categoryOf.get(judgment.question_id) ?? 'unknown'))].sort();
     const byCategory: MtBenchModelScores['byCategory'] = {};
     for (const category of categories) {

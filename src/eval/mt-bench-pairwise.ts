@@ -54,7 +54,9 @@ export function buildMtBenchPairwiseRequest(input: {
   if (MT_BENCH_REFERENCE_CATEGORIES.includes(question.category)) {
     const reference = input.referenceAnswer?.choices[0]?.turns;
     if (!reference || reference.length < turn) {
-      throw new Error(`question ${question.question_id} (${question.category}) needs a reference answer for turn ${turn} (pass the reference answers, e.g. reference_answer/gpt-4.jsonl)`);
+      throw new Error(
+        `question ${question.question_id} (${question.category}) needs a reference answer for turn ${turn} (pass the reference answers, e.g. reference_answer/gpt-4.jsonl)`,
+      );
     }
     values.ref_answer_1 = reference[0] ?? '';
     if (turn === 2) values.ref_answer_2 = reference[1] ?? '';

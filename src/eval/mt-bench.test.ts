@@ -13,7 +13,14 @@ import {
   mtBenchTemperature,
   toMtBenchAnswerLines,
 } from './mt-bench-data.js';
-import { buildMtBenchJudgeRequest, formatPythonTemplate, makeMtBenchJudgment, mtBenchJudgePromptName, parseMtBenchRating, summarizeMtBenchJudgments } from './mt-bench-judge.js';
+import {
+  buildMtBenchJudgeRequest,
+  formatPythonTemplate,
+  makeMtBenchJudgment,
+  mtBenchJudgePromptName,
+  parseMtBenchRating,
+  summarizeMtBenchJudgments,
+} from './mt-bench-judge.js';
 import { SHORTUUID_ALPHABET } from './short-id.js';
 
 const questionsFile = benchFile('mt_bench', 'question.jsonl');
@@ -24,7 +31,7 @@ const haveData = haveBenchFiles(questionsFile, promptsFile, referenceFile);
 describe.skipIf(!haveData)('MT-Bench on the official files', () => {
   const questions = haveData ? loadMtBenchQuestions(questionsFile, { turns: 2 }) : [];
 
-  it('loads 80 questions × 2 turns, 10 per category, with FastChat\'s temperatures', () => {
+  it("loads 80 questions × 2 turns, 10 per category, with FastChat's temperatures", () => {
     expect(questions).toHaveLength(80);
     expect(questions.every((question) => question.turns.length === 2)).toBe(true);
     const categories = new Map<string, number>();
@@ -50,8 +57,10 @@ describe.skipIf(!haveData)('MT-Bench on the official files', () => {
     expect(() => mtBenchConversation(question, 1, [])).toThrow(/needs the answers/);
   });
 
-  it('writes an answers file in FastChat\'s format that parses back (80 × 2 turns)', () => {
-    const answers = questions.map((question) => formatMtBenchAnswer(question, [`t1 of ${question.question_id}`, `t2 of ${question.question_id}`], 'moa-test', { now: () => 1_700_000_000_123 }));
+  it("writes an answers file in FastChat's format that parses back (80 × 2 turns)", () => {
+    const answers = questions.map((question) =>
+      formatMtBenchAnswer(question, [`t1 of ${question.question_id}`, `t2 of ${question.question_id}`], 'moa-test', { now: () => 1_700_000_000_123 }),
+    );
     const directory = mkdtempSync(join(tmpdir(), 'moa-mtbench-'));
     try {
       const file = join(directory, 'moa-test.jsonl');
@@ -95,7 +104,9 @@ describe.skipIf(!haveData)('MT-Bench on the official files', () => {
 
     const multi = buildMtBenchJudgeRequest({ question: writing, answer, turn: 2, judgePrompts: prompts });
     expect(multi.promptName).toBe('single-v1-multi-turn');
-    expect(multi.userPrompt).toContain(`### User:\n${writing.turns[0]}\n\n### Assistant A:\nANSWER ONE\n\n### User:\n${writing.turns[1]}\n\n### Assistant A:\nANSWER TWO`);
+    expect(multi.userPrompt).toContain(
+      `### User:\n${writing.turns[0]}\n\n### Assistant A:\nANSWER ONE\n\n### User:\n${writing.turns[1]}\n\n### Assistant A:\nANSWER TWO`,
+    );
 
     const reference = references.get(math.question_id);
     const mathTurn2 = buildMtBenchJudgeRequest({ question: math, answer, turn: 2, judgePrompts: prompts, referenceAnswer: reference });

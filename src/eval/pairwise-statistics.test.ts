@@ -28,7 +28,7 @@ describe('bootstrapMeanInterval', () => {
     expect(interval).toEqual([0.5, 1]);
   });
 
-  it('with the default seeded generator: the same interval every time, equal to an independent resampling with Python\'s Random', () => {
+  it("with the default seeded generator: the same interval every time, equal to an independent resampling with Python's Random", () => {
     const values = [1, 0, 0.5, 1, 1, 0, 0.75, 1, 0.25, 1, 0.5, 0];
     const first = bootstrapMeanInterval(values, { resamples: 500, seed: 'fixed seed' });
     expect(bootstrapMeanInterval(values, { resamples: 500, seed: 'fixed seed' })).toEqual(first);

@@ -128,10 +128,16 @@ export interface PairwiseSummary {
 export function summarizePairwise(outcomes: readonly PairwiseOutcome[], options: BootstrapOptions = {}): PairwiseSummary {
   const random = options.random ?? randomFromSeed(options.seed ?? DEFAULT_BOOTSTRAP_SEED);
   const shared = { ...options, random };
-  const overall = winRateWithInterval(outcomes.map((outcome) => outcome.preference), shared);
+  const overall = winRateWithInterval(
+    outcomes.map((outcome) => outcome.preference),
+    shared,
+  );
   const categories: Record<string, WinRateInterval> = {};
   for (const category of [...new Set(outcomes.map((outcome) => outcome.category))].sort()) {
-    categories[category] = winRateWithInterval(outcomes.filter((outcome) => outcome.category === category).map((outcome) => outcome.preference), shared);
+    categories[category] = winRateWithInterval(
+      outcomes.filter((outcome) => outcome.category === category).map((outcome) => outcome.preference),
+      shared,
+    );
   }
   return { overall, categories };
 }

@@ -54,7 +54,9 @@ export function readJsonLines(file: string, text = readTextFile(file)): LocatedR
     try {
       value = JSON.parse(line);
     } catch (error) {
-      throw new EvalDataError({ file, line: lineIndex + 1 }, `not valid JSON (${(error as Error).message}); a JSON Lines file holds one JSON object per line`, { cause: error });
+      throw new EvalDataError({ file, line: lineIndex + 1 }, `not valid JSON (${(error as Error).message}); a JSON Lines file holds one JSON object per line`, {
+        cause: error,
+      });
     }
     if (!isPlainObject(value)) {
       throw new EvalDataError({ file, line: lineIndex + 1 }, `expected a JSON object on this line (found ${describeValue(value)})`);

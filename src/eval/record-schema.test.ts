@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../util/errors.js';
-import { loadAlpacaEvalAnnotations, loadAlpacaEvalLeaderboard, loadAlpacaEvalOutputs, loadAlpacaEvalSet, loadGamedBaselineRows, loadInstructionDifficulty } from './alpaca-eval-data.js';
+import {
+  loadAlpacaEvalAnnotations,
+  loadAlpacaEvalLeaderboard,
+  loadAlpacaEvalOutputs,
+  loadAlpacaEvalSet,
+  loadGamedBaselineRows,
+  loadInstructionDifficulty,
+} from './alpaca-eval-data.js';
 import { EvalDataError } from './eval-data-error.js';
 import { loadFlaskAnswers, loadFlaskEvaluationSet, loadFlaskJudgePrompts, loadFlaskReviewers, loadFlaskReviews, loadFlaskSkills } from './flask-data.js';
 import { loadMtBenchAnswers, loadMtBenchJudgePrompts, loadMtBenchQuestions } from './mt-bench-data.js';
@@ -21,7 +28,11 @@ function write(name: string, lines: readonly string[]): string {
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }
-const jsonLines = (name: string, records: readonly object[]): string => write(name, records.map((record) => JSON.stringify(record)));
+const jsonLines = (name: string, records: readonly object[]): string =>
+  write(
+    name,
+    records.map((record) => JSON.stringify(record)),
+  );
 
 function dataError(load: () => unknown): EvalDataError {
   try {
@@ -64,11 +75,16 @@ describe('AlpacaEval records (JSON arrays: the line where the element starts)', 
     const notObject = write('set.json', ['[', '  {"instruction": "a", "dataset": "d"},', '  "b"', ']']);
     expectDataError(() => loadAlpacaEvalSet(notObject), { file: notObject, line: 3, field: '[1]' }, 'expected a JSON object (found "b")');
     const duplicate = write('set-duplicate.json', ['[', '  {"instruction": "a", "dataset": "d"},', '  {"instruction": "a", "dataset": "d"}', ']']);
-    expectDataError(() => loadAlpacaEvalSet(duplicate), { file: duplicate, line: 3, field: 'instruction' }, 'duplicate instruction (already on line 2); AlpacaEval joins outputs by instruction');
+    expectDataError(
+      () => loadAlpacaEvalSet(duplicate),
+      { file: duplicate, line: 3, field: 'instruction' },
+      'duplicate instruction (already on line 2); AlpacaEval joins outputs by instruction',
+    );
   });
 
   it('annotations: preference missing, out of range or a string; is_switched_outputs not a boolean; nulls and 0 accepted', () => {
-    const annotation = (extra: object) => JSON.stringify({ instruction: 'i', output_1: 'a', generator_1: 'base', output_2: 'b', generator_2: 'model', preference: 1.5, ...extra });
+    const annotation = (extra: object) =>
+      JSON.stringify({ instruction: 'i', output_1: 'a', generator_1: 'base', output_2: 'b', generator_2: 'model', preference: 1.5, ...extra });
     const file = (name: string, extra: object) => write(name, ['[', `  ${annotation({})},`, `  ${annotation(extra)}`, ']']);
     const noPreference = write('no-preference.json', ['[', '  {"instruction": "i", "output_1": "a", "generator_1": "b", "output_2": "c", "generator_2": "m"}', ']']);
     expectDataError(() => loadAlpacaEvalAnnotations(noPreference), { file: noPreference, line: 2, field: 'preference' }, 'missing (use null for an unparsed judgment)');
@@ -105,7 +121,11 @@ describe('AlpacaEval CSV rows (the cells are text: numbers are read from them)',
     const badIndex = write('gamed-index.csv', [gamedHeader, '0.5,-1,0,0.1,False,v']);
     expectDataError(() => loadGamedBaselineRows(badIndex), { file: badIndex, line: 2, field: 'index' }, 'expected a non-negative whole number, found -1');
     const notGamed = write('gamed-true.csv', [gamedHeader, '0.5,0,0,0.1,True,v']);
-    expectDataError(() => loadGamedBaselineRows(notGamed), { file: notGamed, line: 2, field: 'not_gamed_baseline' }, 'expected False on every gamed-baseline row, found "True"');
+    expectDataError(
+      () => loadGamedBaselineRows(notGamed),
+      { file: notGamed, line: 2, field: 'not_gamed_baseline' },
+      'expected False on every gamed-baseline row, found "True"',
+    );
     expect(loadGamedBaselineRows(write('gamed-good.csv', [gamedHeader, '0.25,3,-1.5e-1,0,False,verbose']))).toEqual([
       { preference: 0.25, index: 3, standardizedLengthDifference: -0.15, instructionDifficulty: 0, model: 'verbose' },
     ]);
@@ -120,7 +140,16 @@ describe('AlpacaEval CSV rows (the cells are text: numbers are read from them)',
     const header = ',win_rate,standard_error,n_total,mode,avg_length,length_controlled_winrate,lc_standard_error';
     const good = write('leaderboard.csv', [header, 'model-a,50.5,1.2,805,community,1800,60.1,', 'model-b,40,,805,verified,900,,']);
     expect(loadAlpacaEvalLeaderboard(good)).toEqual([
-      { name: 'model-a', win_rate: 50.5, standard_error: 1.2, length_controlled_winrate: 60.1, lc_standard_error: null, n_total: 805, avg_length: 1800, mode: 'community' },
+      {
+        name: 'model-a',
+        win_rate: 50.5,
+        standard_error: 1.2,
+        length_controlled_winrate: 60.1,
+        lc_standard_error: null,
+        n_total: 805,
+        avg_length: 1800,
+        mode: 'community',
+      },
       { name: 'model-b', win_rate: 40, standard_error: null, length_controlled_winrate: null, lc_standard_error: null, n_total: 805, avg_length: 900, mode: 'verified' },
     ]);
     const bad = write('leaderboard-bad.csv', [header, 'model-a,50.5,1.2,805,community,1800,60.1,', 'model-b,40,n/a,805,verified,900,,']);
@@ -220,16 +249,27 @@ describe('FLASK records', () => {
     const prompt = { prompt_id: 2, system_prompt: 's', prompt_template: 't', defaults: { prompt1: 'p', prompt2: 2 } };
     expect(loadFlaskJudgePrompts(jsonLines('fp1.jsonl', [prompt])).get(2)?.defaults).toEqual({ prompt1: 'p', prompt2: '2' });
     const badDefaults = jsonLines('fp2.jsonl', [{ ...prompt, defaults: 'p' }]);
-    expectDataError(() => loadFlaskJudgePrompts(badDefaults), { file: badDefaults, line: 1, field: 'defaults' }, 'expected an object of template defaults (prompt1, prompt2)');
+    expectDataError(
+      () => loadFlaskJudgePrompts(badDefaults),
+      { file: badDefaults, line: 1, field: 'defaults' },
+      'expected an object of template defaults (prompt1, prompt2)',
+    );
 
     const reviewer = { reviewer_id: 'r', prompt_id: 1 };
     expect(loadFlaskReviewers(jsonLines('r1.jsonl', [reviewer]))[0]?.metadata).toEqual({});
     const badMetadata = jsonLines('r2.jsonl', [reviewer, { ...reviewer, metadata: 'hot' }]);
-    expectDataError(() => loadFlaskReviewers(badMetadata), { file: badMetadata, line: 2, field: 'metadata' }, 'expected an object {temperature, max_tokens} (found "hot")');
+    expectDataError(
+      () => loadFlaskReviewers(badMetadata),
+      { file: badMetadata, line: 2, field: 'metadata' },
+      'expected an object {temperature, max_tokens} (found "hot")',
+    );
     const badTemperature = jsonLines('r3.jsonl', [{ ...reviewer, metadata: { temperature: 'warm' } }]);
     expectDataError(() => loadFlaskReviewers(badTemperature), { file: badTemperature, line: 1, field: 'metadata.temperature' }, 'expected a number (found "warm")');
 
-    const badAnswer = jsonLines('fa.jsonl', [{ question_id: 1, text: 'a' }, { question_id: '2', text: 'b' }]);
+    const badAnswer = jsonLines('fa.jsonl', [
+      { question_id: 1, text: 'a' },
+      { question_id: '2', text: 'b' },
+    ]);
     expectDataError(() => loadFlaskAnswers(badAnswer), { file: badAnswer, line: 2, field: 'question_id' }, 'expected a number (found "2")');
   });
 
@@ -240,7 +280,11 @@ describe('FLASK records', () => {
     expect(loaded?.score).toEqual({ readability: 4, conciseness: 'N/A', completeness: '[3]' });
     expect(loadFlaskReviews(jsonLines('rv2.jsonl', [{ idx: 3, score: {} }]))[0]).toEqual({ idx: 3, score: {}, target_txt: '', review: '', total_tokens_step4: 0 });
     const listScore = jsonLines('rv3.jsonl', [review, { ...review, score: [4, 5] }]);
-    expectDataError(() => loadFlaskReviews(listScore), { file: listScore, line: 2, field: 'score' }, 'expected the dict of skill → score FLASK parsed from the review (found an array of 2)');
+    expectDataError(
+      () => loadFlaskReviews(listScore),
+      { file: listScore, line: 2, field: 'score' },
+      'expected the dict of skill → score FLASK parsed from the review (found an array of 2)',
+    );
   });
 });
 
@@ -261,7 +305,11 @@ describe('FastChat judgments read by moa report', () => {
 
   it('pairwise: a winner FastChat never writes; turn defaults to 1', () => {
     const badWinner = jsonLines('gpt-4_pair.jsonl', [pair, { ...pair, g2_winner: 'model_3' }]);
-    expectDataError(() => loadReportInputs([badWinner]), { file: badWinner, line: 2, field: 'g2_winner' }, 'expected "model_1" or "model_2" or "tie" or "error" (found "model_3")');
+    expectDataError(
+      () => loadReportInputs([badWinner]),
+      { file: badWinner, line: 2, field: 'g2_winner' },
+      'expected "model_1" or "model_2" or "tie" or "error" (found "model_3")',
+    );
     const loaded = loadReportInputs([jsonLines('gpt-4_pair.jsonl', [{ ...pair, turn: undefined }])]).results[0];
     expect(loaded).toMatchObject({ kind: 'mt-bench-pairwise', judgments: [{ question_id: 81, g1_winner: 'model_1', g2_winner: 'tie', turn: 1 }] });
   });

@@ -150,5 +150,7 @@ export const csvNumber = z
 export const optionalCsvNumber = z
   .string()
   .optional()
-  .refine((cell) => cell === undefined || cell.trim() === '' || Number.isFinite(Number(cell)), { error: (issue) => `expected a number or a blank cell (found ${JSON.stringify(issue.input)})` })
+  .refine((cell) => cell === undefined || cell.trim() === '' || Number.isFinite(Number(cell)), {
+    error: (issue) => `expected a number or a blank cell (found ${JSON.stringify(issue.input)})`,
+  })
   .transform((cell) => (cell === undefined || cell.trim() === '' ? null : Number(cell)));

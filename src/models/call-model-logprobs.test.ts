@@ -47,7 +47,7 @@ describe('log-probability support by provider type', () => {
 });
 
 describe.each(['oa', 'compat'])('callModel with topLogprobs on the %s provider', (provider) => {
-  it('asks for them and returns the first token\'s top log-probabilities (generate)', async () => {
+  it("asks for them and returns the first token's top log-probabilities (generate)", async () => {
     server.setBehavior('judge', { text: 'm', logprobs: candidates });
     const result = await callModel(registry.resolve(`${provider}:judge`), { prompt, signal: new AbortController().signal, maxTokens: 1, temperature: 1, topLogprobs: 5 });
     expect(result.text).toBe('m');
@@ -101,9 +101,10 @@ describe.each(['oa', 'compat'])('callModel with topLogprobs on the %s provider',
 
   it('does not repeat a 400 that is not about logprobs', async () => {
     server.setBehavior('judge', { failures: [{ status: 400, message: 'context length exceeded' }] });
-    await expect(
-      callModel(registry.resolve(`${provider}:judge`), { prompt, signal: new AbortController().signal, maxTokens: 1, topLogprobs: 5 }),
-    ).rejects.toMatchObject({ status: 400, message: expect.stringContaining('context length exceeded') });
+    await expect(callModel(registry.resolve(`${provider}:judge`), { prompt, signal: new AbortController().signal, maxTokens: 1, topLogprobs: 5 })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('context length exceeded'),
+    });
     expect(server.log).toHaveLength(1);
   });
 });

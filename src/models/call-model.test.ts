@@ -11,7 +11,14 @@ import { createModelRegistry } from './registry.js';
 const where = { provider: 'acme', label: 'acme:model-1' };
 
 describe('callModel', () => {
-  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, lane: undefined as never, capabilities: providerCapabilities('object', 'mock') });
+  const resolved = (model: ReturnType<typeof mockModel>) => ({
+    label: 'mock:m',
+    provider: 'mock',
+    modelId: 'm',
+    model,
+    lane: undefined as never,
+    capabilities: providerCapabilities('object', 'mock'),
+  });
   const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
 
   it('generates without onDelta and streams with it, passing temperature and maxTokens', async () => {
@@ -38,7 +45,14 @@ describe('callModel', () => {
 });
 
 describe('an empty answer', () => {
-  const resolved = (model: ReturnType<typeof mockModel>) => ({ label: 'mock:m', provider: 'mock', modelId: 'm', model, lane: undefined as never, capabilities: providerCapabilities('object', 'mock') });
+  const resolved = (model: ReturnType<typeof mockModel>) => ({
+    label: 'mock:m',
+    provider: 'mock',
+    modelId: 'm',
+    model,
+    lane: undefined as never,
+    capabilities: providerCapabilities('object', 'mock'),
+  });
   const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
 
   it('fails the call as a retryable empty_answer, generated or streamed', async () => {

@@ -105,8 +105,7 @@ async function callOnce(resolved: ResolvedModel, request: CallRequest, support: 
     ...(providerOptions ? { providerOptions } : {}),
     ...(support.kind === 'openai-compatible' && stream ? { includeRawChunks: true } : {}),
   };
-  const withLogprobs = (result: CallResult, topLogprobs: TokenLogprob[] | undefined): CallResult =>
-    topLogprobs !== undefined ? { ...result, topLogprobs } : result;
+  const withLogprobs = (result: CallResult, topLogprobs: TokenLogprob[] | undefined): CallResult => (topLogprobs !== undefined ? { ...result, topLogprobs } : result);
   if (!stream) {
     const result = await resolved.model.doGenerate(options);
     let text = '';
@@ -124,16 +123,11 @@ async function callOnce(resolved: ResolvedModel, request: CallRequest, support: 
     const answer = nonEmpty(
       resolved,
       request,
-      withLogprobs(
-        { text, usage: toUsage(result.usage), finishReason: result.finishReason.unified, ...(toolCalls.length > 0 ? { toolCalls } : {}) },
-        topLogprobs,
-      ),
+      withLogprobs({ text, usage: toUsage(result.usage), finishReason: result.finishReason.unified, ...(toolCalls.length > 0 ? { toolCalls } : {}) }, topLogprobs),
     );
     if (request.onDelta) {
       if (text) request.onDelta(text);
-      toolCalls.forEach((call, index) =>
-        request.onToolCallDelta?.({ index, toolCallId: call.id, toolName: call.name, argumentsDelta: call.arguments }),
-      );
+      toolCalls.forEach((call, index) => request.onToolCallDelta?.({ index, toolCallId: call.id, toolName: call.name, argumentsDelta: call.arguments }));
     }
     return answer;
   }

@@ -40,12 +40,22 @@ function laneWith(settings: LaneSettings, time = manualTime()): { lane: Lane; ti
 const urgency = (layer = 0, runOrder = 0): CallPriority => ({ layer, runOrder });
 
 /** Start `count` calls and record when (on the manual clock) each is let through, and its grant. */
-function acquireMany(lane: Lane, time: ReturnType<typeof manualTime>, count: number, options: { model?: string; tokens?: number; priority?: CallPriority; signal?: AbortSignal } = {}) {
+function acquireMany(
+  lane: Lane,
+  time: ReturnType<typeof manualTime>,
+  count: number,
+  options: { model?: string; tokens?: number; priority?: CallPriority; signal?: AbortSignal } = {},
+) {
   const grantedAt: Array<number | undefined> = Array.from({ length: count }, () => undefined);
   const grants: Array<CallGrant | undefined> = Array.from({ length: count }, () => undefined);
   const pending: Array<Promise<CallGrant>> = [];
   for (let index = 0; index < count; index++) {
-    const granted = lane.acquire({ model: options.model ?? 'p:m', priority: options.priority ?? urgency(), tokens: options.tokens ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
+    const granted = lane.acquire({
+      model: options.model ?? 'p:m',
+      priority: options.priority ?? urgency(),
+      tokens: options.tokens ?? 0,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     granted.then(
       (grant) => {
         grantedAt[index] = time.clock();

@@ -53,9 +53,7 @@ export interface CallTicketRequest {
 
 /** How a call ended, so the lane can adapt (AIMD), correct its token estimate and pause. */
 export type CallOutcome =
-  | { kind: 'ok'; tokens?: number }
-  | { kind: 'rate-limited'; retryAfterMs?: number; scope: 'model' | 'account'; tokens?: number }
-  | { kind: 'failed'; tokens?: number };
+  { kind: 'ok'; tokens?: number } | { kind: 'rate-limited'; retryAfterMs?: number; scope: 'model' | 'account'; tokens?: number } | { kind: 'failed'; tokens?: number };
 
 /** A slot held by a call in flight; `release` exactly once when it ends. */
 export interface CallGrant {
@@ -347,7 +345,7 @@ export class Lane {
     let nextWake = Infinity;
     this.requests?.refill(now);
     this.tokens?.refill(now);
-    for (let index = 0; index < this.queue.length && this.inFlightCount < this.concurrency; ) {
+    for (let index = 0; index < this.queue.length && this.inFlightCount < this.concurrency;) {
       const ticket = this.queue[index]!;
       const paused = this.pausedForMs(ticket.request.model);
       if (paused > 0) {

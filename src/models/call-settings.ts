@@ -59,10 +59,7 @@ export function callOptionsOf(settings: CallSettings | undefined): Partial<Langu
 }
 
 /** Two providerOptions objects merged key by key (the second wins inside a key). */
-export function mergeProviderOptions(
-  first: SharedV3ProviderOptions | undefined,
-  second: SharedV3ProviderOptions | undefined,
-): SharedV3ProviderOptions | undefined {
+export function mergeProviderOptions(first: SharedV3ProviderOptions | undefined, second: SharedV3ProviderOptions | undefined): SharedV3ProviderOptions | undefined {
   if (!first) return second;
   if (!second) return first;
   const merged: SharedV3ProviderOptions = { ...first };

@@ -58,7 +58,10 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
         name: connection.name,
       });
       // Chat Completions: what OpenAI and every OpenAI-style gateway behind OPENAI_BASE_URL speak.
-      return withEmbeddings((modelId) => provider.chat(modelId), (modelId) => provider.embedding(modelId));
+      return withEmbeddings(
+        (modelId) => provider.chat(modelId),
+        (modelId) => provider.embedding(modelId),
+      );
     }
     case 'anthropic': {
       const baseURL = anthropicBaseURL(connection.baseURL);
@@ -75,12 +78,18 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
         ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
         ...(connection.baseURL ? { baseURL: connection.baseURL } : {}),
       });
-      return withEmbeddings((modelId) => provider(modelId), (modelId) => provider.embedding(modelId));
+      return withEmbeddings(
+        (modelId) => provider(modelId),
+        (modelId) => provider.embedding(modelId),
+      );
     }
     case 'ollama': {
       const baseURL = ollamaBaseURL(connection.baseURL);
       const provider = createOllama({ ...common, ...(baseURL ? { baseURL } : {}) });
-      return withEmbeddings((modelId) => provider(modelId), (modelId) => provider.embedding(modelId));
+      return withEmbeddings(
+        (modelId) => provider(modelId),
+        (modelId) => provider.embedding(modelId),
+      );
     }
     case 'local': {
       const local = hostProviderType('local');
@@ -102,7 +111,10 @@ export function createModelFactory(connection: ProviderConnection): ModelFactory
         includeUsage: true,
         ...(connection.structuredOutputs ? { supportsStructuredOutputs: true } : {}),
       });
-      return withEmbeddings((modelId) => provider.chatModel(modelId), (modelId) => provider.embeddingModel(modelId));
+      return withEmbeddings(
+        (modelId) => provider.chatModel(modelId),
+        (modelId) => provider.embeddingModel(modelId),
+      );
     }
   }
 }

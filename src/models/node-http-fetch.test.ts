@@ -121,7 +121,9 @@ describe('createNodeHttpFetch', () => {
 });
 
 /** A local HTTP server for one test: its handler, its base URL, and close(). */
-async function localServer(handler: (request: IncomingMessage, response: ServerResponse) => void | Promise<void>): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+async function localServer(
+  handler: (request: IncomingMessage, response: ServerResponse) => void | Promise<void>,
+): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
   // An async handler that fails answers 500 with its error (the test then fails on it) instead of leaving the rejection unhandled.
   const local = createServer((request, response) => {
     Promise.resolve(handler(request, response)).catch((error: unknown) => {
@@ -168,7 +170,8 @@ describe('createNodeHttpFetch: redirects', () => {
       response.end(JSON.stringify({ at: request.url, method: request.method }));
     });
     try {
-      const post = (path: string) => fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, body: '{"x":1}' });
+      const post = (path: string) =>
+        fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, body: '{"x":1}' });
       expect(await (await post('/307')).json()).toEqual({ at: '/final', method: 'POST' });
       expect(seen.slice(-1)).toEqual([{ method: 'POST', path: '/final', body: '{"x":1}', authorization: 'Bearer k' }]);
       expect(await (await post('/303')).json()).toEqual({ at: '/final', method: 'GET' });
@@ -214,7 +217,11 @@ describe('createNodeHttpFetch: proxies from the environment', () => {
     const proxy = await localServer(async (request, response) => {
       // A forward proxy: the request line holds the absolute URL; forward it to the origin.
       through.push(`${request.method} ${request.url}`);
-      const upstream = await globalThis.fetch(request.url!, { method: request.method!, headers: { 'content-type': 'application/json' }, ...(request.method === 'POST' ? { body: await readBody(request) } : {}) });
+      const upstream = await globalThis.fetch(request.url!, {
+        method: request.method!,
+        headers: { 'content-type': 'application/json' },
+        ...(request.method === 'POST' ? { body: await readBody(request) } : {}),
+      });
       response.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'text/plain' });
       response.end(Buffer.from(await upstream.arrayBuffer()));
     });
@@ -229,7 +236,11 @@ describe('createNodeHttpFetch: proxies from the environment', () => {
       process.env.HTTPS_PROXY = proxy.url;
       delete process.env.NO_PROXY;
       delete process.env.no_proxy;
-      const registry = createModelRegistry({ providers: { fake: { type: 'openai-compatible', baseURL: server.url, apiKeyEnv: 'KEY' } }, env: { KEY: 'secret' }, fetch: proxied });
+      const registry = createModelRegistry({
+        providers: { fake: { type: 'openai-compatible', baseURL: server.url, apiKeyEnv: 'KEY' } },
+        env: { KEY: 'secret' },
+        fetch: proxied,
+      });
       const result = await callModel(registry.resolve('fake:via-proxy'), { prompt, signal: new AbortController().signal });
       expect(result.text).toBe('through the proxy');
       expect(through).toEqual([`POST ${server.url}/chat/completions`]);

@@ -57,7 +57,9 @@ function bodyBytes(body: BodyInit | null | undefined): Buffer | undefined | fals
 }
 
 function decoded(response: IncomingMessage): Readable {
-  const encoding = String(response.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const encoding = String(response.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
   if (encoding === 'gzip' || encoding === 'x-gzip') return response.pipe(createGunzip());
   if (encoding === 'deflate') return response.pipe(createInflate());
   if (encoding === 'br') return response.pipe(createBrotliDecompress());
@@ -159,35 +161,31 @@ export function createNodeHttpFetch(): NodeHttpFetch {
           reject(signal!.reason);
         }
       };
-      const request = send(
-        url,
-        { method, headers, agent },
-        (message) => {
-          const body = decoded(message);
-          const finish = (): void => signal?.removeEventListener('abort', onAbort);
-          if (isStreamed(message)) {
-            // A stream stays a stream; aborting the signal destroys it.
-            settled = true;
-            body.once('close', finish);
-            resolve(toResponse(message, NULL_BODY_STATUS.has(message.statusCode ?? 0) ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>)));
-            return;
-          }
-          const chunks: Buffer[] = [];
-          body.on('data', (chunk: Buffer) => chunks.push(chunk));
-          body.once('error', (error) => {
-            finish();
-            if (settled) return;
-            settled = true;
-            reject(new TypeError('fetch failed', { cause: error }));
-          });
-          body.once('end', () => {
-            finish();
-            if (settled) return;
-            settled = true;
-            resolve(toResponse(message, NULL_BODY_STATUS.has(message.statusCode ?? 0) ? null : Buffer.concat(chunks)));
-          });
-        },
-      );
+      const request = send(url, { method, headers, agent }, (message) => {
+        const body = decoded(message);
+        const finish = (): void => signal?.removeEventListener('abort', onAbort);
+        if (isStreamed(message)) {
+          // A stream stays a stream; aborting the signal destroys it.
+          settled = true;
+          body.once('close', finish);
+          resolve(toResponse(message, NULL_BODY_STATUS.has(message.statusCode ?? 0) ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>)));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        body.on('data', (chunk: Buffer) => chunks.push(chunk));
+        body.once('error', (error) => {
+          finish();
+          if (settled) return;
+          settled = true;
+          reject(new TypeError('fetch failed', { cause: error }));
+        });
+        body.once('end', () => {
+          finish();
+          if (settled) return;
+          settled = true;
+          resolve(toResponse(message, NULL_BODY_STATUS.has(message.statusCode ?? 0) ? null : Buffer.concat(chunks)));
+        });
+      });
       request.once('error', (error) => {
         signal?.removeEventListener('abort', onAbort);
         if (settled) return;

@@ -37,7 +37,15 @@ describe('toProviderError', () => {
   it('maps a 429 to a retryable rate_limited error with its Retry-After', () => {
     const error = toProviderError(apiError(429, 'Rate limit reached for requests', { 'retry-after': '2', 'x-request-id': 'req_123' }), where);
     expect(error).toBeInstanceOf(ProviderError);
-    expect(error).toMatchObject({ code: 'rate_limited', status: 429, isRetryable: true, retryAfterMs: 2000, requestId: 'req_123', provider: 'acme', model: 'acme:model-1' });
+    expect(error).toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      isRetryable: true,
+      retryAfterMs: 2000,
+      requestId: 'req_123',
+      provider: 'acme',
+      model: 'acme:model-1',
+    });
     expect(error.message).toBe('acme:model-1: HTTP 429: Rate limit reached for requests');
     expect(error.toInfo()).toMatchObject({ code: 'rate_limited', status: 429, retryable: true, requestId: 'req_123', provider: 'acme' });
   });
@@ -109,10 +117,9 @@ describe('errors inside a stream', () => {
     expect(readStreamErrorBody(new Error('an Error is not a body'))).toBeUndefined();
   });
 
-  it('retries an error with no status at all (most likely the server\'s), never printing [object Object]', () => {
+  it("retries an error with no status at all (most likely the server's), never printing [object Object]", () => {
     const error = toProviderError({ message: 'stream broke' }, where);
     expect(error).toMatchObject({ isRetryable: true, message: 'acme:model-1: stream broke (in the stream)' });
     expect(toProviderError({ code: 'weird' }, where).message).not.toContain('[object Object]');
   });
 });
-

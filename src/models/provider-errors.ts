@@ -116,8 +116,7 @@ function upstreamMessage(error: APICallError): string {
   if (error.responseBody) {
     try {
       const body = JSON.parse(error.responseBody) as { error?: { message?: unknown } | string; message?: unknown };
-      const message =
-        typeof body.error === 'string' ? body.error : typeof body.error?.message === 'string' ? body.error.message : body.message;
+      const message = typeof body.error === 'string' ? body.error : typeof body.error?.message === 'string' ? body.error.message : body.message;
       if (typeof message === 'string' && message) return message;
     } catch {
       // not JSON: fall through to the SDK's message
@@ -133,9 +132,7 @@ function upstreamMessage(error: APICallError): string {
  */
 export function rateLimitScope(message: string, responseBody: string | undefined): 'model' | 'account' {
   const text = `${message} ${responseBody ?? ''}`;
-  return /insufficient_quota|exceeded your (current )?quota|credit balance|billing|(account|organi[sz]ation)[- ]wide|all models/i.test(text)
-    ? 'account'
-    : 'model';
+  return /insufficient_quota|exceeded your (current )?quota|credit balance|billing|(account|organi[sz]ation)[- ]wide|all models/i.test(text) ? 'account' : 'model';
 }
 
 export function toProviderError(error: unknown, resolved: Pick<ResolvedModel, 'provider' | 'label'>): ProviderError {
@@ -150,18 +147,15 @@ export function toProviderError(error: unknown, resolved: Pick<ResolvedModel, 'p
     const causeCode = status === undefined ? (error.cause as { cause?: { code?: string }; code?: string } | undefined) : undefined;
     const networkCode = causeCode?.code ?? causeCode?.cause?.code;
     const message = upstreamMessage(error);
-    return new ProviderError(
-      `${resolved.label}: ${status ? `HTTP ${status}: ` : ''}${message}${networkCode ? ` (${networkCode})` : ''}`,
-      {
-        ...base,
-        ...(status !== undefined ? { status } : {}),
-        ...(status === 429 ? { rateLimitScope: rateLimitScope(message, error.responseBody) } : {}),
-        ...(requestId ? { requestId } : {}),
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-        isRetryable: status !== undefined ? isRetryableStatus(status) : error.isRetryable,
-        code: status === 429 ? 'rate_limited' : status === undefined ? 'network_error' : 'provider_error',
-      },
-    );
+    return new ProviderError(`${resolved.label}: ${status ? `HTTP ${status}: ` : ''}${message}${networkCode ? ` (${networkCode})` : ''}`, {
+      ...base,
+      ...(status !== undefined ? { status } : {}),
+      ...(status === 429 ? { rateLimitScope: rateLimitScope(message, error.responseBody) } : {}),
+      ...(requestId ? { requestId } : {}),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      isRetryable: status !== undefined ? isRetryableStatus(status) : error.isRetryable,
+      code: status === 429 ? 'rate_limited' : status === undefined ? 'network_error' : 'provider_error',
+    });
   }
   const streamError = readStreamErrorBody(error);
   if (streamError) {
@@ -178,9 +172,7 @@ export function toProviderError(error: unknown, resolved: Pick<ResolvedModel, 'p
   // A plain object the server sent that is not an error body we know: show it, never "[object Object]".
   const message = error instanceof Error ? error.message : typeof error === 'object' && error !== null ? safeJson(error) : String(error);
   const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
-  const network =
-    (error instanceof TypeError && /fetch failed|network|socket/i.test(message)) ||
-    Boolean(cause?.code && /^(E[A-Z]+|UND_ERR)/.test(cause.code));
+  const network = (error instanceof TypeError && /fetch failed|network|socket/i.test(message)) || Boolean(cause?.code && /^(E[A-Z]+|UND_ERR)/.test(cause.code));
   return new ProviderError(`${resolved.label}: ${message}${cause?.code ? ` (${cause.code})` : ''}`, {
     ...base,
     isRetryable: network,

@@ -17,9 +17,7 @@ export const providerSchema = z.strictObject({
    */
   structuredOutputs: z.boolean({ error: 'expected true or false' }).optional(),
   /** Calls in flight at once: a number pins it; 'auto' (the default) adapts (AIMD: 16 to start, halved on a 429, 1..256). */
-  maxConcurrency: z
-    .union([z.number().int().positive(), z.literal('auto')], { error: 'expected a whole number of calls, or "auto"' })
-    .optional(),
+  maxConcurrency: z.union([z.number().int().positive(), z.literal('auto')], { error: 'expected a whole number of calls, or "auto"' }).optional(),
   /** Calls started per minute, shared by every run using the registry (a batch shares one). */
   requestsPerMinute: z.number({ error: 'expected a number of requests per minute' }).positive().optional(),
   /** Tokens (prompt + output) per minute, estimated before a call and corrected with its usage after. */

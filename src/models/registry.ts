@@ -168,9 +168,8 @@ export function createModelRegistry(options: RegistryOptions = {}): ModelRegistr
       env,
     });
     // Local models hold memory and are unloaded by close(): never shared across registries.
-    const cacheKey = options.fetch || entry.type === 'local'
-      ? undefined
-      : JSON.stringify([name, entry.type, baseURL, apiKey, entry.headers ?? null, entry.structuredOutputs ?? null]);
+    const cacheKey =
+      options.fetch || entry.type === 'local' ? undefined : JSON.stringify([name, entry.type, baseURL, apiKey, entry.headers ?? null, entry.structuredOutputs ?? null]);
     const laneKey = JSON.stringify([name, entry.type, baseURL ?? null, fingerprint(apiKey), entry.headers ?? null]);
     const state: ProviderState = {
       factory,

@@ -92,7 +92,11 @@ describe('loadConfig', () => {
 
   it('lets a config preset override a built-in name', () => {
     file('moa.config.yaml', 'presets:\n  moa:\n    aggregator: openai:gpt-4o\n');
-    expect(load().resolve('moa').layers.map((layer) => layer.agents[0]!.label)).toEqual(['openai:gpt-4o']);
+    expect(
+      load()
+        .resolve('moa')
+        .layers.map((layer) => layer.agents[0]!.label),
+    ).toEqual(['openai:gpt-4o']);
   });
 });
 
@@ -173,7 +177,7 @@ describe('loadConfig: errors', () => {
 });
 
 describe('loadConfig: reporting', () => {
-  it('answers an apiKey field with apiKeyEnv (the variable\'s name), never echoing the key', () => {
+  it("answers an apiKey field with apiKeyEnv (the variable's name), never echoing the key", () => {
     file('moa.config.yaml', 'providers:\n  mylab:\n    baseURL: http://127.0.0.1:8000/v1\n    apiKey: sk-live-PASTED-0123456789\n');
     const error = loadError();
     expect(error.path).toBe('providers.mylab.apiKey');

@@ -8,15 +8,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { BUILTIN_PROVIDERS } from '../models/provider-catalog.js';
 import { ConfigError } from '../util/errors.js';
 import { BUILTIN_PRESETS } from '../core/builtin-presets.js';
-import {
-  configFileSchema,
-  presetSchema,
-  providerSchema,
-  type ConfigFile,
-  type ModelPrice,
-  type PresetInput,
-  type ProviderSettings,
-} from '../core/config-schema.js';
+import { configFileSchema, presetSchema, providerSchema, type ConfigFile, type ModelPrice, type PresetInput, type ProviderSettings } from '../core/config-schema.js';
 import { resolvePreset, type ResolvedPreset } from '../core/resolve-preset.js';
 import { configError, schemaProblems, type ConfigProblem } from '../core/validate.js';
 import { readTextFile } from './read-text-file.js';

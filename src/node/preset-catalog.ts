@@ -86,9 +86,7 @@ export async function choosePresetsForServer(config: LoadedConfig, env: Record<s
   if (Object.hasOwn(config.presets, 'self-moa') && !config.configPresetNames.includes('self-moa')) {
     try {
       // The machine was probed once already when the default came from it: bind self-moa to the same model.
-      const input = chosen.detected
-        ? selfMoAPreset(chosen.detected.primaryModel)
-        : (await choosePresetInput(config, 'self-moa', { env })).input;
+      const input = chosen.detected ? selfMoAPreset(chosen.detected.primaryModel) : (await choosePresetInput(config, 'self-moa', { env })).input;
       chosen.overrides = { 'self-moa': input };
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

@@ -111,8 +111,7 @@ function settingsOf(options: LanguageModelV3CallOptions): AggregatorSettings {
     };
   });
   const choice = options.toolChoice;
-  const toolChoice: ToolChoiceSetting | undefined =
-    choice === undefined ? undefined : choice.type === 'tool' ? { type: 'tool', toolName: choice.toolName } : choice.type;
+  const toolChoice: ToolChoiceSetting | undefined = choice === undefined ? undefined : choice.type === 'tool' ? { type: 'tool', toolName: choice.toolName } : choice.type;
   return {
     ...(tools.length > 0 ? { tools } : {}),
     ...(toolChoice !== undefined && tools.length > 0 ? { toolChoice } : {}),
@@ -131,7 +130,8 @@ function moaOptionsOf(options: LanguageModelV3CallOptions): { toolLoop?: 'reuse'
   const moa = options.providerOptions?.['moa'];
   if (moa === undefined) return {};
   for (const key of Object.keys(moa)) {
-    if (key !== 'toolLoop') throw new InvalidArgumentError({ argument: `providerOptions.moa.${key}`, message: `providerOptions.moa.${key}: unknown MoA option "${key}" (known: toolLoop)` });
+    if (key !== 'toolLoop')
+      throw new InvalidArgumentError({ argument: `providerOptions.moa.${key}`, message: `providerOptions.moa.${key}: unknown MoA option "${key}" (known: toolLoop)` });
   }
   const toolLoop = moa['toolLoop'];
   if (toolLoop !== undefined && toolLoop !== 'reuse' && toolLoop !== 'rerun') {

@@ -18,7 +18,10 @@ export const DEFAULT_HOST = '127.0.0.1';
 
 /** Lowercase, no trailing dot, IPv6 without brackets; the WHATWG URL parser has already canonicalised IPs. */
 export function normalizeHostname(hostname: string): string {
-  return hostname.toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
+  return hostname
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[(.*)\]$/, '$1');
 }
 
 export function isLoopbackName(hostname: string): boolean {

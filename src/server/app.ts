@@ -170,9 +170,7 @@ export function createApp(options: AppOptions = {}): MoAApp {
 
   const app = new Hono();
   app.onError((error, context) => errorResponse(error, context));
-  app.notFound((context) =>
-    errorResponse(new HttpError(404, `No route for ${context.req.method} ${context.req.path}`, { code: 'not_found' }), context),
-  );
+  app.notFound((context) => errorResponse(new HttpError(404, `No route for ${context.req.method} ${context.req.path}`, { code: 'not_found' }), context));
 
   // First, for every route: Host and Origin checks, CORS headers and preflights (before auth: a preflight carries no key).
   app.use('*', browserGuard({ hosts, corsOrigins: options.corsOrigins ?? [] }));
@@ -222,9 +220,7 @@ export function createApp(options: AppOptions = {}): MoAApp {
   );
   app.get('/v1/responses/:id', (context) => getResponse(context, responses));
   app.delete('/v1/responses/:id', (context) => deleteResponse(context, responses));
-  app.post('/v1/messages', limitBody, async (context) =>
-    createMessage(context, parseMessagesRequest(await context.req.text(), limits, details(context)), faceOptions),
-  );
+  app.post('/v1/messages', limitBody, async (context) => createMessage(context, parseMessagesRequest(await context.req.text(), limits, details(context)), faceOptions));
   app.all('/mcp', limitBody, (context) => mcpRequest(context, dependencies, { heartbeatMs }));
   app.post('/api/runs', limitBody, async (context) => liveRun(context, await readRequest(context), dependencies, { heartbeatMs }));
   app.get('/api/runs/:id', (context) => runTrace(context, runs));

@@ -23,11 +23,9 @@ export function apiKeyAuth(apiKey: string): MiddlewareHandler {
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     const given = match?.[1] ?? context.req.header('x-api-key')?.trim();
     if (!given) {
-      throw new HttpError(
-        401,
-        'Missing API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>" (the server requires MOA_API_KEY).',
-        { code: 'invalid_api_key' },
-      );
+      throw new HttpError(401, 'Missing API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>" (the server requires MOA_API_KEY).', {
+        code: 'invalid_api_key',
+      });
     }
     if (!timingSafeEqual(digest(given), expected)) {
       throw new HttpError(401, 'Incorrect API key provided.', { code: 'invalid_api_key' });

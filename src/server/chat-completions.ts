@@ -38,7 +38,9 @@ export function openAIToolCalls(calls: readonly ToolCall[]): Array<{ id: string;
 /** The answers of a run: one, or `n` (the engine's choices, in order). */
 function choicesOf(result: MoAResult): Array<{ index: number; text: string; toolCalls?: ToolCall[]; finishReason: FinishReason | undefined }> {
   if (result.choices && result.choices.length > 0) return result.choices;
-  return [{ index: 0, text: result.text, ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}), finishReason: result.finishReason ?? aggregatorFinishReason(result) }];
+  return [
+    { index: 0, text: result.text, ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}), finishReason: result.finishReason ?? aggregatorFinishReason(result) },
+  ];
 }
 
 export function completionId(runId: string): string {

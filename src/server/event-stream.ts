@@ -39,9 +39,7 @@ export interface EventStream {
 /** Node's ServerResponse behind a Hono context, when the app runs under @hono/node-server. */
 export function nodeResponseOf(context: Context): ServerResponse | undefined {
   const outgoing = (context.env as { outgoing?: unknown } | undefined)?.outgoing;
-  return outgoing !== null && typeof outgoing === 'object' && typeof (outgoing as ServerResponse).writeHead === 'function'
-    ? (outgoing as ServerResponse)
-    : undefined;
+  return outgoing !== null && typeof outgoing === 'object' && typeof (outgoing as ServerResponse).writeHead === 'function' ? (outgoing as ServerResponse) : undefined;
 }
 
 /** A 200 response with the SSE headers, the context's and `headers`. */

@@ -126,7 +126,11 @@ export function createMcpServer(dependencies: RunDependencies): McpServer {
         `Presets: ${catalog.names.join(', ')} (moa_presets describes them).`,
       inputSchema: {
         question: z.string().min(1).describe('The question or task, with all the context the agents need.'),
-        preset: z.string().min(1).optional().describe(`Which preset runs it (default: ${catalog.defaultName ?? 'none: name one'}).`),
+        preset: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(`Which preset runs it (default: ${catalog.defaultName ?? 'none: name one'}).`),
       },
       outputSchema: askOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
@@ -137,7 +141,10 @@ export function createMcpServer(dependencies: RunDependencies): McpServer {
         return { isError: true, content: [{ type: 'text', text: `No default preset on this server: name one of ${catalog.names.join(', ')}.` }] };
       }
       if (!catalog.names.includes(name)) {
-        return { isError: true, content: [{ type: 'text', text: `No preset "${name}" on this server: the presets are ${catalog.names.join(', ')} (moa_presets describes them).` }] };
+        return {
+          isError: true,
+          content: [{ type: 'text', text: `No preset "${name}" on this server: the presets are ${catalog.names.join(', ')} (moa_presets describes them).` }],
+        };
       }
       const progressToken = extra._meta?.progressToken;
       let finished = 0;

@@ -10,15 +10,7 @@ import type { ToolCall } from '../core/events.js';
 import type { FunctionToolDefinition, ToolChoiceSetting } from '../models/call-settings.js';
 import type { AggregatorSettings, SettingParams, ThinkingSetting } from '../core/aggregator-settings.js';
 import { detailsHeader, moaExtensionSchema } from './openai-schema.js';
-import {
-  checkListLength,
-  isSent,
-  parseJsonObject,
-  rejectUnknownFields,
-  unsupportedParameter,
-  validate,
-  type RequestLimits,
-} from './request-validation.js';
+import { checkListLength, isSent, parseJsonObject, rejectUnknownFields, unsupportedParameter, validate, type RequestLimits } from './request-validation.js';
 
 /** `cache_control` is a hint to Anthropic's prompt cache: accepted on any block, with no effect here (documented). */
 const cacheControl = z.looseObject({ type: z.string() }).nullish();
@@ -31,7 +23,9 @@ const textBlock = z.strictObject({
 });
 
 const toolDefinition = z.strictObject({
-  type: z.literal('custom', { error: 'only client tools (name, description, input_schema) are supported: no server tools (web search, code execution, bash, text editor …)' }).nullish(),
+  type: z
+    .literal('custom', { error: 'only client tools (name, description, input_schema) are supported: no server tools (web search, code execution, bash, text editor …)' })
+    .nullish(),
   name: z.string({ error: 'expected the tool name as a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a name of letters, digits, _ and - (at most 64)' }),
   description: z.string({ error: 'expected a string' }).nullish(),
   input_schema: z.looseObject({ type: z.literal('object', { error: 'expected an object schema' }) }, { error: 'expected a JSON Schema object' }),
@@ -86,8 +80,16 @@ export const messagesRequestSchema = z.looseObject({
   stream: z.boolean({ error: 'expected true or false' }).nullish(),
   tools: z.array(toolDefinition, { error: 'expected an array of tools' }).nullish(),
   tool_choice: toolChoice.nullish(),
-  top_p: z.number({ error: 'expected a number between 0 and 1' }).min(0, { error: 'expected a number between 0 and 1' }).max(1, { error: 'expected a number between 0 and 1' }).nullish(),
-  top_k: z.number({ error: 'expected a positive whole number' }).int({ error: 'expected a positive whole number' }).positive({ error: 'expected a positive whole number' }).nullish(),
+  top_p: z
+    .number({ error: 'expected a number between 0 and 1' })
+    .min(0, { error: 'expected a number between 0 and 1' })
+    .max(1, { error: 'expected a number between 0 and 1' })
+    .nullish(),
+  top_k: z
+    .number({ error: 'expected a positive whole number' })
+    .int({ error: 'expected a positive whole number' })
+    .positive({ error: 'expected a positive whole number' })
+    .nullish(),
   stop_sequences: z.array(z.string({ error: 'expected strings' }), { error: 'expected an array of strings' }).nullish(),
   metadata: z.strictObject({ user_id: z.string({ error: 'expected a string' }).nullish() }, { error: 'expected { "user_id": "…" }' }).nullish(),
   thinking: thinking.nullish(),
@@ -184,12 +186,23 @@ function conversation(messages: Array<{ role: 'user' | 'assistant'; content: unk
         const result = validate(toolResultBlock, block, prefix(position));
         const name = calls.get(result.tool_use_id);
         if (name === undefined) {
-          throw new HttpError(400, `Invalid value for '${at(position)}.tool_use_id': "${result.tool_use_id}" answers no tool_use block of an earlier assistant message.`, {
-            param: `${at(position)}.tool_use_id`,
-            code: 'invalid_value',
-          });
+          throw new HttpError(
+            400,
+            `Invalid value for '${at(position)}.tool_use_id': "${result.tool_use_id}" answers no tool_use block of an earlier assistant message.`,
+            {
+              param: `${at(position)}.tool_use_id`,
+              code: 'invalid_value',
+            },
+          );
         }
-        const output = result.content == null ? '' : textBlocks(result.content, (inner) => `${at(position)}.content[${inner}]`, (inner) => [...prefix(position), 'content', inner]);
+        const output =
+          result.content == null
+            ? ''
+            : textBlocks(
+                result.content,
+                (inner) => `${at(position)}.content[${inner}]`,
+                (inner) => [...prefix(position), 'content', inner],
+              );
         // The engine's tool message has no error flag: the result says so in words.
         turns.push({ role: 'tool', toolCallId: result.tool_use_id, toolName: name, content: result.is_error ? `(the tool reported an error) ${output}` : output });
       } else if ((type === 'thinking' || type === 'redacted_thinking') && message.role === 'assistant') {
@@ -197,7 +210,10 @@ function conversation(messages: Array<{ role: 'user' | 'assistant'; content: unk
       } else if (type === 'image' || type === 'document' || type === 'search_result') {
         throw unsupportedParameter(`${at(position)}.type`, 'only text content is supported');
       } else {
-        throw new HttpError(400, `Invalid value for '${at(position)}.type': expected "text", "tool_use" or "tool_result".`, { param: `${at(position)}.type`, code: 'invalid_value' });
+        throw new HttpError(400, `Invalid value for '${at(position)}.type': expected "text", "tool_use" or "tool_result".`, {
+          param: `${at(position)}.type`,
+          code: 'invalid_value',
+        });
       }
     });
     if (message.role === 'assistant') {
@@ -214,7 +230,8 @@ type ParsedRequest = z.infer<typeof messagesRequestSchema>;
 function settingsOf(request: ParsedRequest): { settings: AggregatorSettings; params: SettingParams } {
   const names = new Set<string>();
   const tools: FunctionToolDefinition[] = (request.tools ?? []).map((tool, index) => {
-    if (names.has(tool.name)) throw new HttpError(400, `Invalid value for 'tools[${index}].name': "${tool.name}" is defined twice.`, { param: `tools[${index}].name`, code: 'invalid_value' });
+    if (names.has(tool.name))
+      throw new HttpError(400, `Invalid value for 'tools[${index}].name': "${tool.name}" is defined twice.`, { param: `tools[${index}].name`, code: 'invalid_value' });
     names.add(tool.name);
     return {
       name: tool.name,
@@ -232,7 +249,8 @@ function settingsOf(request: ParsedRequest): { settings: AggregatorSettings; par
   else if (choice?.type === 'any') toolChoice = 'required';
   else if (choice?.type === 'none') toolChoice = 'none';
   else if (choice?.type === 'tool') {
-    if (!names.has(choice.name)) throw new HttpError(400, `Invalid value for 'tool_choice.name': no tool named "${choice.name}" in tools.`, { param: 'tool_choice.name', code: 'invalid_value' });
+    if (!names.has(choice.name))
+      throw new HttpError(400, `Invalid value for 'tool_choice.name': no tool named "${choice.name}" in tools.`, { param: 'tool_choice.name', code: 'invalid_value' });
     toolChoice = { type: 'tool', toolName: choice.name };
   }
   const oneAtATime = choice != null && choice.type !== 'none' && choice.disable_parallel_tool_use === true;
@@ -287,10 +305,14 @@ export function parseMessagesRequest(text: string, limits: RequestLimits, header
   // Named here, in the request's terms (the engine's list has the system message in front).
   const lastIndex = request.messages.length - 1;
   if (request.messages[lastIndex]!.role === 'assistant') {
-    throw new HttpError(400, `Invalid value for 'messages[${lastIndex}].role': a final assistant message (a prefill) is not supported: MoA writes the whole answer, so the last message must be the user's.`, {
-      param: `messages[${lastIndex}].role`,
-      code: 'invalid_input',
-    });
+    throw new HttpError(
+      400,
+      `Invalid value for 'messages[${lastIndex}].role': a final assistant message (a prefill) is not supported: MoA writes the whole answer, so the last message must be the user's.`,
+      {
+        param: `messages[${lastIndex}].role`,
+        code: 'invalid_input',
+      },
+    );
   }
   const { settings, params } = settingsOf(request);
   return {

@@ -41,12 +41,7 @@ export function presetModel(catalog: PresetCatalog, registry: ModelRegistry, nam
   };
 }
 
-export function listModels(
-  catalog: PresetCatalog,
-  registry: ModelRegistry,
-  created: number,
-  options: { all?: boolean } = {},
-): { object: 'list'; data: PresetModel[] } {
+export function listModels(catalog: PresetCatalog, registry: ModelRegistry, created: number, options: { all?: boolean } = {}): { object: 'list'; data: PresetModel[] } {
   const data = catalog.names.map((name) => presetModel(catalog, registry, name, created));
   return { object: 'list', data: options.all ? data : data.filter((model) => model.moa.available) };
 }

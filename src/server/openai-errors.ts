@@ -29,11 +29,7 @@ export class HttpError extends Error {
    * response carries `x-should-retry: false`, so the official SDKs do not rerun a whole MoA run.
    */
   readonly retryable: boolean;
-  constructor(
-    status: number,
-    message: string,
-    options: { type?: string; param?: string | null; code?: string | null; retryable?: boolean } = {},
-  ) {
+  constructor(status: number, message: string, options: { type?: string; param?: string | null; code?: string | null; retryable?: boolean } = {}) {
     super(message);
     this.name = 'HttpError';
     this.status = status;

@@ -21,7 +21,13 @@ describe('parseChatRequest', () => {
         model: 'duo',
         messages: [
           { role: 'developer', content: 'Be brief.' },
-          { role: 'user', content: [{ type: 'text', text: 'Hello' }, { type: 'text', text: 'there' }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Hello' },
+              { type: 'text', text: 'there' },
+            ],
+          },
         ],
         temperature: 0.3,
         max_tokens: 10,

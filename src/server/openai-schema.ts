@@ -11,15 +11,7 @@ import { MAX_SAMPLES } from '../core/final-options.js';
 import type { FunctionToolDefinition, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
 import type { AggregatorSettings, SettingParams } from '../core/aggregator-settings.js';
 import { HttpError } from './openai-errors.js';
-import {
-  checkListLength,
-  isSent,
-  parseJsonObject,
-  rejectUnknownFields,
-  unsupportedParameter,
-  validate,
-  type RequestLimits,
-} from './request-validation.js';
+import { checkListLength, isSent, parseJsonObject, rejectUnknownFields, unsupportedParameter, validate, type RequestLimits } from './request-validation.js';
 import type { RunRequest } from './run-request.js';
 
 export type { RequestLimits };
@@ -78,7 +70,9 @@ export const moaExtensionSchema = z.strictObject(
 const functionTool = z.strictObject({
   type: z.literal('function', { error: 'only function tools are supported' }),
   function: z.strictObject({
-    name: z.string({ error: 'expected the function name as a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a name of letters, digits, _ and - (at most 64)' }),
+    name: z
+      .string({ error: 'expected the function name as a string' })
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a name of letters, digits, _ and - (at most 64)' }),
     description: z.string({ error: 'expected a string' }).nullish(),
     parameters: z.record(z.string(), z.unknown(), { error: 'expected a JSON Schema object' }).nullish(),
     strict: z.boolean({ error: 'expected true or false' }).nullish(),
@@ -127,24 +121,29 @@ export const chatRequestSchema = z.looseObject({
     .nullish(),
   tools: z.array(functionTool, { error: 'expected an array of function tools' }).nullish(),
   tool_choice: z
-    .union([
-      z.enum(['none', 'auto', 'required']),
-      z.strictObject({ type: z.literal('function'), function: z.strictObject({ name: z.string() }) }),
-    ], { error: 'expected "none", "auto", "required" or { "type": "function", "function": { "name": … } }' })
+    .union([z.enum(['none', 'auto', 'required']), z.strictObject({ type: z.literal('function'), function: z.strictObject({ name: z.string() }) })], {
+      error: 'expected "none", "auto", "required" or { "type": "function", "function": { "name": … } }',
+    })
     .nullish(),
   parallel_tool_calls: z.boolean({ error: 'expected true or false' }).nullish(),
   response_format: responseFormat.nullish(),
   stop: z
-    .union([z.string(), z.array(z.string({ error: 'expected strings' })).max(16, { error: 'at most 16 stop sequences' })], { error: 'expected a string or an array of strings' })
+    .union([z.string(), z.array(z.string({ error: 'expected strings' })).max(16, { error: 'at most 16 stop sequences' })], {
+      error: 'expected a string or an array of strings',
+    })
     .nullish(),
   seed: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).nullish(),
   top_p: between(0, 1).nullish(),
   presence_penalty: between(-2, 2).nullish(),
   frequency_penalty: between(-2, 2).nullish(),
-  logit_bias: z.record(z.string().regex(/^\d+$/, { error: 'expected token ids as keys' }), between(-100, 100), { error: 'expected an object of token id → bias' }).nullish(),
+  logit_bias: z
+    .record(z.string().regex(/^\d+$/, { error: 'expected token ids as keys' }), between(-100, 100), { error: 'expected an object of token id → bias' })
+    .nullish(),
   user: z.string({ error: 'expected a string' }).nullish(),
   reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'], { error: 'expected "none", "minimal", "low", "medium", "high" or "xhigh"' }).nullish(),
-  logprobs: z.literal(false, { error: "log-probabilities of the answer are not returned by this server (the engine keeps only a judge's first-token log-probabilities)" }).nullish(),
+  logprobs: z
+    .literal(false, { error: "log-probabilities of the answer are not returned by this server (the engine keeps only a judge's first-token log-probabilities)" })
+    .nullish(),
   store: z.literal(false, { error: 'this server stores no completions: leave it out or send false' }).nullish(),
   modalities: z.array(z.literal('text', { error: 'MoA answers in text only' }), { error: 'expected ["text"]' }).nullish(),
   moa: moaExtensionSchema.nullish(),
@@ -231,7 +230,8 @@ function conversation(messages: ParsedMessage[]): ChatMessage[] {
       }
       case 'tool': {
         const id = message.tool_call_id;
-        if (!isSent(id)) throw new HttpError(400, `Missing required parameter: '${at}.tool_call_id'.`, { param: `${at}.tool_call_id`, code: 'missing_required_parameter' });
+        if (!isSent(id))
+          throw new HttpError(400, `Missing required parameter: '${at}.tool_call_id'.`, { param: `${at}.tool_call_id`, code: 'missing_required_parameter' });
         const call = calls.get(id!);
         if (!call) {
           throw new HttpError(400, `Invalid value for '${at}.tool_call_id': "${id}" answers no tool call of an earlier assistant message.`, {
@@ -255,12 +255,16 @@ function toolDefinitions(tools: NonNullable<ParsedRequest['tools']>): FunctionTo
   const names = new Set<string>();
   return tools.map((tool, index) => {
     const { name, description, parameters, strict } = tool.function;
-    if (names.has(name)) throw new HttpError(400, `Invalid value for 'tools[${index}].function.name': "${name}" is defined twice.`, { param: `tools[${index}].function.name`, code: 'invalid_value' });
+    if (names.has(name))
+      throw new HttpError(400, `Invalid value for 'tools[${index}].function.name': "${name}" is defined twice.`, {
+        param: `tools[${index}].function.name`,
+        code: 'invalid_value',
+      });
     names.add(name);
     return {
       name,
       ...(description != null ? { description } : {}),
-      inputSchema: (parameters ?? { type: 'object', properties: {} }),
+      inputSchema: parameters ?? { type: 'object', properties: {} },
       ...(strict != null ? { strict } : {}),
     };
   });

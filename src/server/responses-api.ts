@@ -60,7 +60,10 @@ function conversationOf(request: ResponsesRequest, store: ResponseStore): ChatMe
     const name = calls.get(turn.toolCallId);
     if (name === undefined) {
       const param = request.inputPaths[index] ?? 'input';
-      throw new HttpError(400, `Invalid value for '${param}': "${turn.toolCallId}" answers no function_call earlier in the conversation.`, { param, code: 'invalid_value' });
+      throw new HttpError(400, `Invalid value for '${param}': "${turn.toolCallId}" answers no function_call earlier in the conversation.`, {
+        param,
+        code: 'invalid_value',
+      });
     }
     return { ...turn, toolName: name };
   });
@@ -149,9 +152,7 @@ function finishedStatus(result: MoAResult): 'completed' | 'incomplete' {
 function remember(options: ResponsesOptions, shape: ResponseShape, body: Json, conversation: ChatMessage[], result?: MoAResult): void {
   if (!shape.request.store) return;
   const answer: ChatMessage | undefined =
-    result && result.status === 'done'
-      ? { role: 'assistant', content: result.text, ...(result.toolCalls?.length ? { toolCalls: result.toolCalls } : {}) }
-      : undefined;
+    result && result.status === 'done' ? { role: 'assistant', content: result.text, ...(result.toolCalls?.length ? { toolCalls: result.toolCalls } : {}) } : undefined;
   options.responses.set(shape.id, { body, conversation: answer ? [...conversation, answer] : conversation });
 }
 
@@ -191,7 +192,14 @@ export async function createResponse(context: Context, request: ResponsesRequest
       stream.event(type, JSON.stringify({ type, sequence_number: sequence++, ...fields }));
     };
     // Output items in the order they opened; each is closed when the next opens, or at the end.
-    interface OpenItem { outputIndex: number; kind: 'message' | 'call'; callIndex: number; call?: ToolCall; text: string; closed: boolean }
+    interface OpenItem {
+      outputIndex: number;
+      kind: 'message' | 'call';
+      callIndex: number;
+      call?: ToolCall;
+      text: string;
+      closed: boolean;
+    }
     const items: OpenItem[] = [];
     let message: OpenItem | undefined;
     const calls = new Map<number, OpenItem>();
@@ -240,11 +248,18 @@ export async function createResponse(context: Context, request: ResponsesRequest
           item = { outputIndex: items.length, kind: 'call', callIndex: piece.index, call, text: '', closed: false };
           calls.set(piece.index, item);
           open(stream, item);
-          send(stream, 'response.output_item.added', { output_index: item.outputIndex, item: { ...functionCallItem(shape, piece.index, call, 'in_progress'), arguments: '' } });
+          send(stream, 'response.output_item.added', {
+            output_index: item.outputIndex,
+            item: { ...functionCallItem(shape, piece.index, call, 'in_progress'), arguments: '' },
+          });
         }
         item.call!.arguments += piece.argumentsDelta;
         if (piece.argumentsDelta !== '') {
-          send(stream, 'response.function_call_arguments.delta', { item_id: callItemId(shape, piece.index), output_index: item.outputIndex, delta: piece.argumentsDelta });
+          send(stream, 'response.function_call_arguments.delta', {
+            item_id: callItemId(shape, piece.index),
+            output_index: item.outputIndex,
+            delta: piece.argumentsDelta,
+          });
         }
       },
       done(stream, result) {

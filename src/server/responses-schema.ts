@@ -9,19 +9,13 @@ import { HttpError } from './openai-errors.js';
 import type { FunctionToolDefinition, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
 import type { AggregatorSettings, SettingParams } from '../core/aggregator-settings.js';
 import { detailsHeader, moaExtensionSchema } from './openai-schema.js';
-import {
-  checkListLength,
-  isSent,
-  parseJsonObject,
-  rejectUnknownFields,
-  unsupportedParameter,
-  validate,
-  type RequestLimits,
-} from './request-validation.js';
+import { checkListLength, isSent, parseJsonObject, rejectUnknownFields, unsupportedParameter, validate, type RequestLimits } from './request-validation.js';
 
 const functionTool = z.strictObject({
   type: z.literal('function', { error: 'only function tools are supported (no hosted tools: web search, file search, code interpreter, MCP …)' }),
-  name: z.string({ error: 'expected the function name as a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a name of letters, digits, _ and - (at most 64)' }),
+  name: z
+    .string({ error: 'expected the function name as a string' })
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a name of letters, digits, _ and - (at most 64)' }),
   description: z.string({ error: 'expected a string' }).nullish(),
   parameters: z.record(z.string(), z.unknown(), { error: 'expected a JSON Schema object' }).nullish(),
   strict: z.boolean({ error: 'expected true or false' }).nullish(),
@@ -54,9 +48,7 @@ export const responsesRequestSchema = z.looseObject({
   instructions: z.string({ error: 'expected the instructions as a string' }).nullish(),
   previous_response_id: z.string({ error: 'expected the id of an earlier response' }).nullish(),
   stream: z.boolean({ error: 'expected true or false' }).nullish(),
-  stream_options: z
-    .strictObject({ include_obfuscation: z.literal(false, { error: 'obfuscation padding is not sent by this server' }).nullish() })
-    .nullish(),
+  stream_options: z.strictObject({ include_obfuscation: z.literal(false, { error: 'obfuscation padding is not sent by this server' }).nullish() }).nullish(),
   temperature: z
     .number({ error: 'expected a number between 0 and 2' })
     .min(0, { error: 'expected a number between 0 and 2' })
@@ -78,7 +70,11 @@ export const responsesRequestSchema = z.looseObject({
     })
     .nullish(),
   parallel_tool_calls: z.boolean({ error: 'expected true or false' }).nullish(),
-  top_p: z.number({ error: 'expected a number between 0 and 1' }).min(0, { error: 'expected a number between 0 and 1' }).max(1, { error: 'expected a number between 0 and 1' }).nullish(),
+  top_p: z
+    .number({ error: 'expected a number between 0 and 1' })
+    .min(0, { error: 'expected a number between 0 and 1' })
+    .max(1, { error: 'expected a number between 0 and 1' })
+    .nullish(),
   user: z.string({ error: 'expected a string' }).nullish(),
   reasoning: z
     .strictObject({
@@ -140,7 +136,8 @@ function textOfParts(parts: unknown, at: string, role: string): string {
       const { type, text } = part as Part;
       const textType = role === 'assistant' ? 'output_text' : 'input_text';
       if (type === 'input_text' || type === 'output_text') {
-        if (typeof text !== 'string') throw new HttpError(400, `Invalid value for '${where}.text': expected a string.`, { param: `${where}.text`, code: 'invalid_value' });
+        if (typeof text !== 'string')
+          throw new HttpError(400, `Invalid value for '${where}.text': expected a string.`, { param: `${where}.text`, code: 'invalid_value' });
         rejectUnknownFields(part as Part, new Set(['type', 'text', 'annotations', 'logprobs']), where);
         return text;
       }
@@ -170,10 +167,14 @@ function inputTurns(input: string | unknown[]): { turns: ChatMessage[]; paths: s
     const text = (field: string): string => {
       const value = record[field];
       if (typeof value !== 'string') {
-        throw new HttpError(400, `${isSent(value) ? 'Invalid value for' : 'Missing required parameter:'} '${at}.${field}'${isSent(value) ? ': expected a string' : ''}.`, {
-          param: `${at}.${field}`,
-          code: isSent(value) ? 'invalid_value' : 'missing_required_parameter',
-        });
+        throw new HttpError(
+          400,
+          `${isSent(value) ? 'Invalid value for' : 'Missing required parameter:'} '${at}.${field}'${isSent(value) ? ': expected a string' : ''}.`,
+          {
+            param: `${at}.${field}`,
+            code: isSent(value) ? 'invalid_value' : 'missing_required_parameter',
+          },
+        );
       }
       return value;
     };
@@ -224,12 +225,13 @@ type ParsedRequest = z.infer<typeof responsesRequestSchema>;
 function settingsOf(request: ParsedRequest): { settings: AggregatorSettings; params: SettingParams } {
   const names = new Set<string>();
   const tools: FunctionToolDefinition[] = (request.tools ?? []).map((tool, index) => {
-    if (names.has(tool.name)) throw new HttpError(400, `Invalid value for 'tools[${index}].name': "${tool.name}" is defined twice.`, { param: `tools[${index}].name`, code: 'invalid_value' });
+    if (names.has(tool.name))
+      throw new HttpError(400, `Invalid value for 'tools[${index}].name': "${tool.name}" is defined twice.`, { param: `tools[${index}].name`, code: 'invalid_value' });
     names.add(tool.name);
     return {
       name: tool.name,
       ...(tool.description != null ? { description: tool.description } : {}),
-      inputSchema: (tool.parameters ?? { type: 'object', properties: {} }),
+      inputSchema: tool.parameters ?? { type: 'object', properties: {} },
       ...(tool.strict != null ? { strict: tool.strict } : {}),
     };
   });
@@ -240,7 +242,8 @@ function settingsOf(request: ParsedRequest): { settings: AggregatorSettings; par
   let toolChoice: ToolChoiceSetting | undefined;
   if (typeof choice === 'string') toolChoice = choice;
   else if (choice != null) {
-    if (!names.has(choice.name)) throw new HttpError(400, `Invalid value for 'tool_choice.name': no tool named "${choice.name}" in tools.`, { param: 'tool_choice.name', code: 'invalid_value' });
+    if (!names.has(choice.name))
+      throw new HttpError(400, `Invalid value for 'tool_choice.name': no tool named "${choice.name}" in tools.`, { param: 'tool_choice.name', code: 'invalid_value' });
     toolChoice = { type: 'tool', toolName: choice.name };
   }
   const format = request.text?.format;
@@ -284,7 +287,10 @@ export function parseResponsesRequest(text: string, limits: RequestLimits, heade
   if (!last) throw new HttpError(400, "Invalid value for 'input': must contain at least one item.", { param: 'input', code: 'invalid_value' });
   if (last.role !== 'user' && last.role !== 'tool') {
     const param = paths[paths.length - 1] ?? 'input';
-    throw new HttpError(400, `Invalid value for '${param}': the input must end with a user message or a function_call_output (found a ${last.role} turn).`, { param, code: 'invalid_input' });
+    throw new HttpError(400, `Invalid value for '${param}': the input must end with a user message or a function_call_output (found a ${last.role} turn).`, {
+      param,
+      code: 'invalid_input',
+    });
   }
   const { settings, params } = settingsOf(request);
   return {

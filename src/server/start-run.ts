@@ -9,7 +9,10 @@ import { withAggregatorSettings, type PresetCatalog } from '../node/preset-catal
 import type { RunStore } from './run-store.js';
 
 /** Run settings the server applies to every run (tests shorten the retry delays). */
-export type ServerRunOptions = Pick<RunOptions, 'timeoutMs' | 'attemptTimeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs' | 'random' | 'clock'>;
+export type ServerRunOptions = Pick<
+  RunOptions,
+  'timeoutMs' | 'attemptTimeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs' | 'random' | 'clock'
+>;
 
 export interface RunDependencies {
   catalog: PresetCatalog;
@@ -28,13 +31,7 @@ export interface StartedRun {
  * server cannot run (e.g. a missing API key), or an aggregator setting the preset's final
  * models cannot honour (a 400 naming the field).
  */
-export function startRun(
-  dependencies: RunDependencies,
-  request: RunRequest,
-  stream: StreamMode,
-  signal: AbortSignal,
-  onEvent?: (event: MoAEvent) => void,
-): StartedRun {
+export function startRun(dependencies: RunDependencies, request: RunRequest, stream: StreamMode, signal: AbortSignal, onEvent?: (event: MoAEvent) => void): StartedRun {
   const { catalog, registry } = dependencies;
   const preset = withAggregatorSettings(catalog.resolve(request.model), {
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),

@@ -79,10 +79,11 @@ export function listenFailure(error: unknown, host: string, port: number): unkno
         cause: error,
       });
     case 'EADDRNOTAVAIL':
-      return new ConfigError(
-        `host ${host} is not an address of this machine (its addresses: ${machineAddresses().join(', ')}; 0.0.0.0 listens on all of them)`,
-        { code: 'host_unavailable', path: 'host', cause: error },
-      );
+      return new ConfigError(`host ${host} is not an address of this machine (its addresses: ${machineAddresses().join(', ')}; 0.0.0.0 listens on all of them)`, {
+        code: 'host_unavailable',
+        path: 'host',
+        cause: error,
+      });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_FAIL':
@@ -115,8 +116,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const port = options.port ?? DEFAULT_PORT;
   const env = options.env ?? process.env;
   const config = options.config ?? loadConfig({ env });
-  const machinePresets =
-    options.machinePresets ?? (isLoaded(config) ? await choosePresetsForServer(config, env) : undefined);
+  const machinePresets = options.machinePresets ?? (isLoaded(config) ? await choosePresetsForServer(config, env) : undefined);
   const moa = createApp({ ...options, host, config, env, ...(machinePresets ? { machinePresets } : {}) });
   const server = await new Promise<Server>((resolve, reject) => {
     const candidate = serve({ fetch: moa.app.fetch, hostname: host, port }) as Server;

@@ -120,11 +120,9 @@ export function webRoutes(): Hono {
     const asset = load(path);
     if (!asset) {
       const missing = files.has(path);
-      return context.text(
-        missing ? `${path} is missing from the package: run "npm run build" first` : 'Not found',
-        missing ? 500 : 404,
-        { 'X-Content-Type-Options': 'nosniff' },
-      );
+      return context.text(missing ? `${path} is missing from the package: run "npm run build" first` : 'Not found', missing ? 500 : 404, {
+        'X-Content-Type-Options': 'nosniff',
+      });
     }
     const headers: Record<string, string> = {
       'Content-Type': asset.contentType,

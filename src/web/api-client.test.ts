@@ -110,9 +110,7 @@ describe('streamRun', () => {
 
   it('falls back to the status line when the error body is not JSON', async () => {
     const { fetch } = recordingFetch(() => new Response('upstream proxy exploded', { status: 502, statusText: 'Bad Gateway' }));
-    await expect(streamRun({ model: 'quick', messages: [] }, () => undefined, { fetch })).rejects.toThrow(
-      'The server answered 502 Bad Gateway: upstream proxy exploded',
-    );
+    await expect(streamRun({ model: 'quick', messages: [] }, () => undefined, { fetch })).rejects.toThrow('The server answered 502 Bad Gateway: upstream proxy exploded');
   });
 
   it('fails when the stream closes before run-end or run-error', async () => {
@@ -136,10 +134,14 @@ describe('streamRun', () => {
         }),
       );
     const received: MoAEvent[] = [];
-    const pending = streamRun({ model: 'quick', messages: [] }, (event) => {
-      received.push(event);
-      controller.abort();
-    }, { fetch, signal: controller.signal });
+    const pending = streamRun(
+      { model: 'quick', messages: [] },
+      (event) => {
+        received.push(event);
+        controller.abort();
+      },
+      { fetch, signal: controller.signal },
+    );
     await expect(pending).rejects.toThrow(/abort/i);
     expect(received).toEqual([runStart]);
   });

@@ -11,11 +11,7 @@ describe('conversation', () => {
   it('continues after a successful run with its question and answer', () => {
     const history = conversationAfter({ messages: firstTurn, status: 'done', text: '4' });
     expect(history).toEqual([...firstTurn, { role: 'assistant', content: '4' }]);
-    expect(nextRequestMessages(history, 'And 3+3?')).toEqual([
-      ...firstTurn,
-      { role: 'assistant', content: '4' },
-      { role: 'user', content: 'And 3+3?' },
-    ]);
+    expect(nextRequestMessages(history, 'And 3+3?')).toEqual([...firstTurn, { role: 'assistant', content: '4' }, { role: 'user', content: 'And 3+3?' }]);
   });
 
   it('drops the question of a failed or stopped run, keeping the turns before it', () => {

@@ -227,8 +227,7 @@ async function ask(prompt: string): Promise<void> {
       if (error instanceof ApiError && error.needsApiKey) {
         presetSelect.disabled = true;
         askForApiKey(apiKey !== '');
-      }
-      else showNotice('error', run.clientError);
+      } else showNotice('error', run.clientError);
     }
   } finally {
     if (runController === controller) {

@@ -21,7 +21,34 @@ function tagsOf(html: string): Array<{ name: string; attributes: string[] }> {
 }
 
 /** The elements marked writes for Markdown syntax (an <img> only for a data: URL), plus the bare tags kept from raw HTML. */
-const MARKED_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'strong', 'em', 'code', 'pre', 'ul', 'ol', 'li', 'blockquote', 'a', 'hr', 'br', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'del', 'input']);
+const MARKED_TAGS = new Set([
+  'p',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'strong',
+  'em',
+  'code',
+  'pre',
+  'ul',
+  'ol',
+  'li',
+  'blockquote',
+  'a',
+  'hr',
+  'br',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'del',
+  'input',
+]);
 
 function expectNoModelMarkup(html: string): void {
   for (const tag of tagsOf(html)) {

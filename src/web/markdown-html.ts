@@ -18,7 +18,23 @@ import { Marked, type Tokens } from 'marked';
 
 /** Raw HTML tags kept as markup when written bare (`<b>`, `</b>`, `<br/>`): none of them can carry an attribute. */
 export const BARE_TAGS: ReadonlySet<string> = new Set([
-  'b', 'i', 'em', 'strong', 'u', 's', 'del', 'ins', 'mark', 'sub', 'sup', 'kbd', 'code', 'pre', 'br', 'details', 'summary',
+  'b',
+  'i',
+  'em',
+  'strong',
+  'u',
+  's',
+  'del',
+  'ins',
+  'mark',
+  'sub',
+  'sup',
+  'kbd',
+  'code',
+  'pre',
+  'br',
+  'details',
+  'summary',
 ]);
 
 /** A comment (to its end, or the text's end while it still streams), or a tag with nothing but its name. */

@@ -46,7 +46,7 @@ describe('the page fold', () => {
     expect(run.result.layers[1]!.agents[0]!.steps).toBeGreaterThan(1);
   });
 
-  it('shows the first proposer to write as the draft only when asked, until the answer starts; the engine\'s named draft always', async () => {
+  it("shows the first proposer to write as the draft only when asked, until the answer starts; the engine's named draft always", async () => {
     const slow = mockModel('mock:slow', 'slow draft', { firstTokenDelayMs: 60 });
     const quick = mockModel('mock:quick', 'quick draft text');
     const agg = mockModel('mock:agg', 'final answer', { firstTokenDelayMs: 20 });
@@ -61,7 +61,8 @@ describe('the page fold', () => {
       const draft = draftToShow(run, true);
       if (draft) seenDraft = draft;
       if (answerSoFar(run) !== '') expect(draft).toBeUndefined();
-      if (event.type === 'agent-end' && event.layer === 0 && event.agent === 1) expect(draft).toEqual({ layer: 0, agent: 1, model: 'mock:quick', text: 'quick draft text' });
+      if (event.type === 'agent-end' && event.layer === 0 && event.agent === 1)
+        expect(draft).toEqual({ layer: 0, agent: 1, model: 'mock:quick', text: 'quick draft text' });
     }
     expect(seenDraft).toEqual({ layer: 0, agent: 1, model: 'mock:quick', text: 'quick draft text' });
     expect(run.firstWriter).toEqual({ layer: 0, agent: 1, model: 'mock:quick' });
@@ -76,9 +77,11 @@ describe('the page fold', () => {
     expect(draftToShow(replay, false)).toMatchObject({ agent: 1, model: 'mock:quick' });
   });
 
-  it('knows the time to first token from the first answer token, then takes the engine\'s ttftMs', async () => {
+  it("knows the time to first token from the first answer token, then takes the engine's ttftMs", async () => {
     const events = await eventsOf(
-      streamMoA({ layers: 2, proposers: [mockModel('mock:a', 'A says')], aggregator: mockModel('mock:agg', 'the answer', { firstTokenDelayMs: 5 }) }, 'Q', { stream: 'all' }),
+      streamMoA({ layers: 2, proposers: [mockModel('mock:a', 'A says')], aggregator: mockModel('mock:agg', 'the answer', { firstTokenDelayMs: 5 }) }, 'Q', {
+        stream: 'all',
+      }),
     );
     const firstToken = events.find((event) => event.type === 'agent-delta' && event.layer === 1)!;
     const run = createPageRun();
@@ -91,7 +94,7 @@ describe('the page fold', () => {
     expect(end.type === 'run-end' && end.ttftMs).toBe(timeToFirstToken(run));
   });
 
-  it('folds the previous release\'s traces to the result they had', () => {
+  it("folds the previous release's traces to the result they had", () => {
     for (const name of ['v0.1-streamed', 'v0.1-failures']) {
       const url = new URL(`../../test/fixtures/traces/${name}.jsonl`, import.meta.url);
       const { events } = parseTraceText(readFileSync(url, 'utf8'), name);

@@ -35,25 +35,41 @@ export class ReaderScroll {
   /** `target`: the window (wheel, touch and key events bubble up to it). */
   constructor(target: EventTarget) {
     const passive = { passive: true } as const;
-    target.addEventListener('wheel', (event) => {
-      const deltaY = (event as WheelEvent).deltaY;
-      if (deltaY !== 0) this.direction = deltaY < 0 ? 'up' : 'down';
-    }, passive);
-    target.addEventListener('touchstart', (event) => {
-      this.touchY = firstTouchY(event);
-    }, passive);
-    target.addEventListener('touchmove', (event) => {
-      const y = firstTouchY(event);
-      if (y === undefined || this.touchY === undefined || y === this.touchY) return;
-      // A finger moving down drags the page's content down: the view goes up.
-      this.direction = y > this.touchY ? 'up' : 'down';
-      this.touchY = y;
-    }, passive);
-    target.addEventListener('keydown', (event) => {
-      const key = (event as KeyboardEvent).key;
-      const direction = KEY_DIRECTIONS[key];
-      if (direction && !isFormField(event.target)) this.direction = key === ' ' && (event as KeyboardEvent).shiftKey ? 'up' : direction;
-    }, passive);
+    target.addEventListener(
+      'wheel',
+      (event) => {
+        const deltaY = (event as WheelEvent).deltaY;
+        if (deltaY !== 0) this.direction = deltaY < 0 ? 'up' : 'down';
+      },
+      passive,
+    );
+    target.addEventListener(
+      'touchstart',
+      (event) => {
+        this.touchY = firstTouchY(event);
+      },
+      passive,
+    );
+    target.addEventListener(
+      'touchmove',
+      (event) => {
+        const y = firstTouchY(event);
+        if (y === undefined || this.touchY === undefined || y === this.touchY) return;
+        // A finger moving down drags the page's content down: the view goes up.
+        this.direction = y > this.touchY ? 'up' : 'down';
+        this.touchY = y;
+      },
+      passive,
+    );
+    target.addEventListener(
+      'keydown',
+      (event) => {
+        const key = (event as KeyboardEvent).key;
+        const direction = KEY_DIRECTIONS[key];
+        if (direction && !isFormField(event.target)) this.direction = key === ' ' && (event as KeyboardEvent).shiftKey ? 'up' : direction;
+      },
+      passive,
+    );
   }
 
   /** Forget earlier scrolling (a run starts). */

@@ -239,8 +239,7 @@ export class RunView {
       setText(elements.question, lastUserText(result.messages));
     }
 
-    const status =
-      result.status !== 'running' ? result.status : clientError !== undefined ? 'failed' : mode === 'stopped' ? 'stopped' : 'running';
+    const status = result.status !== 'running' ? result.status : clientError !== undefined ? 'failed' : mode === 'stopped' ? 'stopped' : 'running';
     const statusLabel = mode === 'replay' && status !== 'running' ? `${status} (replay)` : mode === 'replay' ? 'replaying' : status;
     elements.runStatus.dataset.status = status;
     setText(elements.runStatus, statusLabel);
@@ -254,9 +253,7 @@ export class RunView {
     setText(elements.runTokens, `${formatCount(total)} (${formatUsage(result.usage)})`);
 
     if (elements.warnings.childElementCount !== result.warnings.length) {
-      elements.warnings.replaceChildren(
-        ...result.warnings.map((warning) => element('li', undefined, warning.message)),
-      );
+      elements.warnings.replaceChildren(...result.warnings.map((warning) => element('li', undefined, warning.message)));
     }
 
     this.renderLayers(run);
@@ -411,7 +408,13 @@ export class RunView {
       if (pinned && agent.status === 'streaming') textElement.scrollTop = textElement.scrollHeight;
     }
     const agentIndex = Number(card.root.dataset.agent);
-    const ranking = layer.kind === 'rank' ? reviewText(layer.ranking?.reviews.find((review) => review.agent === agentIndex), result.layers[layer.index - 1]) : '';
+    const ranking =
+      layer.kind === 'rank'
+        ? reviewText(
+            layer.ranking?.reviews.find((review) => review.agent === agentIndex),
+            result.layers[layer.index - 1],
+          )
+        : '';
     if (rendered.ranking !== ranking) {
       rendered.ranking = ranking;
       card.ranking.textContent = ranking;
@@ -449,7 +452,11 @@ export class RunView {
       if (shownDraft) {
         draft.dataset.model = shownDraft.model;
         const ending =
-          status === 'running' ? 'the MoA answer replaces it as soon as it starts' : status === 'done' ? 'the run ended without an answer' : `the run ${status === 'stopped' ? 'stopped' : 'failed'} before its answer`;
+          status === 'running'
+            ? 'the MoA answer replaces it as soon as it starts'
+            : status === 'done'
+              ? 'the run ended without an answer'
+              : `the run ${status === 'stopped' ? 'stopped' : 'failed'} before its answer`;
         setText(draftLabel, `Draft from ${shownDraft.model} · ${ending}`);
         draftText.innerHTML = renderMarkdown(shownDraft.text);
       } else {
@@ -460,8 +467,7 @@ export class RunView {
     answer.hidden = shownDraft !== undefined;
     answer.setAttribute('aria-busy', String(status === 'running'));
     answer.dataset.status = status;
-    const errorMessage =
-      result.status === 'failed' ? (result.error?.message ?? 'The run failed') : result.status === 'running' ? (clientError ?? '') : '';
+    const errorMessage = result.status === 'failed' ? (result.error?.message ?? 'The run failed') : result.status === 'running' ? (clientError ?? '') : '';
     if (runError.textContent !== errorMessage) runError.textContent = errorMessage;
     runError.hidden = errorMessage === '';
   }

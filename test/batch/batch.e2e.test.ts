@@ -65,7 +65,10 @@ function completeIds(name: string): string[] {
 
 /** Which item a request belongs to: its user prompt ends with the item number. */
 function itemOf(entry: FakeLogEntry): string | undefined {
-  const user = entry.messages.filter((message) => message.role === 'user').map((message) => contentText(message.content)).join(' ');
+  const user = entry.messages
+    .filter((message) => message.role === 'user')
+    .map((message) => contentText(message.content))
+    .join(' ');
   const match = /question number (\d+)/.exec(user);
   return match ? `q${match[1]}` : undefined;
 }
@@ -112,7 +115,10 @@ describe('moa batch', () => {
     expect(new Set(ids)).toEqual(new Set(Array.from({ length: 300 }, (_, index) => `q${index + 1}`)));
     expect(lines.every((line) => typeof line.text === 'string' && line.text.length > 0 && line.error === undefined)).toBe(true);
     // The resumed run asked nothing about items that were already in the file.
-    const redone = server.log.slice(requestsBefore).map(itemOf).filter((id) => id !== undefined && doneAtKill.has(id));
+    const redone = server.log
+      .slice(requestsBefore)
+      .map(itemOf)
+      .filter((id) => id !== undefined && doneAtKill.has(id));
     expect(redone).toEqual([]);
   });
 
@@ -214,7 +220,11 @@ describe('moa batch', () => {
     expect(run.stderr).toMatch(/input line 2: not valid JSON/);
     expect(run.stderr).toMatch(/input line 4: duplicate id "a" \(first used on line 1\)/);
     expect(run.stderr).toMatch(/input line 6: messages\[0\]\.role must be/);
-    expect(results('bad-out.jsonl').map((line) => line.id).sort()).toEqual(['3', 'a', 'e']);
+    expect(
+      results('bad-out.jsonl')
+        .map((line) => line.id)
+        .sort(),
+    ).toEqual(['3', 'a', 'e']);
 
     server.reset();
     const strict = await runCli(['batch', '-i', 'bad-in.jsonl', '-o', 'strict-out.jsonl', '--no-cache', '--strict'], { cwd: workspace.dir, env: env() });

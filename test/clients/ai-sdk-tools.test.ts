@@ -27,7 +27,13 @@ for (const [name, model] of Object.entries(models)) {
   describe(`${name}: tools and structured output through moa serve`, () => {
     it('generateText runs a tool loop to its answer; the proposers advise once, without tools', async () => {
       suite.fake.setBehavior('aggregator', weatherAggregator());
-      const result = await generateText({ model: model(), prompt: 'Weather in Paris?', tools: { [WEATHER_TOOL_NAME]: weather }, stopWhen: stepCountIs(3), maxRetries: 0 });
+      const result = await generateText({
+        model: model(),
+        prompt: 'Weather in Paris?',
+        tools: { [WEATHER_TOOL_NAME]: weather },
+        stopWhen: stepCountIs(3),
+        maxRetries: 0,
+      });
       expect(result.text).toBe('The tool said: Sunny in Paris');
       expect(result.steps).toHaveLength(2);
       expect(result.steps[0]!.toolCalls.map((call) => [call.toolName, call.input])).toEqual([[WEATHER_TOOL_NAME, { city: 'Paris' }]]);
@@ -52,7 +58,12 @@ for (const [name, model] of Object.entries(models)) {
     it('generateObject: the JSON answer, validated against the schema before it is returned', async () => {
       let attempts = 0;
       suite.fake.setBehavior('aggregator', { text: () => (++attempts === 1 ? '{"city": 3}' : '{"city":"Paris","celsius":21}') });
-      const { object } = await generateObject({ model: model(), prompt: 'Weather in Paris as JSON', schema: z.object({ city: z.string(), celsius: z.number() }), maxRetries: 0 });
+      const { object } = await generateObject({
+        model: model(),
+        prompt: 'Weather in Paris as JSON',
+        schema: z.object({ city: z.string(), celsius: z.number() }),
+        maxRetries: 0,
+      });
       expect(object).toEqual({ city: 'Paris', celsius: 21 });
       expect(attempts).toBe(2); // the engine refused the first answer
       expect(aggregatorCalls(suite.fake.log)[0]!.responseFormat).toBeDefined();

@@ -10,7 +10,7 @@ const API_KEY = 'moa-ai-sdk-key-123456';
 const suite = useServerSuite({ apiKey: API_KEY });
 
 const models: Record<string, () => LanguageModel> = {
-  "@ai-sdk/openai openai(model) (Responses API)": () => createOpenAI({ baseURL: `${suite.url}/v1`, apiKey: API_KEY })('duo'),
+  '@ai-sdk/openai openai(model) (Responses API)': () => createOpenAI({ baseURL: `${suite.url}/v1`, apiKey: API_KEY })('duo'),
   '@ai-sdk/openai openai.chat(model)': () => createOpenAI({ baseURL: `${suite.url}/v1`, apiKey: API_KEY }).chat('duo'),
   '@ai-sdk/openai-compatible': () => createOpenAICompatible({ name: 'moa', baseURL: `${suite.url}/v1`, apiKey: API_KEY, includeUsage: true })('duo'),
 };

@@ -45,7 +45,12 @@ describe('the Anthropic client against moa serve', () => {
   it('reports max_tokens when the aggregator hit the limit', async () => {
     suite.fake.setBehavior('aggregator', { tokens: 40 });
     // temperature is no longer in this SDK's types (newer Claude models fix it), but older clients send it: it still applies.
-    const message = await client().messages.create({ model: 'solo', max_tokens: 3, temperature: 0.2, messages: [{ role: 'user', content: 'Go on' }] } as Anthropic.MessageCreateParamsNonStreaming);
+    const message = await client().messages.create({
+      model: 'solo',
+      max_tokens: 3,
+      temperature: 0.2,
+      messages: [{ role: 'user', content: 'Go on' }],
+    } as Anthropic.MessageCreateParamsNonStreaming);
     expect(message.stop_reason).toBe('max_tokens');
     expect(suite.fake.log[0]).toMatchObject({ maxTokens: 3, temperature: 0.2 });
   });
@@ -71,18 +76,24 @@ describe('the Anthropic client against moa serve', () => {
     const viaBearer = await client({ apiKey: null, authToken: API_KEY }).messages.create({ model: 'solo', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] });
     expect(viaBearer.content[0]).toMatchObject({ type: 'text' });
     suite.fake.reset();
-    const wrong = await client({ apiKey: 'not-the-key' }).messages.create({ model: 'solo', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }).catch((error: unknown) => error);
+    const wrong = await client({ apiKey: 'not-the-key' })
+      .messages.create({ model: 'solo', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((error: unknown) => error);
     expect(wrong).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((wrong as InstanceType<typeof Anthropic.AuthenticationError>).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
     expect(suite.fake.log).toHaveLength(0);
   });
 
   it('answers errors in Anthropic shape: an unknown preset is not_found_error, an upstream failure api_error without the upstream key', async () => {
-    const missing = await client().messages.create({ model: 'claude-nope', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }).catch((error: unknown) => error);
+    const missing = await client()
+      .messages.create({ model: 'claude-nope', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
     expect((missing as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
     suite.fake.setBehavior('aggregator', { alwaysFail: { status: 400, message: `upstream refused key ${UPSTREAM_SECRET}` } });
-    const failed = await client().messages.create({ model: 'solo', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }).catch((error: unknown) => error);
+    const failed = await client()
+      .messages.create({ model: 'solo', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(Anthropic.APIError);
     expect(failed).toMatchObject({ status: 502 });
     expect((failed as Error).message).toContain('upstream refused key');
@@ -118,18 +129,28 @@ describe('the Anthropic client against moa serve', () => {
   }
 
   it('requires max_tokens, as Anthropic does', async () => {
-    const error = await client().messages.create({ model: 'duo', messages: [{ role: 'user', content: 'Hi' }] } as never).catch((failure: unknown) => failure);
+    const error = await client()
+      .messages.create({ model: 'duo', messages: [{ role: 'user', content: 'Hi' }] } as never)
+      .catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     expect((error as Error).message).toContain('max_tokens');
   });
 
   describe('tools', () => {
-    const tools: Anthropic.Tool[] = [{ name: WEATHER_TOOL_NAME, description: 'Weather in a city', input_schema: WEATHER_PARAMETERS as unknown as Anthropic.Tool.InputSchema }];
+    const tools: Anthropic.Tool[] = [
+      { name: WEATHER_TOOL_NAME, description: 'Weather in a city', input_schema: WEATHER_PARAMETERS as unknown as Anthropic.Tool.InputSchema },
+    ];
     const question: Anthropic.MessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
 
     it('a tool_use round trip: stop_reason tool_use, then the answer from the tool_result; proposers advise once, without tools', async () => {
       suite.fake.setBehavior('aggregator', weatherAggregator());
-      const first = await client().messages.create({ model: 'duo', max_tokens: 200, messages: question, tools, tool_choice: { type: 'any', disable_parallel_tool_use: true } });
+      const first = await client().messages.create({
+        model: 'duo',
+        max_tokens: 200,
+        messages: question,
+        tools,
+        tool_choice: { type: 'any', disable_parallel_tool_use: true },
+      });
       expect(first.stop_reason).toBe('tool_use');
       expect(first.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: WEATHER_TOOL_NAME, input: { city: 'Paris' } }]);
       const aggregator = aggregatorCalls(suite.fake.log)[0]!;
@@ -142,7 +163,11 @@ describe('the Anthropic client against moa serve', () => {
         model: 'duo',
         max_tokens: 200,
         tools,
-        messages: [...question, { role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: [{ type: 'text', text: 'Sunny' }] }] }],
+        messages: [
+          ...question,
+          { role: 'assistant', content: first.content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: [{ type: 'text', text: 'Sunny' }] }] },
+        ],
       });
       expect(second.content).toEqual([{ type: 'text', text: 'The tool said: Sunny' }]);
       expect(second.stop_reason).toBe('end_turn');
@@ -171,7 +196,12 @@ describe('the Anthropic client against moa serve', () => {
         stop_sequences: ['END'],
         top_p: 0.8,
         metadata: { user_id: 'user-9' },
-        output_config: { format: { type: 'json_schema', schema: { type: 'object', properties: { city: { type: 'string' }, celsius: { type: 'number' } }, required: ['city', 'celsius'] } } },
+        output_config: {
+          format: {
+            type: 'json_schema',
+            schema: { type: 'object', properties: { city: { type: 'string' }, celsius: { type: 'number' } }, required: ['city', 'celsius'] },
+          },
+        },
       } as never);
       expect(JSON.parse((message.content[0] as Anthropic.TextBlock).text)).toEqual({ city: 'Paris', celsius: 20 });
       const body = aggregatorCalls(suite.fake.log)[0]!.body;
@@ -188,7 +218,9 @@ describe('the Anthropic client against moa serve', () => {
         [{ top_k: 5 }, 'top_k'],
         [{ thinking: { type: 'enabled', budget_tokens: 2048 } }, 'thinking'],
       ] as const) {
-        const error = await client().messages.create({ model: 'duo', max_tokens: 4096, messages: question, ...fields } as never).catch((failure: unknown) => failure);
+        const error = await client()
+          .messages.create({ model: 'duo', max_tokens: 4096, messages: question, ...fields } as never)
+          .catch((failure: unknown) => failure);
         expect(error, param).toBeInstanceOf(Anthropic.BadRequestError);
         const body = (error as InstanceType<typeof Anthropic.BadRequestError>).error as { error: { message: string } };
         expect(body.error.message).toContain(`'${param}'`);

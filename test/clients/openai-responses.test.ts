@@ -19,7 +19,13 @@ describe('responses.create against moa serve', () => {
     expect(response.id).toMatch(/^resp_/);
     expect(response.output_text).toBe('Rayleigh scattering.');
     expect(response.output).toEqual([
-      { id: expect.stringMatching(/^msg_/), type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Rayleigh scattering.', annotations: [], logprobs: [] }] },
+      {
+        id: expect.stringMatching(/^msg_/),
+        type: 'message',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text: 'Rayleigh scattering.', annotations: [], logprobs: [] }],
+      },
     ]);
     const log = suite.fake.log;
     expect(log.map((entry) => entry.model).sort()).toEqual(['aggregator', 'proposer-a', 'proposer-b']);
@@ -79,7 +85,9 @@ describe('responses.create against moa serve', () => {
     const unstored = await client().responses.create({ model: 'solo', input: 'Hi', store: false });
     suite.fake.reset();
     for (const id of ['resp_nope', unstored.id]) {
-      const error = await client().responses.create({ model: 'solo', input: 'Again', previous_response_id: id }).catch((failure: unknown) => failure);
+      const error = await client()
+        .responses.create({ model: 'solo', input: 'Again', previous_response_id: id })
+        .catch((failure: unknown) => failure);
       expect(error).toBeInstanceOf(OpenAI.NotFoundError);
       expect(error).toMatchObject({ status: 404, code: 'previous_response_not_found', param: 'previous_response_id' });
     }
@@ -106,7 +114,12 @@ describe('responses.create against moa serve', () => {
       'response.completed',
     ]);
     expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
-    expect(events.filter((event) => event.type === 'response.output_text.delta').map((event) => event.delta).join('')).toBe('one two three');
+    expect(
+      events
+        .filter((event) => event.type === 'response.output_text.delta')
+        .map((event) => event.delta)
+        .join(''),
+    ).toBe('one two three');
     const completed = events[events.length - 1] as unknown as { response: OpenAI.Responses.Response };
     expect(completed.response.output_text ?? completed.response.output[0]).toBeDefined();
     expect(completed.response.usage?.total_tokens).toBeGreaterThan(0);

@@ -37,7 +37,9 @@ describe('Chat Completions tools through moa serve', () => {
     expect(choice.message.content).toBeNull();
     expect(choice.message.tool_calls).toEqual([{ id: expect.any(String), type: 'function', function: { name: WEATHER_TOOL_NAME, arguments: '{"city":"Paris"}' } }]);
     const aggregator = aggregatorCalls(suite.fake.log)[0]!;
-    expect(aggregator.tools).toEqual([{ type: 'function', function: { name: WEATHER_TOOL_NAME, description: 'Weather in a city', parameters: WEATHER_PARAMETERS, strict: true } }]);
+    expect(aggregator.tools).toEqual([
+      { type: 'function', function: { name: WEATHER_TOOL_NAME, description: 'Weather in a city', parameters: WEATHER_PARAMETERS, strict: true } },
+    ]);
     expect(aggregator.toolChoice).toBe('auto');
     expect(aggregator.body['parallel_tool_calls']).toBe(false);
     expect(proposerCalls(suite.fake.log)).toHaveLength(2);
@@ -82,7 +84,13 @@ describe('Chat Completions tools through moa serve', () => {
   });
 
   it('streams tool calls as delta.tool_calls chunks the client assembles (finish_reason tool_calls)', async () => {
-    suite.fake.setBehavior('aggregator', { ...weatherAggregator([{ name: WEATHER_TOOL_NAME, arguments: { city: 'Paris' } }, { name: WEATHER_TOOL_NAME, arguments: { city: 'Lyon' } }]), argumentChunks: 4 });
+    suite.fake.setBehavior('aggregator', {
+      ...weatherAggregator([
+        { name: WEATHER_TOOL_NAME, arguments: { city: 'Paris' } },
+        { name: WEATHER_TOOL_NAME, arguments: { city: 'Lyon' } },
+      ]),
+      argumentChunks: 4,
+    });
     const stream = client().chat.completions.stream({ model: 'duo', messages: question, tools });
     const deltas: number[] = [];
     stream.on('chunk', (chunk) => {
@@ -161,9 +169,19 @@ describe('Chat Completions tools through moa serve', () => {
       reasoning_effort: 'low',
     });
     const aggregator = aggregatorCalls(suite.fake.log)[0]!.body;
-    expect(aggregator).toMatchObject({ stop: ['END'], seed: 42, top_p: 0.5, presence_penalty: 0.25, frequency_penalty: -0.5, logit_bias: { '50256': -100 }, user: 'user-7', reasoning_effort: 'low' });
+    expect(aggregator).toMatchObject({
+      stop: ['END'],
+      seed: 42,
+      top_p: 0.5,
+      presence_penalty: 0.25,
+      frequency_penalty: -0.5,
+      logit_bias: { '50256': -100 },
+      user: 'user-7',
+      reasoning_effort: 'low',
+    });
     for (const proposer of proposerCalls(suite.fake.log)) {
-      for (const field of ['stop', 'seed', 'top_p', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'user', 'reasoning_effort']) expect(proposer.body[field]).toBeUndefined();
+      for (const field of ['stop', 'seed', 'top_p', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'user', 'reasoning_effort'])
+        expect(proposer.body[field]).toBeUndefined();
     }
   });
 
@@ -175,19 +193,25 @@ describe('Chat Completions tools through moa serve', () => {
       [{ parallel_tool_calls: false, tools }, 'parallel_tool_calls'],
       [{ reasoning_effort: 'low' }, 'reasoning_effort'],
     ] as const) {
-      const error = await client().chat.completions.create({ model: 'ollamaish', messages: question, ...fields } as never).catch((failure: unknown) => failure);
+      const error = await client()
+        .chat.completions.create({ model: 'ollamaish', messages: question, ...fields } as never)
+        .catch((failure: unknown) => failure);
       expect(error, param).toBeInstanceOf(OpenAI.BadRequestError);
       expect(error).toMatchObject({ status: 400, param, code: 'unsupported_parameter' });
       expect((error as Error).message).toContain('fakeollama:aggregator');
     }
-    const noTools = await client().chat.completions.create({ model: 'localagg', messages: question, tools }).catch((failure: unknown) => failure);
+    const noTools = await client()
+      .chat.completions.create({ model: 'localagg', messages: question, tools })
+      .catch((failure: unknown) => failure);
     expect(noTools).toMatchObject({ status: 400, param: 'tools', code: 'tools_unsupported' });
     expect((noTools as Error).message).toContain('local:stories260K.gguf');
     expect(suite.fake.log).toHaveLength(0);
   });
 
   it('refuses logprobs and a tool result that answers no call, by name', async () => {
-    const logprobs = await client().chat.completions.create({ model: 'duo', messages: question, logprobs: true }).catch((failure: unknown) => failure);
+    const logprobs = await client()
+      .chat.completions.create({ model: 'duo', messages: question, logprobs: true })
+      .catch((failure: unknown) => failure);
     expect(logprobs).toMatchObject({ status: 400, param: 'logprobs' });
     const orphan = await client()
       .chat.completions.create({ model: 'duo', messages: [...question, { role: 'tool', tool_call_id: 'call_nope', content: 'x' }] })
@@ -206,7 +230,14 @@ describe('Responses API tools through moa serve', () => {
     suite.fake.setBehavior('aggregator', weatherAggregator());
     const first = await client().responses.create({ model: 'duo', input: 'Weather in Paris?', tools: functionTools });
     expect(first.output).toEqual([
-      { type: 'function_call', id: expect.stringMatching(/^fc_/), call_id: expect.any(String), name: WEATHER_TOOL_NAME, arguments: '{"city":"Paris"}', status: 'completed' },
+      {
+        type: 'function_call',
+        id: expect.stringMatching(/^fc_/),
+        call_id: expect.any(String),
+        name: WEATHER_TOOL_NAME,
+        arguments: '{"city":"Paris"}',
+        status: 'completed',
+      },
     ]);
     expect(first.tools).toHaveLength(1);
     const call = first.output[0] as OpenAI.Responses.ResponseFunctionToolCall;
@@ -229,14 +260,23 @@ describe('Responses API tools through moa serve', () => {
     const types = events.map((event) => event.type);
     expect(types.slice(0, 3)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added']);
     expect(types.filter((type) => type === 'response.function_call_arguments.delta').length).toBeGreaterThanOrEqual(2);
-    expect(events.filter((event) => event.type === 'response.function_call_arguments.delta').map((event) => event.delta).join('')).toBe('{"city":"Paris"}');
+    expect(
+      events
+        .filter((event) => event.type === 'response.function_call_arguments.delta')
+        .map((event) => event.delta)
+        .join(''),
+    ).toBe('{"city":"Paris"}');
     expect(events.find((event) => event.type === 'response.function_call_arguments.done')?.arguments).toBe('{"city":"Paris"}');
     expect(types.slice(-2)).toEqual(['response.output_item.done', 'response.completed']);
   });
 
   it('text.format with a zod schema (responses.parse): validated and parsed', async () => {
     suite.fake.setBehavior('aggregator', { text: '{"city":"Oslo","celsius":-3}' });
-    const response = await client().responses.parse({ model: 'duo', input: 'Weather in Oslo as JSON', text: { format: zodTextFormat(z.object({ city: z.string(), celsius: z.number() }), 'weather') } });
+    const response = await client().responses.parse({
+      model: 'duo',
+      input: 'Weather in Oslo as JSON',
+      text: { format: zodTextFormat(z.object({ city: z.string(), celsius: z.number() }), 'weather') },
+    });
     expect(response.output_parsed).toEqual({ city: 'Oslo', celsius: -3 });
     expect((aggregatorCalls(suite.fake.log)[0]!.responseFormat as { type: string }).type).toMatch(/^json_(object|schema)$/);
     expect(proposersSawNoTools(suite.fake.log)).toBe(true);

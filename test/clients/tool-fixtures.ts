@@ -43,6 +43,7 @@ export function aggregatorCalls(log: readonly FakeLogEntry[]): FakeLogEntry[] {
 /** True when no proposer request carried tools, tool_choice or a response format (they advise in text). */
 export function proposersSawNoTools(log: readonly FakeLogEntry[]): boolean {
   return proposerCalls(log).every(
-    (entry) => entry.tools === undefined && entry.toolChoice === undefined && entry.responseFormat === undefined && entry.messages.every((message) => message.role !== 'tool'),
+    (entry) =>
+      entry.tools === undefined && entry.toolChoice === undefined && entry.responseFormat === undefined && entry.messages.every((message) => message.role !== 'tool'),
   );
 }

@@ -37,7 +37,11 @@ describe('code examples', () => {
       '```', //                                              16
     ].join('\n');
     const extracted = extractMarkdown('EXAMPLE.md', markdown);
-    extractTsDoc('src/example.ts', ['/**', ' * @example', ' * ```ts', " * import { streamMoA } from 'moa-engine/nope';", ' * ```', ' */', 'export {};'].join('\n'), extracted);
+    extractTsDoc(
+      'src/example.ts',
+      ['/**', ' * @example', ' * ```ts', " * import { streamMoA } from 'moa-engine/nope';", ' * ```', ' */', 'export {};'].join('\n'),
+      extracted,
+    );
     extractTsDoc('src/bare.ts', ['/**', ' * @example', ' *   runMoA(preset, input)', ' */'].join('\n'), extracted);
     expect(extracted.examples.map((example) => `${example.source}:${example.line}`)).toEqual(['EXAMPLE.md:2', 'src/example.ts:3']);
     expect(extracted.skipped).toEqual([{ source: 'EXAMPLE.md', line: 7, reason: 'a fragment' }]);

@@ -50,9 +50,7 @@ describe('moa ask --aggregation early', () => {
       tokenDelayMs: 1,
       // A chat model asked to continue often repeats the end of what it wrote; the engine must drop that.
       text: (request) =>
-        lastRole(request) === 'assistant'
-          ? 'from the quick answer. Then the detail from the slow answer.'
-          : 'Here is the answer built from the quick answer.',
+        lastRole(request) === 'assistant' ? 'from the quick answer. Then the detail from the slow answer.' : 'Here is the answer built from the quick answer.',
     });
     const run = await runCli(['ask', '--aggregation', 'early:1', '--json', 'Explain it'], { cwd: suite.workspace.dir });
     expect(run.code, describeRun(run)).toBe(0);
@@ -69,7 +67,7 @@ describe('moa ask --aggregation early', () => {
 });
 
 describe('a rank layer', () => {
-  it("reviewers never see their own answer; the aggregator gets the answers in ranked order", async () => {
+  it('reviewers never see their own answer; the aggregator gets the answers in ranked order', async () => {
     for (const name of ['r1', 'r2', 'r3']) {
       suite.server.setBehavior(name, {
         text: (request) => {

@@ -161,7 +161,12 @@ describe('moa ask', () => {
     });
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout.trim()).toBe('quick final from c');
-    expect(suite.server.log.map((entry) => entry.model).slice(0, 2).sort()).toEqual(['a', 'b']);
+    expect(
+      suite.server.log
+        .map((entry) => entry.model)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(['a', 'b']);
     const final = suite.server.log[2]!;
     expect(final).toMatchObject({ model: 'c', stream: true });
     expect(systemText(final)).toContain('quick A');

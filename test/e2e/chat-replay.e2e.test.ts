@@ -10,7 +10,11 @@ const suite = useCliSuite({
 
 /** The last user message of a request. */
 function lastUser(request: { messages: FakeLogEntry['messages'] }): string {
-  return conversation(request).filter((message) => message.role === 'user').at(-1)?.text ?? '';
+  return (
+    conversation(request)
+      .filter((message) => message.role === 'user')
+      .at(-1)?.text ?? ''
+  );
 }
 
 beforeEach(() => {
@@ -111,7 +115,11 @@ describe('moa replay', () => {
     const run = await runCli(['ask', '--trace', trace, 'stream me'], { cwd: suite.workspace.dir });
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout.trim()).toBe('ANSWER-TO(stream me)');
-    const events = suite.workspace.read('streamed-run.jsonl').trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    const events = suite.workspace
+      .read('streamed-run.jsonl')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
     expect(events[0]!.type).toBe('run-start');
     expect(events.at(-1)!.type).toBe('run-end');
     expect(events.filter((event) => event.type === 'agent-delta').length).toBeGreaterThan(1);

@@ -15,7 +15,11 @@ const CTRL_C = '\x03';
 const CTRL_D = '\x04';
 
 function lastUser(request: { messages: FakeLogEntry['messages'] }): string {
-  return conversation(request).filter((message) => message.role === 'user').at(-1)?.text ?? '';
+  return (
+    conversation(request)
+      .filter((message) => message.role === 'user')
+      .at(-1)?.text ?? ''
+  );
 }
 
 /** Resolves once `condition` holds (checked every 10 ms); the message says what never happened. */

@@ -124,7 +124,13 @@ describe('moa presets', () => {
     const ws = workspace({ providers: fakeProvider(server.url), presets: { quick: { ...goodPreset, description: 'my quick one' } }, defaultPreset: 'quick' });
     const run = await runCli(['presets', '--json'], { cwd: ws.dir });
     expect(run.code, describeRun(run)).toBe(0);
-    const rows = JSON.parse(run.stdout) as Array<{ name: string; source: string; default: boolean; description?: string; layers: Array<{ aggregator: boolean; models: string[] }> }>;
+    const rows = JSON.parse(run.stdout) as Array<{
+      name: string;
+      source: string;
+      default: boolean;
+      description?: string;
+      layers: Array<{ aggregator: boolean; models: string[] }>;
+    }>;
     const byName = new Map(rows.map((row) => [row.name, row]));
     for (const name of ['moa', 'moa-lite', 'moa-gpt4o', 'moa-open']) expect(byName.get(name)).toMatchObject({ source: 'built-in', default: false });
     expect(byName.get('quick')).toEqual({

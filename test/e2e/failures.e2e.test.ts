@@ -38,7 +38,7 @@ describe('moa ask when providers fail', () => {
     expect(suite.server.log.filter((entry) => entry.model === 'b')).toHaveLength(1); // maxRetries: 0
   });
 
-  it('exits 1 with the provider\'s own message when every proposer fails', async () => {
+  it("exits 1 with the provider's own message when every proposer fails", async () => {
     for (const name of ['a', 'b', 'c']) {
       suite.server.setBehavior(name, { alwaysFail: { status: 429, message: `quota exhausted for model ${name}` } });
     }

@@ -19,7 +19,10 @@ function afterLastRedraw(text: string): string {
 }
 
 let session: TerminalSession | undefined;
-async function ask(prompt: string, options: Partial<Omit<TerminalOptions, 'env'>> & { env?: Record<string, string | undefined> } = {}): Promise<{ code: number | null; screen: string }> {
+async function ask(
+  prompt: string,
+  options: Partial<Omit<TerminalOptions, 'env'>> & { env?: Record<string, string | undefined> } = {},
+): Promise<{ code: number | null; screen: string }> {
   const { env, ...rest } = options;
   session = runInTerminal(['ask', prompt], { cwd: suite.workspace.dir, ...rest, env: cliEnv({ TERM: 'xterm-256color', ...env }) });
   const code = await session.exited;

@@ -34,7 +34,11 @@ let prefix: string;
 let server: FakeLLMServer;
 
 /** Runs a command to its end (asynchronously: the fake LLM server lives in this process). */
-function run(command: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -176,7 +176,10 @@ export function contentText(content: unknown): string {
 
 /** The system message of a logged request ('' when there is none). */
 export function systemText(entry: Pick<FakeLogEntry, 'messages'>): string {
-  return entry.messages.filter((message) => message.role === 'system').map((message) => contentText(message.content)).join('\n');
+  return entry.messages
+    .filter((message) => message.role === 'system')
+    .map((message) => contentText(message.content))
+    .join('\n');
 }
 
 /** True when a request carries the previous layer's answers (the synthesis instruction with references). */

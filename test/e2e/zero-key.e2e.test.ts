@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 describe('moa ask with no config and no preset', () => {
-  it('1. with an API key, mixes that provider\'s current models and says so', async () => {
+  it("1. with an API key, mixes that provider's current models and says so", async () => {
     openai.reset();
     const env = cliEnv({ OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: openai.url, OLLAMA_HOST: ollama.host });
     const run = await runCli(['ask', 'What is MoA?'], { cwd: workspace.dir, env });

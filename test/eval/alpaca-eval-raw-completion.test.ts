@@ -4,7 +4,13 @@ import { alpacaEvalJudgmentMethod, makeAlpacaEvalRawCompletion, parseAlpacaEvalJ
 
 describe('makeAlpacaEvalRawCompletion', () => {
   it('keeps the log-probabilities in the OpenAI choice shape, so they read back as upstream raw completions do', () => {
-    const reply = { text: 'm', topLogprobs: [{ token: 'm', logprob: Math.log(0.7) }, { token: 'M', logprob: Math.log(0.3) }] };
+    const reply = {
+      text: 'm',
+      topLogprobs: [
+        { token: 'm', logprob: Math.log(0.7) },
+        { token: 'M', logprob: Math.log(0.3) },
+      ],
+    };
     const judgment = parseAlpacaEvalJudgment(reply, false);
     expect(judgment.method).toBe('logprobs');
     expect(judgment.preference).toBeCloseTo(1.3, 12);

@@ -14,7 +14,14 @@ const annotationsFile = benchFile('alpaca_eval', 'validation', 'gpt-3.5-turbo-11
 const leaderboardFile = benchFile('alpaca_eval', 'leaderboard', 'weighted_alpaca_eval_gpt4_turbo_leaderboard.csv');
 const instructionsFile = benchFile('alpaca_eval', 'alpaca_eval_instructions.json');
 const questionFile = benchFile('mt_bench', 'question.jsonl');
-const haveData = haveBenchFiles(annotationsFile, leaderboardFile, instructionsFile, questionFile, benchFile('alpaca_eval', 'lc', 'df_gamed.csv'), benchFile('mt_bench', 'judge_prompts.jsonl'));
+const haveData = haveBenchFiles(
+  annotationsFile,
+  leaderboardFile,
+  instructionsFile,
+  questionFile,
+  benchFile('alpaca_eval', 'lc', 'df_gamed.csv'),
+  benchFile('mt_bench', 'judge_prompts.jsonl'),
+);
 
 const PRICE = { input: 2, output: 4 };
 const suite = useCliSuite({
@@ -27,7 +34,10 @@ const suite = useCliSuite({
 const env = (): Record<string, string> => cliEnv({ MOA_CACHE_DIR: suite.workspace.path('cache'), MOA_BENCH_DATA: process.env.MOA_BENCH_DATA ?? benchFile() });
 
 function userText(request: Pick<FakeRequest, 'messages'>): string {
-  return request.messages.filter((message) => message.role === 'user').map((message) => contentText(message.content)).join('\n');
+  return request.messages
+    .filter((message) => message.role === 'user')
+    .map((message) => contentText(message.content))
+    .join('\n');
 }
 
 /** The instruction and the output shown as "m" in an AlpacaEval judge prompt. */
@@ -77,7 +87,14 @@ interface ComparisonJson {
   lengthControlledNote?: string;
   categories: Record<string, { winRate: number; interval: [number, number]; n: number; wins: number; ties: number; losses: number }>;
   turns?: Record<string, { winRate: number; n: number }>;
-  a: { name: string; progressFile: string | null; usage: { inputTokens: number; outputTokens: number } | null; costUsd: number | null; itemsWithUsage: number; latencyMs: { median: number } | null };
+  a: {
+    name: string;
+    progressFile: string | null;
+    usage: { inputTokens: number; outputTokens: number } | null;
+    costUsd: number | null;
+    itemsWithUsage: number;
+    latencyMs: { median: number } | null;
+  };
   b: { name: string; progressFile: string | null; usage: { inputTokens: number; outputTokens: number } | null; costUsd: number | null; itemsWithUsage: number };
   judgments: string;
 }
@@ -85,12 +102,26 @@ interface ComparisonJson {
 beforeEach(() => suite.server.reset());
 
 describe.skipIf(!haveData)('moa eval compare --benchmark alpaca-eval', () => {
-  it('replaying the official judge in both orders gives gpt-3.5-turbo-1106\'s leaderboard win rate and LC, with a reproducible bootstrap interval', async () => {
+  it("replaying the official judge in both orders gives gpt-3.5-turbo-1106's leaderboard win rate and LC, with a reproducible bootstrap interval", async () => {
     const { workspace, server } = suite;
-    const annotations = JSON.parse(readFileSync(annotationsFile, 'utf8')) as Array<{ instruction: string; output_1: string; output_2: string; generator_1: string; generator_2: string; dataset: string; preference: number }>;
+    const annotations = JSON.parse(readFileSync(annotationsFile, 'utf8')) as Array<{
+      instruction: string;
+      output_1: string;
+      output_2: string;
+      generator_1: string;
+      generator_2: string;
+      dataset: string;
+      preference: number;
+    }>;
     // A = gpt-3.5-turbo-1106, B = the GPT-4 Turbo baseline, from the official annotations.
-    workspace.write('a_outputs.json', JSON.stringify(annotations.map((row) => ({ instruction: row.instruction, output: row.output_2, generator: row.generator_2, dataset: row.dataset }))));
-    workspace.write('b_outputs.json', JSON.stringify(annotations.map((row) => ({ instruction: row.instruction, output: row.output_1, generator: row.generator_1, dataset: row.dataset }))));
+    workspace.write(
+      'a_outputs.json',
+      JSON.stringify(annotations.map((row) => ({ instruction: row.instruction, output: row.output_2, generator: row.generator_2, dataset: row.dataset }))),
+    );
+    workspace.write(
+      'b_outputs.json',
+      JSON.stringify(annotations.map((row) => ({ instruction: row.instruction, output: row.output_1, generator: row.generator_1, dataset: row.dataset }))),
+    );
     workspace.write('openai-judge.json', JSON.stringify({ providers: { oa: { type: 'openai', baseURL: server.url, apiKeyEnv: 'OA_JUDGE_KEY' } } }));
     const byInstruction = new Map(annotations.map((row) => [row.instruction, row]));
     // The judge states the official preference in whichever order it is shown: p(m) = 2 − preference
@@ -129,7 +160,11 @@ describe.skipIf(!haveData)('moa eval compare --benchmark alpaca-eval', () => {
     expect(comparison.kind).toBe('moa-comparison');
 
     // The official numbers of this model (the leaderboard row), computed by AlpacaEval, not by us.
-    const row = readFileSync(leaderboardFile, 'utf8').split('\n').find((line) => line.startsWith('gpt-3.5-turbo-1106,'))?.split(',') ?? [];
+    const row =
+      readFileSync(leaderboardFile, 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith('gpt-3.5-turbo-1106,'))
+        ?.split(',') ?? [];
     const officialWinRate = Number(row[1]);
     const officialLc = Number(row[10]);
     expect(comparison.n).toBe(805);
@@ -166,14 +201,21 @@ describe.skipIf(!haveData)('moa eval compare --benchmark alpaca-eval', () => {
     expect(comparison.a.costUsd).toBeNull();
   }, 240_000);
 
-  it('judges both orders, counts a split verdict as a tie, and reports each side\'s tokens and cost from its generation run', async () => {
+  it("judges both orders, counts a split verdict as a tie, and reports each side's tokens and cost from its generation run", async () => {
     const { workspace, server } = suite;
     const instructions = (JSON.parse(readFileSync(instructionsFile, 'utf8')) as Array<{ instruction: string; dataset: string }>).slice(0, 12);
     workspace.write('set-12.json', JSON.stringify(instructions));
     // Two configurations answer the same 12 instructions (with prices: their sidecars carry the cost).
     server.setDefaultBehavior({ text: (request) => `${request.model} says ${userText(request).slice(0, 30)}` });
-    for (const [preset, output] of [['staircase', 'staircase.json'], ['single', 'single.json']]) {
-      const generated = await runCli(['eval', 'alpaca-eval', '--preset', preset as string, '--questions', 'set-12.json', '--output', output as string], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
+    for (const [preset, output] of [
+      ['staircase', 'staircase.json'],
+      ['single', 'single.json'],
+    ]) {
+      const generated = await runCli(['eval', 'alpaca-eval', '--preset', preset as string, '--questions', 'set-12.json', '--output', output as string], {
+        cwd: workspace.dir,
+        env: env(),
+        timeoutMs: 60_000,
+      });
       expect(generated.code, describeRun(generated)).toBe(0);
     }
     const generationCalls = server.log.length;
@@ -189,17 +231,23 @@ describe.skipIf(!haveData)('moa eval compare --benchmark alpaca-eval', () => {
         return first.startsWith('agg says') ? 'm' : 'M';
       },
     });
-    const result = await runCli(['eval', 'compare', '--a', 'staircase.json', '--b', 'single.json', '--judge', 'fake:judge', '--json', '--resamples', '500', '--seed', 'recipe'], {
-      cwd: workspace.dir,
-      env: env(),
-      timeoutMs: 60_000,
-    });
+    const result = await runCli(
+      ['eval', 'compare', '--a', 'staircase.json', '--b', 'single.json', '--judge', 'fake:judge', '--json', '--resamples', '500', '--seed', 'recipe'],
+      {
+        cwd: workspace.dir,
+        env: env(),
+        timeoutMs: 60_000,
+      },
+    );
     expect(result.code, describeRun(result)).toBe(0);
     expect(server.log.length - generationCalls).toBe(24);
     // Every instruction was judged in both orders: once with A's output shown first, once with B's.
     const judged = server.log.slice(generationCalls).map((entry) => shownPair(entry));
     for (const { instruction } of instructions) {
-      const shownFirst = judged.filter((pair) => pair.instruction === instruction).map((pair) => pair.first.slice(0, 9)).sort();
+      const shownFirst = judged
+        .filter((pair) => pair.instruction === instruction)
+        .map((pair) => pair.first.slice(0, 9))
+        .sort();
       expect(shownFirst).toEqual(['agg says ', 'solo says']);
     }
     const comparison = JSON.parse(result.stdout) as ComparisonJson;
@@ -225,7 +273,10 @@ describe.skipIf(!haveData)('moa eval compare --benchmark alpaca-eval', () => {
     expect(comparison.lengthControlled?.winRate).toBeLessThan(100);
 
     // Each side's spending: the sums of its own sidecar, read here.
-    for (const [side, file] of [[comparison.a, 'staircase.json.progress.jsonl'], [comparison.b, 'single.json.progress.jsonl']] as const) {
+    for (const [side, file] of [
+      [comparison.a, 'staircase.json.progress.jsonl'],
+      [comparison.b, 'single.json.progress.jsonl'],
+    ] as const) {
       const records = readLines<{ usage: { inputTokens: number; outputTokens: number }; costUsd: number }>(workspace.path(file));
       expect(side.progressFile).toBe(workspace.path(file));
       expect(side.itemsWithUsage).toBe(12);
@@ -233,17 +284,30 @@ describe.skipIf(!haveData)('moa eval compare --benchmark alpaca-eval', () => {
         inputTokens: records.reduce((sum, record) => sum + record.usage.inputTokens, 0),
         outputTokens: records.reduce((sum, record) => sum + record.usage.outputTokens, 0),
       });
-      expect(side.costUsd as number).toBeCloseTo(records.reduce((sum, record) => sum + record.costUsd, 0), 10);
+      expect(side.costUsd as number).toBeCloseTo(
+        records.reduce((sum, record) => sum + record.costUsd, 0),
+        10,
+      );
     }
     expect(comparison.a.costUsd as number).toBeGreaterThan(comparison.b.costUsd as number); // three calls per item against one
 
     // The annotations: AlpacaEval's records with B as the baseline, both replies kept.
-    const written = JSON.parse(readFileSync(comparison.judgments, 'utf8')) as Array<{ generator_1: string; generator_2: string; preference: number; raw_completion: { orders: unknown[] } }>;
+    const written = JSON.parse(readFileSync(comparison.judgments, 'utf8')) as Array<{
+      generator_1: string;
+      generator_2: string;
+      preference: number;
+      raw_completion: { orders: unknown[] };
+    }>;
     expect(written).toHaveLength(12);
-    expect(written.every((annotation) => annotation.generator_1 === 'single' && annotation.generator_2 === 'staircase' && annotation.raw_completion.orders.length === 2)).toBe(true);
+    expect(
+      written.every((annotation) => annotation.generator_1 === 'single' && annotation.generator_2 === 'staircase' && annotation.raw_completion.orders.length === 2),
+    ).toBe(true);
 
     // The readable summary, from a rerun that calls nothing.
-    const rerun = await runCli(['eval', 'compare', '--a', 'staircase.json', '--b', 'single.json', '--judge', 'fake:judge', '--resamples', '500', '--seed', 'recipe'], { cwd: workspace.dir, env: env() });
+    const rerun = await runCli(['eval', 'compare', '--a', 'staircase.json', '--b', 'single.json', '--judge', 'fake:judge', '--resamples', '500', '--seed', 'recipe'], {
+      cwd: workspace.dir,
+      env: env(),
+    });
     expect(rerun.code, describeRun(rerun)).toBe(0);
     expect(server.log.length - generationCalls).toBe(24);
     expect(rerun.stdout).toContain('AlpacaEval comparison (judge fake:judge): A = staircase vs B = single, 12 instructions, each judged in both orders');
@@ -253,12 +317,21 @@ describe.skipIf(!haveData)('moa eval compare --benchmark alpaca-eval', () => {
 
   it('files that do not answer the same instructions are exit 2 before any call, and so is an MT-Bench flag', async () => {
     const { workspace, server } = suite;
-    workspace.write('x1.json', JSON.stringify([{ instruction: 'one', output: 'a', generator: 'x', dataset: 'd' }, { instruction: 'two', output: 'b', generator: 'x', dataset: 'd' }]));
+    workspace.write(
+      'x1.json',
+      JSON.stringify([
+        { instruction: 'one', output: 'a', generator: 'x', dataset: 'd' },
+        { instruction: 'two', output: 'b', generator: 'x', dataset: 'd' },
+      ]),
+    );
     workspace.write('x2.json', JSON.stringify([{ instruction: 'one', output: 'c', generator: 'y', dataset: 'd' }]));
     const mismatch = await runCli(['eval', 'compare', '--a', 'x1.json', '--b', 'x2.json', '--judge', 'fake:judge'], { cwd: workspace.dir, env: env() });
     expect(mismatch.code, describeRun(mismatch)).toBe(2);
     expect(mismatch.stderr).toContain('A and B must answer the same instructions: 1 only in A');
-    const foreign = await runCli(['eval', 'compare', '--a', 'x1.json', '--b', 'x2.json', '--judge', 'fake:judge', '--judge-prompts', 'p.jsonl'], { cwd: workspace.dir, env: env() });
+    const foreign = await runCli(['eval', 'compare', '--a', 'x1.json', '--b', 'x2.json', '--judge', 'fake:judge', '--judge-prompts', 'p.jsonl'], {
+      cwd: workspace.dir,
+      env: env(),
+    });
     expect(foreign.code, describeRun(foreign)).toBe(2);
     expect(foreign.stderr).toContain('--judge-prompts is for MT-Bench comparisons');
     expect(server.log).toHaveLength(0);
@@ -266,14 +339,26 @@ describe.skipIf(!haveData)('moa eval compare --benchmark alpaca-eval', () => {
 });
 
 describe.skipIf(!haveData)('moa eval compare --benchmark mt-bench', () => {
-  it('plays two games per question and turn with FastChat\'s pairwise prompts, and counts as show_result.py does', async () => {
+  it("plays two games per question and turn with FastChat's pairwise prompts, and counts as show_result.py does", async () => {
     const { workspace, server } = suite;
-    const questions = readLines<{ question_id: number; category: string; turns: string[] }>(questionFile).filter((question) => ['writing', 'roleplay', 'stem'].includes(question.category)).slice(0, 9);
+    const questions = readLines<{ question_id: number; category: string; turns: string[] }>(questionFile)
+      .filter((question) => ['writing', 'roleplay', 'stem'].includes(question.category))
+      .slice(0, 9);
     const answer = (model: string, id: number, turn: number): string => `${model} answer Q${id}T${turn}`;
     for (const model of ['moa-a', 'moa-b']) {
       workspace.write(
         `${model}.jsonl`,
-        questions.map((question) => JSON.stringify({ question_id: question.question_id, answer_id: `${model}-${question.question_id}`, model_id: model, choices: [{ index: 0, turns: [answer(model, question.question_id, 1), answer(model, question.question_id, 2)] }], tstamp: 1 })).join('\n') + '\n',
+        questions
+          .map((question) =>
+            JSON.stringify({
+              question_id: question.question_id,
+              answer_id: `${model}-${question.question_id}`,
+              model_id: model,
+              choices: [{ index: 0, turns: [answer(model, question.question_id, 1), answer(model, question.question_id, 2)] }],
+              tstamp: 1,
+            }),
+          )
+          .join('\n') + '\n',
       );
     }
     // The rule: question 0 → always "[[A]]" (position bias: a tie); question 1 → "[[C]]" (a tie);
@@ -315,7 +400,20 @@ describe.skipIf(!haveData)('moa eval compare --benchmark mt-bench', () => {
     const judgments = readLines<Record<string, unknown>>(workspace.path('moa-a.vs.moa-b.pair.jsonl'));
     expect(judgments).toHaveLength(18);
     for (const judgment of judgments) {
-      expect(Object.keys(judgment)).toEqual(['question_id', 'model_1', 'model_2', 'g1_winner', 'g2_winner', 'judge', 'g1_user_prompt', 'g1_judgment', 'g2_user_prompt', 'g2_judgment', 'turn', 'tstamp']);
+      expect(Object.keys(judgment)).toEqual([
+        'question_id',
+        'model_1',
+        'model_2',
+        'g1_winner',
+        'g2_winner',
+        'judge',
+        'g1_user_prompt',
+        'g1_judgment',
+        'g2_user_prompt',
+        'g2_judgment',
+        'turn',
+        'tstamp',
+      ]);
       expect([judgment.model_1, judgment.model_2]).toEqual(['moa-a', 'moa-b']);
       expect((judgment.judge as string[])[0]).toBe('judge');
       expect((judgment.judge as string[])[1]).toBe(judgment.turn === 2 ? 'pair-v2-multi-turn' : 'pair-v2');

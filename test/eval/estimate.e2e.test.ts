@@ -35,10 +35,13 @@ interface Estimate {
 beforeEach(() => suite.server.reset());
 
 describe.skipIf(!haveData)('the estimate before a run, and --dry-run', () => {
-  it('moa eval alpaca-eval --dry-run: every agent\'s calls, outputs at max tokens, the cost bound; nothing called, no file written', async () => {
+  it("moa eval alpaca-eval --dry-run: every agent's calls, outputs at max tokens, the cost bound; nothing called, no file written", async () => {
     const { workspace, server } = suite;
     const instructions = (JSON.parse(readFileSync(alpacaSetFile, 'utf8')) as Array<{ instruction: string }>).slice(0, 5);
-    const result = await runCli(['eval', 'alpaca-eval', '--preset', 'bounded', '--limit', '5', '--output', 'dry.json', '--dry-run', '--json'], { cwd: workspace.dir, env: env() });
+    const result = await runCli(['eval', 'alpaca-eval', '--preset', 'bounded', '--limit', '5', '--output', 'dry.json', '--dry-run', '--json'], {
+      cwd: workspace.dir,
+      env: env(),
+    });
     expect(result.code, describeRun(result)).toBe(0);
     expect(server.log).toHaveLength(0);
     expect(existsSync(workspace.path('dry.json'))).toBe(false);
@@ -49,7 +52,11 @@ describe.skipIf(!haveData)('the estimate before a run, and --dry-run', () => {
     expect(estimate.calls).toBe(15);
     expect(estimate.outputTokens).toBe(1500);
     expect(estimate.outputsBounded).toBe(true);
-    expect(estimate.byModel.map((entry) => [entry.model, entry.calls])).toEqual([['fake:agg', 5], ['fake:p1', 5], ['fake:p2', 5]]);
+    expect(estimate.byModel.map((entry) => [entry.model, entry.calls])).toEqual([
+      ['fake:agg', 5],
+      ['fake:p1', 5],
+      ['fake:p2', 5],
+    ]);
     // Inputs at four characters per token: proposers read the instruction; the aggregator also reads both references (≤ 100 tokens each).
     const instructionTokens = instructions.reduce((sum, entry) => sum + Math.ceil(entry.instruction.length / 4), 0);
     expect(estimate.byModel.find((entry) => entry.model === 'fake:p1')?.inputTokens).toBe(instructionTokens);
@@ -60,16 +67,24 @@ describe.skipIf(!haveData)('the estimate before a run, and --dry-run', () => {
 
     const text = await runCli(['eval', 'alpaca-eval', '--preset', 'bounded', '--limit', '5', '--output', 'dry.json', '--dry-run'], { cwd: workspace.dir, env: env() });
     expect(text.code, describeRun(text)).toBe(0);
-    expect(text.stdout).toMatch(/moa eval alpaca-eval \(dry run, nothing called\): 15 calls to make for 5 items: ≈ [\d,]+ input and ≤ 1,500 output tokens; estimated cost at most \$0\.\d{4}/);
+    expect(text.stdout).toMatch(
+      /moa eval alpaca-eval \(dry run, nothing called\): 15 calls to make for 5 items: ≈ [\d,]+ input and ≤ 1,500 output tokens; estimated cost at most \$0\.\d{4}/,
+    );
     expect(text.stdout).toContain('  fake:p1: 5 calls');
   });
 
   it('without max tokens the estimate says what it assumed; without a price it says which is missing', async () => {
     const { workspace, server } = suite;
-    const unbounded = await runCli(['eval', 'alpaca-eval', '--preset', 'unbounded', '--limit', '2', '--output', 'u.json', '--dry-run'], { cwd: workspace.dir, env: env() });
+    const unbounded = await runCli(['eval', 'alpaca-eval', '--preset', 'unbounded', '--limit', '2', '--output', 'u.json', '--dry-run'], {
+      cwd: workspace.dir,
+      env: env(),
+    });
     expect(unbounded.code, describeRun(unbounded)).toBe(0);
     expect(unbounded.stdout).toContain('≈ 2,048 output tokens (outputs at 1,024 tokens where no max tokens is set); estimated cost about $');
-    const unpriced = await runCli(['eval', 'alpaca-eval', '--aggregator', 'fake:nameless', '--layers', '1', '--limit', '2', '--output', 'n.json', '--dry-run'], { cwd: workspace.dir, env: env() });
+    const unpriced = await runCli(['eval', 'alpaca-eval', '--aggregator', 'fake:nameless', '--layers', '1', '--limit', '2', '--output', 'n.json', '--dry-run'], {
+      cwd: workspace.dir,
+      env: env(),
+    });
     expect(unpriced.code, describeRun(unpriced)).toBe(0);
     expect(unpriced.stdout).toContain('no cost estimate: no price for fake:nameless');
     expect(server.log).toHaveLength(0);
@@ -81,16 +96,32 @@ describe.skipIf(!haveData)('the estimate before a run, and --dry-run', () => {
     const first = await runCli(['eval', 'alpaca-eval', '--preset', 'bounded', '--limit', '3', '--output', 'part.json'], { cwd: workspace.dir, env: env() });
     expect(first.code, describeRun(first)).toBe(0);
     expect(first.stderr).toMatch(/moa eval alpaca-eval: 9 calls to make for 3 items: /);
-    const more = await runCli(['eval', 'alpaca-eval', '--preset', 'bounded', '--limit', '5', '--output', 'part.json', '--dry-run', '--json'], { cwd: workspace.dir, env: env() });
+    const more = await runCli(['eval', 'alpaca-eval', '--preset', 'bounded', '--limit', '5', '--output', 'part.json', '--dry-run', '--json'], {
+      cwd: workspace.dir,
+      env: env(),
+    });
     const estimate = JSON.parse(more.stdout) as Estimate;
     expect([estimate.items, estimate.alreadyDone, estimate.calls]).toEqual([5, 3, 6]);
   });
 
   it('moa judge mt-bench --dry-run: one call per question and turn, at most 2048 output tokens each', async () => {
     const { workspace, server } = suite;
-    const questions = readFileSync(questionFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { question_id: number });
-    workspace.write('all-answers.jsonl', questions.map((question) => JSON.stringify({ question_id: question.question_id, answer_id: 'a', model_id: 'm', choices: [{ index: 0, turns: ['one', 'two'] }], tstamp: 1 })).join('\n') + '\n');
-    const result = await runCli(['judge', 'mt-bench', '--answers', 'all-answers.jsonl', '--judge', 'fake:judge', '--dry-run', '--json'], { cwd: workspace.dir, env: env() });
+    const questions = readFileSync(questionFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { question_id: number });
+    workspace.write(
+      'all-answers.jsonl',
+      questions
+        .map((question) =>
+          JSON.stringify({ question_id: question.question_id, answer_id: 'a', model_id: 'm', choices: [{ index: 0, turns: ['one', 'two'] }], tstamp: 1 }),
+        )
+        .join('\n') + '\n',
+    );
+    const result = await runCli(['judge', 'mt-bench', '--answers', 'all-answers.jsonl', '--judge', 'fake:judge', '--dry-run', '--json'], {
+      cwd: workspace.dir,
+      env: env(),
+    });
     expect(result.code, describeRun(result)).toBe(0);
     const estimate = JSON.parse(result.stdout) as Estimate;
     expect(estimate.calls).toBe(160);

@@ -64,7 +64,7 @@ beforeEach(() => {
 });
 
 describe.skipIf(!haveData)('moa eval mt-bench', () => {
-  it('answers the 80 real questions in two turns, in FastChat\'s format, at the category temperatures; a rerun makes no request', async () => {
+  it("answers the 80 real questions in two turns, in FastChat's format, at the category temperatures; a rerun makes no request", async () => {
     const { workspace, server } = suite;
     const questions = readLines<MtBenchQuestionLine>(questionFile);
     expect(questions).toHaveLength(80);
@@ -133,7 +133,9 @@ describe.skipIf(!haveData)('moa eval mt-bench', () => {
 
   it('stops at the budget with a partial official file, and a rerun completes it without redoing or duplicating anything', async () => {
     const { workspace, server } = suite;
-    const lines = readFileSync(questionFile, 'utf8').split('\n').filter((line) => line.trim() !== '');
+    const lines = readFileSync(questionFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
     workspace.write('mt-subset.jsonl', `${lines.slice(0, 12).join('\n')}\n`);
     const subsetIds = lines.slice(0, 12).map((line) => (JSON.parse(line) as MtBenchQuestionLine).question_id);
 
@@ -167,7 +169,10 @@ describe.skipIf(!haveData)('moa eval mt-bench', () => {
     expect(refused.code, describeRun(refused)).toBe(2);
     expect(refused.stderr).toContain('--temperature cannot be used with moa eval mt-bench');
 
-    const bad = workspace.write('bad-questions.jsonl', `${JSON.stringify({ question_id: 1, category: 'math', turns: ['a', 'b'] })}\n${JSON.stringify({ question_id: 2, category: 'math', turns: 'b' })}\n`);
+    const bad = workspace.write(
+      'bad-questions.jsonl',
+      `${JSON.stringify({ question_id: 1, category: 'math', turns: ['a', 'b'] })}\n${JSON.stringify({ question_id: 2, category: 'math', turns: 'b' })}\n`,
+    );
     const result = await runCli(['eval', 'mt-bench', '--questions', bad, '--output', 'bad-out.jsonl'], { cwd: workspace.dir, env: env() });
     expect(result.code, describeRun(result)).toBe(2);
     expect(result.stderr).toContain(`${bad}:2 (field "turns")`);
@@ -176,7 +181,7 @@ describe.skipIf(!haveData)('moa eval mt-bench', () => {
 });
 
 describe.skipIf(!haveData)('moa eval alpaca-eval', () => {
-  it('writes model_outputs.json for the first 20 instructions, in the set\'s order', async () => {
+  it("writes model_outputs.json for the first 20 instructions, in the set's order", async () => {
     const { workspace, server } = suite;
     const set = (JSON.parse(readFileSync(alpacaSetFile, 'utf8')) as Array<{ instruction: string; dataset: string }>).slice(0, 20);
     workspace.write('alpaca-subset.json', JSON.stringify(set, null, 2));
@@ -212,7 +217,9 @@ describe.skipIf(!haveData)('moa eval alpaca-eval interrupted', () => {
     workspace.write('alpaca-sigint.json', JSON.stringify(set));
     const args = ['eval', 'alpaca-eval', '--questions', 'alpaca-sigint.json', '--output', 'sigint_outputs.json', '--no-cache', '--concurrency', '2'];
     const progressLines = (): number =>
-      existsSync(workspace.path('sigint_outputs.json.progress.jsonl')) ? readFileSync(workspace.path('sigint_outputs.json.progress.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
+      existsSync(workspace.path('sigint_outputs.json.progress.jsonl'))
+        ? readFileSync(workspace.path('sigint_outputs.json.progress.jsonl'), 'utf8').split('\n').filter(Boolean).length
+        : 0;
     const interrupted = await runCli(args, {
       cwd: workspace.dir,
       env: env(),
@@ -247,9 +254,12 @@ describe.skipIf(!haveData)('moa eval alpaca-eval interrupted', () => {
 });
 
 describe.skipIf(!haveData)('moa eval flask', () => {
-  it('writes {question_id, text} lines in the evaluation set\'s order', async () => {
+  it("writes {question_id, text} lines in the evaluation set's order", async () => {
     const { workspace, server } = suite;
-    const lines = readFileSync(flaskFile, 'utf8').split('\n').filter((line) => line.trim() !== '').slice(0, 15);
+    const lines = readFileSync(flaskFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .slice(0, 15);
     workspace.write('flask-subset.jsonl', `${lines.join('\n')}\n`);
     const instances = lines.map((line) => JSON.parse(line) as { idx: number; instruction: string });
     const result = await runCli(['eval', 'flask', '--questions', 'flask-subset.jsonl', '--output', 'flask-answers.jsonl'], { cwd: workspace.dir, env: env() });

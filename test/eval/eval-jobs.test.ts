@@ -34,9 +34,19 @@ beforeEach(() => server.reset());
 
 describe.skipIf(!haveData)('evaluation jobs as library functions', () => {
   it('judgeMtBench: prepare, estimate, run; the result holds the judgments and the scores', async () => {
-    const writing = readFileSync(questionFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { question_id: number; category: string }).filter((question) => question.category === 'writing').slice(0, 2);
+    const writing = readFileSync(questionFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { question_id: number; category: string })
+      .filter((question) => question.category === 'writing')
+      .slice(0, 2);
     const answers = join(directory, 'lib-answers.jsonl');
-    writeFileSync(answers, writing.map((question) => JSON.stringify({ question_id: question.question_id, answer_id: 'x', model_id: 'lib', choices: [{ index: 0, turns: ['a', 'b'] }], tstamp: 1 })).join('\n') + '\n');
+    writeFileSync(
+      answers,
+      writing
+        .map((question) => JSON.stringify({ question_id: question.question_id, answer_id: 'x', model_id: 'lib', choices: [{ index: 0, turns: ['a', 'b'] }], tstamp: 1 }))
+        .join('\n') + '\n',
+    );
     server.setBehavior('judge', { text: 'Good. [[8]]' });
     const options = { answers, questions: questionFile, judgePrompts: promptsFile, judge: 'fake:judge' };
     const job = evaluation.prepareMtBenchJudging(options);
@@ -55,7 +65,7 @@ describe.skipIf(!haveData)('evaluation jobs as library functions', () => {
     expect(readFileSync(result.judgmentsPath, 'utf8').trim().split('\n')).toHaveLength(4);
   });
 
-  it('generateFlask with a resolved preset writes FLASK\'s answers; an unknown provider is a ConfigError before any call', async () => {
+  it("generateFlask with a resolved preset writes FLASK's answers; an unknown provider is a ConfigError before any call", async () => {
     server.setBehavior('agg', { text: 'a FLASK answer' });
     const set = join(directory, 'flask-3.jsonl');
     writeFileSync(set, readFileSync(flaskFile, 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
@@ -63,7 +73,10 @@ describe.skipIf(!haveData)('evaluation jobs as library functions', () => {
     const preset = resolvePreset({ layers: 1, aggregator: 'fake:agg' }, { name: 'lib' });
     const { result } = await evaluation.generateFlask({ preset, questions: set, output }, runner());
     expect(result.written).toBe(3);
-    const lines = readFileSync(output, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { question_id: number; text: string });
+    const lines = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { question_id: number; text: string });
     expect(lines.map((line) => line.text)).toEqual(['a FLASK answer', 'a FLASK answer', 'a FLASK answer']);
     // The sidecar records carry what the report reads: usage, latency, cost, the preset.
     const record = JSON.parse(readFileSync(`${output}.progress.jsonl`, 'utf8').split('\n')[0] ?? '{}') as Record<string, unknown>;

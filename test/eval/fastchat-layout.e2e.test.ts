@@ -24,10 +24,13 @@ function readLines<T>(path: string): T[] {
 /** What FastChat's load_model_answers does with the folder: every *.jsonl is a model named after the file, each line needs question_id and choices[0].turns. */
 function fastChatModels(answerDir: string): Map<string, number> {
   const models = new Map<string, number>();
-  for (const file of readdirSync(answerDir).filter((name) => name.endsWith('.jsonl') && !name.startsWith('.')).sort()) {
+  for (const file of readdirSync(answerDir)
+    .filter((name) => name.endsWith('.jsonl') && !name.startsWith('.'))
+    .sort()) {
     const lines = readLines<{ question_id: unknown; choices: Array<{ turns: unknown[] }> }>(join(answerDir, file));
     for (const line of lines) {
-      if (typeof line.question_id !== 'number' || !Array.isArray(line.choices?.[0]?.turns)) throw new Error(`${file}: FastChat would crash on ${JSON.stringify(line).slice(0, 80)}`);
+      if (typeof line.question_id !== 'number' || !Array.isArray(line.choices?.[0]?.turns))
+        throw new Error(`${file}: FastChat would crash on ${JSON.stringify(line).slice(0, 80)}`);
     }
     models.set(file.slice(0, -'.jsonl'.length), lines.length);
   }
@@ -37,7 +40,12 @@ function fastChatModels(answerDir: string): Map<string, number> {
 beforeEach(() => suite.server.reset());
 
 describe.skipIf(!haveData)('FastChat layout', () => {
-  const writingIds = haveData ? readLines<{ question_id: number; category: string }>(questionFile).filter((question) => question.category === 'writing').slice(0, 3).map((question) => question.question_id) : [];
+  const writingIds = haveData
+    ? readLines<{ question_id: number; category: string }>(questionFile)
+        .filter((question) => question.category === 'writing')
+        .slice(0, 3)
+        .map((question) => question.question_id)
+    : [];
 
   it('answers in model_answer/, judgments in model_judgment/<judge>_single.jsonl named as FastChat names them, two models in one file', async () => {
     const { workspace, server } = suite;
@@ -49,16 +57,27 @@ describe.skipIf(!haveData)('FastChat layout', () => {
     server.setDefaultBehavior({ text: (request) => `answer of ${request.model}` });
 
     for (const model of ['moa-x', 'moa-y']) {
-      const generated = await runCli(['eval', 'mt-bench', '--questions', 'data/mt_bench/question.jsonl', '--output', `data/mt_bench/model_answer/${model}.jsonl`, '--model-id', model], { cwd: workspace.dir, env: env() });
+      const generated = await runCli(
+        ['eval', 'mt-bench', '--questions', 'data/mt_bench/question.jsonl', '--output', `data/mt_bench/model_answer/${model}.jsonl`, '--model-id', model],
+        { cwd: workspace.dir, env: env() },
+      );
       expect(generated.code, describeRun(generated)).toBe(0);
       expect(generated.stderr).toContain(`(progress in ${join(bench, 'moa-progress', 'model_answer', `${model}.jsonl.progress.jsonl`)})`);
     }
     // FastChat sees exactly the two models, and nothing it would choke on.
     expect(readdirSync(join(bench, 'model_answer')).sort()).toEqual(['moa-x.jsonl', 'moa-y.jsonl']);
-    expect(fastChatModels(join(bench, 'model_answer'))).toEqual(new Map([['moa-x', 3], ['moa-y', 3]]));
+    expect(fastChatModels(join(bench, 'model_answer'))).toEqual(
+      new Map([
+        ['moa-x', 3],
+        ['moa-y', 3],
+      ]),
+    );
     // The relocated sidecar is the resume state: a rerun calls nothing.
     const calls = server.log.length;
-    const rerun = await runCli(['eval', 'mt-bench', '--questions', 'data/mt_bench/question.jsonl', '--output', 'data/mt_bench/model_answer/moa-x.jsonl'], { cwd: workspace.dir, env: env() });
+    const rerun = await runCli(['eval', 'mt-bench', '--questions', 'data/mt_bench/question.jsonl', '--output', 'data/mt_bench/model_answer/moa-x.jsonl'], {
+      cwd: workspace.dir,
+      env: env(),
+    });
     expect(rerun.code, describeRun(rerun)).toBe(0);
     expect(server.log.length).toBe(calls);
 
@@ -74,12 +93,18 @@ describe.skipIf(!haveData)('FastChat layout', () => {
     // The answers name no model in their text ("answer of agg"): mark each file's answers so the judge can tell them apart.
     for (const model of ['moa-x', 'moa-y']) {
       const file = join(bench, 'model_answer', `${model}.jsonl`);
-      const lines = readLines<{ choices: Array<{ turns: string[] }> }>(file).map((line) => ({ ...line, choices: [{ index: 0, turns: line.choices[0]?.turns.map((turn) => `${turn} from ${model}`) ?? [] }] }));
+      const lines = readLines<{ choices: Array<{ turns: string[] }> }>(file).map((line) => ({
+        ...line,
+        choices: [{ index: 0, turns: line.choices[0]?.turns.map((turn) => `${turn} from ${model}`) ?? [] }],
+      }));
       workspace.write(`data/mt_bench/model_answer/${model}.jsonl`, lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
     }
     const judged: Record<string, { turns: Record<string, number> }> = {};
     for (const model of ['moa-x', 'moa-y']) {
-      const result = await runCli(['judge', 'mt-bench', '--answers', `data/mt_bench/model_answer/${model}.jsonl`, '--questions', 'data/mt_bench/question.jsonl', '--judge', 'fake:gpt-4', '--json'], { cwd: workspace.dir, env: env() });
+      const result = await runCli(
+        ['judge', 'mt-bench', '--answers', `data/mt_bench/model_answer/${model}.jsonl`, '--questions', 'data/mt_bench/question.jsonl', '--judge', 'fake:gpt-4', '--json'],
+        { cwd: workspace.dir, env: env() },
+      );
       expect(result.code, describeRun(result)).toBe(0);
       judged[model] = JSON.parse(result.stdout) as { turns: Record<string, number> };
     }
@@ -98,7 +123,10 @@ describe.skipIf(!haveData)('FastChat layout', () => {
       }
     }
     // Judging moa-x again replaces its lines (no duplicates) and keeps moa-y's.
-    const again = await runCli(['judge', 'mt-bench', '--answers', 'data/mt_bench/model_answer/moa-x.jsonl', '--questions', 'data/mt_bench/question.jsonl', '--judge', 'fake:gpt-4'], { cwd: workspace.dir, env: env() });
+    const again = await runCli(
+      ['judge', 'mt-bench', '--answers', 'data/mt_bench/model_answer/moa-x.jsonl', '--questions', 'data/mt_bench/question.jsonl', '--judge', 'fake:gpt-4'],
+      { cwd: workspace.dir, env: env() },
+    );
     expect(again.code, describeRun(again)).toBe(0);
     expect(again.stderr).toContain('(6 lines of other models or judges kept)');
     expect(readLines(judgmentsFile)).toHaveLength(12);

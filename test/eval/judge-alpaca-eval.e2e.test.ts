@@ -29,7 +29,10 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --annotations (real annotation
   });
 
   it('finds the lc files through MOA_BENCH_DATA and prints a readable summary', async () => {
-    const result = await runCli(['judge', 'alpaca-eval', '--annotations', annotationsFile], { cwd: workspace.dir, env: cliEnv({ MOA_BENCH_DATA: BENCH_DATA_DIRECTORY }) });
+    const result = await runCli(['judge', 'alpaca-eval', '--annotations', annotationsFile], {
+      cwd: workspace.dir,
+      env: cliEnv({ MOA_BENCH_DATA: BENCH_DATA_DIRECTORY }),
+    });
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.stdout).toContain('gpt-3.5-turbo-1106 vs gpt4_1106_preview');
     expect(result.stdout).toMatch(/length-controlled win rate\s+19\.\d\d ± 0\.\d\d/);

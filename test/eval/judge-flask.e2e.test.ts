@@ -43,17 +43,25 @@ describe.skipIf(!haveData)('moa judge flask', () => {
   const unscored = instances[4]?.idx as number; // the judge forgets the dict for this one
   const notApplicable = instances[7]?.idx as number; // and says N/A for this one's last skill
 
-  it('reviews with FLASK\'s prompt and settings, writes FLASK\'s review file, and averages per skill as aggregate_skill.py does', async () => {
+  it("reviews with FLASK's prompt and settings, writes FLASK's review file, and averages per skill as aggregate_skill.py does", async () => {
     const { workspace, server } = suite;
-    workspace.write('flask-answers.jsonl', instances.map((instance) => JSON.stringify({ question_id: instance.idx, text: `ANSWER-${instance.idx} my answer` })).join('\n') + '\n');
+    workspace.write(
+      'flask-answers.jsonl',
+      instances.map((instance) => JSON.stringify({ question_id: instance.idx, text: `ANSWER-${instance.idx} my answer` })).join('\n') + '\n',
+    );
     server.setBehavior('judge', {
       text: (request: FakeRequest) => {
-        const user = request.messages.filter((message) => message.role === 'user').map((message) => contentText(message.content)).join('\n');
+        const user = request.messages
+          .filter((message) => message.role === 'user')
+          .map((message) => contentText(message.content))
+          .join('\n');
         const idx = Number(/ANSWER-(\d+)/.exec(user)?.[1]);
         const instance = instances.find((candidate) => candidate.idx === idx) as Instance;
         const feedback = instance.skill.map((skill) => `${skill}: The response is adequate for this skill.\nScore: ${scoreOf(idx, skill)}`).join('\n\n');
         if (idx === unscored) return `${feedback}\n\nOverall the response is fine.`;
-        const entries = instance.skill.map((skill, index) => `'${skill}': ${idx === notApplicable && index === instance.skill.length - 1 ? "'N/A'" : scoreOf(idx, skill)}`);
+        const entries = instance.skill.map(
+          (skill, index) => `'${skill}': ${idx === notApplicable && index === instance.skill.length - 1 ? "'N/A'" : scoreOf(idx, skill)}`,
+        );
         return `${feedback}\n\n{${entries.join(', ')}}`;
       },
     });
@@ -88,7 +96,12 @@ describe.skipIf(!haveData)('moa judge flask', () => {
       const expectedScore =
         instance.idx === unscored
           ? {}
-          : Object.fromEntries(instance.skill.map((skill, index) => [skill.toLowerCase(), instance.idx === notApplicable && index === instance.skill.length - 1 ? 'N/A' : scoreOf(instance.idx, skill)]));
+          : Object.fromEntries(
+              instance.skill.map((skill, index) => [
+                skill.toLowerCase(),
+                instance.idx === notApplicable && index === instance.skill.length - 1 ? 'N/A' : scoreOf(instance.idx, skill),
+              ]),
+            );
       expect(review.score).toEqual(expectedScore);
     }
 
@@ -104,7 +117,20 @@ describe.skipIf(!haveData)('moa judge flask', () => {
     const scores = JSON.parse(result.stdout) as { n: number; unparsed: number; skills: Record<string, { average: number | null; count: number }> };
     expect(scores.n).toBe(12);
     expect(scores.unparsed).toBe(1);
-    expect(Object.keys(scores.skills)).toEqual(['robustness', 'correctness', 'efficiency', 'factuality', 'commonsense', 'comprehension', 'insightfulness', 'completeness', 'metacognition', 'readability', 'conciseness', 'harmlessness']);
+    expect(Object.keys(scores.skills)).toEqual([
+      'robustness',
+      'correctness',
+      'efficiency',
+      'factuality',
+      'commonsense',
+      'comprehension',
+      'insightfulness',
+      'completeness',
+      'metacognition',
+      'readability',
+      'conciseness',
+      'harmlessness',
+    ]);
     for (const [skill, entry] of Object.entries(scores.skills)) {
       const values = sums.get(skill) ?? [];
       expect(entry.count, skill).toBe(values.length);
@@ -119,12 +145,20 @@ describe.skipIf(!haveData)('moa judge flask', () => {
     expect(rerun.stderr).toContain('0 calls to make for 0 items (12 already done): nothing to call');
     expect(rerun.stdout).toContain('FLASK (judge fake:judge), 11 reviews with scores, 1 without (left out)');
     const readability = sums.get('readability') ?? [];
-    expect(rerun.stdout).toMatch(new RegExp(`readability\\s+${(readability.reduce((sum, value) => sum + value, 0) / readability.length).toFixed(2)}\\s+${readability.length}`));
+    expect(rerun.stdout).toMatch(
+      new RegExp(`readability\\s+${(readability.reduce((sum, value) => sum + value, 0) / readability.length).toFixed(2)}\\s+${readability.length}`),
+    );
   });
 
   it('reviews that never end with a dict are a failed run (exit 1) that points at the raw reviews', async () => {
     const { workspace, server } = suite;
-    workspace.write('flask-few.jsonl', instances.slice(0, 2).map((instance) => JSON.stringify({ question_id: instance.idx, text: 'x' })).join('\n') + '\n');
+    workspace.write(
+      'flask-few.jsonl',
+      instances
+        .slice(0, 2)
+        .map((instance) => JSON.stringify({ question_id: instance.idx, text: 'x' }))
+        .join('\n') + '\n',
+    );
     server.setBehavior('judge', { text: 'The response is fine. Scores: readability 4, correctness 3.' });
     const result = await runCli(['judge', 'flask', '--answers', 'flask-few.jsonl', '--judge', 'fake:judge'], { cwd: workspace.dir, env: env() });
     expect(result.code, describeRun(result)).toBe(1);

@@ -67,7 +67,7 @@ describe('callModel with topLogprobs through the batch runner', () => {
     expect(server.log).toHaveLength(1);
   });
 
-  it('keys the cache on topLogprobs: a call without them, or with another count, is not served the other\'s entry', async () => {
+  it("keys the cache on topLogprobs: a call without them, or with another count, is not served the other's entry", async () => {
     const cache = createMemoryResponseCache();
     const without = await judgeOnce(cache, {});
     expect(without.topLogprobs).toBeUndefined();

@@ -20,7 +20,10 @@ const suite = useCliSuite({ presets: { small: { layers: 1, aggregator: 'fake:agg
 const env = (): Record<string, string> => cliEnv({ MOA_CACHE_DIR: suite.workspace.path('cache') });
 
 function userText(request: Pick<FakeRequest, 'messages'>): string {
-  return request.messages.filter((message) => message.role === 'user').map((message) => contentText(message.content)).join('\n');
+  return request.messages
+    .filter((message) => message.role === 'user')
+    .map((message) => contentText(message.content))
+    .join('\n');
 }
 
 function readLines<T>(path: string): T[] {
@@ -39,9 +42,7 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
     turns: string[];
   }
   const questions = haveData ? readLines<Question>(questionFile) : [];
-  const judgePrompts = new Map(
-    (haveData ? readLines<{ name: string; system_prompt: string }>(judgePromptsFile) : []).map((prompt) => [prompt.name, prompt] as const),
-  );
+  const judgePrompts = new Map((haveData ? readLines<{ name: string; system_prompt: string }>(judgePromptsFile) : []).map((prompt) => [prompt.name, prompt] as const));
   const references = haveData ? readLines<{ question_id: number; choices: Array<{ turns: string[] }> }>(referenceFile) : [];
   /** The rating the fake judge gives: a known function of question and turn; question 85 turn 2 gets no rating. */
   const ratingOf = (questionId: number, turn: number): number | undefined => (questionId === 85 && turn === 2 ? undefined : ((questionId * 3 + turn * 5) % 10) + 1);
@@ -68,7 +69,20 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
       },
     });
 
-    const args = ['judge', 'mt-bench', '--answers', 'judge-answers.jsonl', '--questions', questionFile, '--judge-prompts', judgePromptsFile, '--reference-answers', referenceFile, '--judge', 'fake:judge'];
+    const args = [
+      'judge',
+      'mt-bench',
+      '--answers',
+      'judge-answers.jsonl',
+      '--questions',
+      questionFile,
+      '--judge-prompts',
+      judgePromptsFile,
+      '--reference-answers',
+      referenceFile,
+      '--judge',
+      'fake:judge',
+    ];
     const result = await runCli([...args, '--json'], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
     expect(result.code, describeRun(result)).toBe(0);
 
@@ -111,7 +125,12 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
     // The scores, computed here from the rule.
     const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
     const ratings = (filter: (question: Question, turn: number) => boolean): number[] =>
-      questions.flatMap((question) => [1, 2].filter((turn) => filter(question, turn)).map((turn) => ratingOf(question.question_id, turn)).filter((rating): rating is number => rating !== undefined));
+      questions.flatMap((question) =>
+        [1, 2]
+          .filter((turn) => filter(question, turn))
+          .map((turn) => ratingOf(question.question_id, turn))
+          .filter((rating): rating is number => rating !== undefined),
+      );
     const scores = JSON.parse(result.stdout) as {
       model: string;
       overall: number;
@@ -138,13 +157,22 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
     expect(rerun.code, describeRun(rerun)).toBe(0);
     expect(server.log).toHaveLength(160);
     expect(rerun.stdout).toContain('MT-Bench: judge-answers (judge fake:judge), 159 rated turns, 1 without a rating (left out)');
-    expect(rerun.stdout).toMatch(new RegExp(`all\\s+${mean(ratings((_, turn) => turn === 1)).toFixed(2)}\\s+${mean(ratings((_, turn) => turn === 2)).toFixed(2)}\\s+${mean(ratings(() => true)).toFixed(2)}`));
+    expect(rerun.stdout).toMatch(
+      new RegExp(
+        `all\\s+${mean(ratings((_, turn) => turn === 1)).toFixed(2)}\\s+${mean(ratings((_, turn) => turn === 2)).toFixed(2)}\\s+${mean(ratings(() => true)).toFixed(2)}`,
+      ),
+    );
   });
 
   it('a judge whose replies never hold a rating is a failed run (exit 1) that says why and where the raw replies are', async () => {
     const { workspace, server } = suite;
     const writing = questions.filter((question) => question.category === 'writing').slice(0, 3);
-    workspace.write('unrated-answers.jsonl', writing.map((question) => JSON.stringify({ question_id: question.question_id, answer_id: 'x', model_id: 'm', choices: [{ index: 0, turns: ['a', 'b'] }], tstamp: 1 })).join('\n') + '\n');
+    workspace.write(
+      'unrated-answers.jsonl',
+      writing
+        .map((question) => JSON.stringify({ question_id: question.question_id, answer_id: 'x', model_id: 'm', choices: [{ index: 0, turns: ['a', 'b'] }], tstamp: 1 }))
+        .join('\n') + '\n',
+    );
     server.setBehavior('judge', { text: 'Both answers are fine; I would rather not give a number.' });
     const args = ['judge', 'mt-bench', '--answers', 'unrated-answers.jsonl', '--questions', questionFile, '--judge-prompts', judgePromptsFile, '--judge', 'fake:judge'];
     const result = await runCli(args, { cwd: workspace.dir, env: env() });
@@ -156,7 +184,9 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
     expect(result.stdout).not.toContain('0 rated turns');
     // The raw replies are indeed there.
     const judgments = readLines<{ judgment: string; score: number }>(judgmentsPath);
-    expect(judgments.map((judgment) => [judgment.judgment, judgment.score])).toEqual(Array.from({ length: 6 }, () => ['Both answers are fine; I would rather not give a number.', -1]));
+    expect(judgments.map((judgment) => [judgment.judgment, judgment.score])).toEqual(
+      Array.from({ length: 6 }, () => ['Both answers are fine; I would rather not give a number.', -1]),
+    );
     // --json still prints the (empty) scores for scripts, and still exits 1.
     const json = await runCli([...args, '--json'], { cwd: workspace.dir, env: env() });
     expect(json.code, describeRun(json)).toBe(1);
@@ -166,10 +196,29 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
   it('a math answer without reference answers is exit 2 before any call', async () => {
     const { workspace, server } = suite;
     const math = questions.find((question) => question.category === 'math') as Question;
-    workspace.write('math-answer.jsonl', `${JSON.stringify({ question_id: math.question_id, answer_id: 'x', model_id: 'm', choices: [{ index: 0, turns: ['a', 'b'] }], tstamp: 1 })}\n`);
-    workspace.write('empty-references.jsonl', `${JSON.stringify({ question_id: 1, answer_id: 'x', model_id: 'gpt-4', choices: [{ index: 0, turns: ['a', 'b'] }], tstamp: 1 })}\n`);
+    workspace.write(
+      'math-answer.jsonl',
+      `${JSON.stringify({ question_id: math.question_id, answer_id: 'x', model_id: 'm', choices: [{ index: 0, turns: ['a', 'b'] }], tstamp: 1 })}\n`,
+    );
+    workspace.write(
+      'empty-references.jsonl',
+      `${JSON.stringify({ question_id: 1, answer_id: 'x', model_id: 'gpt-4', choices: [{ index: 0, turns: ['a', 'b'] }], tstamp: 1 })}\n`,
+    );
     const result = await runCli(
-      ['judge', 'mt-bench', '--answers', 'math-answer.jsonl', '--questions', questionFile, '--judge-prompts', judgePromptsFile, '--reference-answers', 'empty-references.jsonl', '--judge', 'fake:judge'],
+      [
+        'judge',
+        'mt-bench',
+        '--answers',
+        'math-answer.jsonl',
+        '--questions',
+        questionFile,
+        '--judge-prompts',
+        judgePromptsFile,
+        '--reference-answers',
+        'empty-references.jsonl',
+        '--judge',
+        'fake:judge',
+      ],
       { cwd: workspace.dir, env: env() },
     );
     expect(result.code, describeRun(result)).toBe(2);
@@ -179,7 +228,7 @@ describe.skipIf(!haveData)('moa judge mt-bench', () => {
 });
 
 describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
-  it('judges with position randomisation, writes annotations, and the win rate is what the judge\'s rule implies', async () => {
+  it("judges with position randomisation, writes annotations, and the win rate is what the judge's rule implies", async () => {
     const { workspace, server } = suite;
     const baseline = (JSON.parse(readFileSync(baselineFile, 'utf8')) as Array<{ instruction: string; output: string; generator: string; dataset: string }>).slice(0, 30);
     workspace.write('reference-30.json', JSON.stringify(baseline, null, 2));
@@ -202,8 +251,18 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
     });
 
     const args = [
-      'judge', 'alpaca-eval', '--outputs', 'my_outputs.json', '--reference-outputs', 'reference-30.json', '--judge', 'fake:judge',
-      '--judge-prompt', alpacaPromptFile, '--lc-data', lcDirectory,
+      'judge',
+      'alpaca-eval',
+      '--outputs',
+      'my_outputs.json',
+      '--reference-outputs',
+      'reference-30.json',
+      '--judge',
+      'fake:judge',
+      '--judge-prompt',
+      alpacaPromptFile,
+      '--lc-data',
+      lcDirectory,
     ];
     const result = await runCli([...args, '--json'], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
     expect(result.code, describeRun(result)).toBe(0);
@@ -266,10 +325,30 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
     const { workspace, server } = suite;
     const baseline = (JSON.parse(readFileSync(baselineFile, 'utf8')) as Array<{ instruction: string; output: string; generator: string; dataset: string }>).slice(0, 4);
     workspace.write('reference-4.json', JSON.stringify(baseline, null, 2));
-    workspace.write('unparsed_outputs.json', JSON.stringify(baseline.map((entry) => ({ ...entry, output: `mine: ${entry.instruction.slice(0, 20)}`, generator: 'mine' })), null, 2));
+    workspace.write(
+      'unparsed_outputs.json',
+      JSON.stringify(
+        baseline.map((entry) => ({ ...entry, output: `mine: ${entry.instruction.slice(0, 20)}`, generator: 'mine' })),
+        null,
+        2,
+      ),
+    );
     server.setBehavior('judge', { text: 'Neither' });
     const result = await runCli(
-      ['judge', 'alpaca-eval', '--outputs', 'unparsed_outputs.json', '--reference-outputs', 'reference-4.json', '--judge', 'fake:judge', '--judge-prompt', alpacaPromptFile, '--lc-data', lcDirectory],
+      [
+        'judge',
+        'alpaca-eval',
+        '--outputs',
+        'unparsed_outputs.json',
+        '--reference-outputs',
+        'reference-4.json',
+        '--judge',
+        'fake:judge',
+        '--judge-prompt',
+        alpacaPromptFile,
+        '--lc-data',
+        lcDirectory,
+      ],
       { cwd: workspace.dir, env: env(), timeoutMs: 60_000 },
     );
     expect(result.code, describeRun(result)).toBe(1);
@@ -284,7 +363,20 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
     const { workspace, server } = suite;
     workspace.write('stray_outputs.json', JSON.stringify([{ instruction: 'not in the set', output: 'x', generator: 'g', dataset: 'd' }]));
     const result = await runCli(
-      ['judge', 'alpaca-eval', '--outputs', 'stray_outputs.json', '--reference-outputs', baselineFile, '--judge', 'fake:judge', '--judge-prompt', alpacaPromptFile, '--lc-data', lcDirectory],
+      [
+        'judge',
+        'alpaca-eval',
+        '--outputs',
+        'stray_outputs.json',
+        '--reference-outputs',
+        baselineFile,
+        '--judge',
+        'fake:judge',
+        '--judge-prompt',
+        alpacaPromptFile,
+        '--lc-data',
+        lcDirectory,
+      ],
       { cwd: workspace.dir, env: env() },
     );
     expect(result.code, describeRun(result)).toBe(2);
@@ -294,7 +386,9 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs', () => {
 });
 
 describe.skipIf(!haveData)('moa judge alpaca-eval --outputs with a judge that returns log-probabilities', () => {
-  const baseline = haveData ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as Array<{ instruction: string; output: string; generator: string; dataset: string }>).slice(0, 30) : [];
+  const baseline = haveData
+    ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as Array<{ instruction: string; output: string; generator: string; dataset: string }>).slice(0, 30)
+    : [];
   /**
    * The judge's belief per instruction. Every third instruction it is position-biased: p(m) = 0.7
    * whatever it is shown. Otherwise it believes the model's output better with probability
@@ -303,7 +397,12 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs with a judge that re
   const positional = (index: number): boolean => index % 3 === 0;
   const strengths = [0.7, 0.3, 0.55, 0.9, 0.15];
   const strength = (index: number): number => strengths[index % strengths.length] as number;
-  const outputs = baseline.map((entry, index) => ({ instruction: entry.instruction, output: `model answer ${index} #${index}#`, generator: 'my-moa', dataset: entry.dataset }));
+  const outputs = baseline.map((entry, index) => ({
+    instruction: entry.instruction,
+    output: `model answer ${index} #${index}#`,
+    generator: 'my-moa',
+    dataset: entry.dataset,
+  }));
 
   /** The fake judge: which item it is shown, and whether the model's output is shown first ("m"). */
   function shown(request: Pick<FakeRequest, 'messages'>): { index: number; modelFirst: boolean } {
@@ -318,11 +417,10 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs with a judge that re
     const pFirst = positional(index) ? 0.7 : modelFirst ? strength(index) : 1 - strength(index);
     return { m: 0.9 * pFirst, M: 0.9 * (1 - pFirst) };
   }
-  const openaiConfig = (url: string): string =>
-    JSON.stringify({ providers: { oa: { type: 'openai', baseURL: url, apiKeyEnv: 'OA_JUDGE_KEY' } } });
+  const openaiConfig = (url: string): string => JSON.stringify({ providers: { oa: { type: 'openai', baseURL: url, apiKeyEnv: 'OA_JUDGE_KEY' } } });
   const judgeEnv = (): Record<string, string> => cliEnv({ MOA_CACHE_DIR: suite.workspace.path('cache-logprobs'), OA_JUDGE_KEY: 'sk-oa-judge-test-000' });
 
-  it('reads soft preferences from the openai provider\'s log-probabilities, and the win rate is their mean', async () => {
+  it("reads soft preferences from the openai provider's log-probabilities, and the win rate is their mean", async () => {
     const { workspace, server } = suite;
     workspace.write('reference-30.json', JSON.stringify(baseline, null, 2));
     workspace.write('soft_outputs.json', JSON.stringify(outputs, null, 2));
@@ -349,8 +447,20 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs with a judge that re
     });
 
     const args = [
-      'judge', 'alpaca-eval', '--outputs', 'soft_outputs.json', '--reference-outputs', 'reference-30.json', '--judge', 'oa:judge',
-      '--config', 'openai-judge.json', '--judge-prompt', alpacaPromptFile, '--lc-data', lcDirectory,
+      'judge',
+      'alpaca-eval',
+      '--outputs',
+      'soft_outputs.json',
+      '--reference-outputs',
+      'reference-30.json',
+      '--judge',
+      'oa:judge',
+      '--config',
+      'openai-judge.json',
+      '--judge-prompt',
+      alpacaPromptFile,
+      '--lc-data',
+      lcDirectory,
     ];
     const result = await runCli([...args, '--json'], { cwd: workspace.dir, env: judgeEnv(), timeoutMs: 60_000 });
     expect(result.code, describeRun(result)).toBe(0);
@@ -412,10 +522,32 @@ describe.skipIf(!haveData)('moa judge alpaca-eval --outputs with a judge that re
     workspace.write('refused_outputs.json', JSON.stringify(outputs.slice(0, 5), null, 2));
     workspace.write('openai-judge.json', openaiConfig(server.url));
     // Always the first shown ("m"), and an HTTP 400 whenever logprobs are asked for.
-    server.setBehavior('judge', { text: 'm', rejectLogprobs: true, logprobs: [{ token: 'm', logprob: Math.log(0.5) }, { token: 'M', logprob: Math.log(0.5) }] });
+    server.setBehavior('judge', {
+      text: 'm',
+      rejectLogprobs: true,
+      logprobs: [
+        { token: 'm', logprob: Math.log(0.5) },
+        { token: 'M', logprob: Math.log(0.5) },
+      ],
+    });
     const result = await runCli(
-      ['judge', 'alpaca-eval', '--outputs', 'refused_outputs.json', '--reference-outputs', 'reference-5.json', '--judge', 'oa:judge',
-        '--config', 'openai-judge.json', '--judge-prompt', alpacaPromptFile, '--lc-data', lcDirectory, '--json'],
+      [
+        'judge',
+        'alpaca-eval',
+        '--outputs',
+        'refused_outputs.json',
+        '--reference-outputs',
+        'reference-5.json',
+        '--judge',
+        'oa:judge',
+        '--config',
+        'openai-judge.json',
+        '--judge-prompt',
+        alpacaPromptFile,
+        '--lc-data',
+        lcDirectory,
+        '--json',
+      ],
       // Its own cache: the test before cached these very judge prompts (with logprobs).
       { cwd: workspace.dir, env: { ...judgeEnv(), MOA_CACHE_DIR: workspace.path('cache-logprobs-refused') }, timeoutMs: 60_000 },
     );

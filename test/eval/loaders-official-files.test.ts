@@ -100,7 +100,11 @@ describe.skipIf(!haveData)('the loaders on the official benchmark files', () => 
 
     const references = loadMtBenchAnswers(files.referenceAnswers);
     expect(references.size).toBe(30);
-    expect(references.get(101)).toMatchObject({ answer_id: 'TFomieEmmAgdeCkvmuvwbc', model_id: 'gpt-4', choices: [{ index: 0, turns: [expect.any(String), expect.any(String)] }] });
+    expect(references.get(101)).toMatchObject({
+      answer_id: 'TFomieEmmAgdeCkvmuvwbc',
+      model_id: 'gpt-4',
+      choices: [{ index: 0, turns: [expect.any(String), expect.any(String)] }],
+    });
     expect(references.get(101)?.tstamp).toBeGreaterThan(1_600_000_000);
 
     const prompts = loadMtBenchJudgePrompts(files.judgePrompts);

@@ -38,11 +38,17 @@ const suite = useCliSuite({
 const env = (): Record<string, string> => cliEnv({ MOA_CACHE_DIR: suite.workspace.path('cache'), MOA_BENCH_DATA: process.env.MOA_BENCH_DATA ?? benchFile() });
 
 function userText(request: Pick<FakeRequest, 'messages'>): string {
-  return request.messages.filter((message) => message.role === 'user').map((message) => contentText(message.content)).join('\n');
+  return request.messages
+    .filter((message) => message.role === 'user')
+    .map((message) => contentText(message.content))
+    .join('\n');
 }
 
 function lines<T>(path: string): T[] {
-  return readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as T);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
 }
 
 /** One judge for every benchmark's prompt, preferring the staircase preset's answers ("agg says …"). */
@@ -57,7 +63,11 @@ function judge(request: FakeRequest): string {
   }
   if (user.includes('[Ground truth Answer]')) {
     // FLASK: every skill of the prompt, 4 for the staircase, 3 otherwise (one skill N/A for variety).
-    const skills = [...user.matchAll(/\n(Logical Robustness|Logical Correctness|Logical Efficiency|Factuality|Commonsense Understanding|Comprehension|Insightfulness|Completeness|Metacognition|Readability|Conciseness|Harmlessness): /g)].map((match) => match[1] as string);
+    const skills = [
+      ...user.matchAll(
+        /\n(Logical Robustness|Logical Correctness|Logical Efficiency|Factuality|Commonsense Understanding|Comprehension|Insightfulness|Completeness|Metacognition|Readability|Conciseness|Harmlessness): /g,
+      ),
+    ].map((match) => match[1] as string);
     const score = user.includes('agg says') ? 4 : 3;
     return `Feedback for each skill.\n\n{${[...new Set(skills)].map((skill, index) => `'${skill}': ${index === 2 && user.length % 2 === 0 ? "'N/A'" : score + (index % 2)}`).join(', ')}}`;
   }
@@ -101,10 +111,20 @@ describe.skipIf(!haveData)('moa report', () => {
     server.setBehavior('stuck', { hang: true });
 
     // AlpacaEval: the first 10 instructions (in evaluation order, so the LC win rate is defined), two configurations.
-    const baseline = (JSON.parse(readFileSync(benchFile('alpaca_eval', 'alpaca_eval_gpt4_baseline.json'), 'utf8')) as Array<{ instruction: string; dataset: string; output: string; generator: string }>).slice(0, 10);
+    const baseline = (
+      JSON.parse(readFileSync(benchFile('alpaca_eval', 'alpaca_eval_gpt4_baseline.json'), 'utf8')) as Array<{
+        instruction: string;
+        dataset: string;
+        output: string;
+        generator: string;
+      }>
+    ).slice(0, 10);
     workspace.write('set-10.json', JSON.stringify(baseline.map(({ instruction, dataset }) => ({ instruction, dataset }))));
     workspace.write('reference-10.json', JSON.stringify(baseline));
-    for (const [preset, name] of [['moa-staircase', 'staircase'], ['moa-single', 'single']] as const) {
+    for (const [preset, name] of [
+      ['moa-staircase', 'staircase'],
+      ['moa-single', 'single'],
+    ] as const) {
       await cli(['eval', 'alpaca-eval', '--preset', preset, '--questions', 'set-10.json', '--output', `${name}.json`, '--traces', `traces-${name}`]);
       await cli(['judge', 'alpaca-eval', '--outputs', `${name}.json`, '--reference-outputs', 'reference-10.json', '--judge', 'fake:judge']);
     }
@@ -113,16 +133,24 @@ describe.skipIf(!haveData)('moa report', () => {
 
     // MT-Bench: two questions of every category, FastChat's layout, one judgments file for both models.
     const questions = lines<{ question_id: number; category: string }>(benchFile('mt_bench', 'question.jsonl'));
-    const picked = [...new Set(questions.map((question) => question.category))].flatMap((category) => questions.filter((question) => question.category === category).slice(0, 2));
+    const picked = [...new Set(questions.map((question) => question.category))].flatMap((category) =>
+      questions.filter((question) => question.category === category).slice(0, 2),
+    );
     workspace.write('questions-16.jsonl', picked.map((question) => JSON.stringify(question)).join('\n') + '\n');
-    for (const [preset, name] of [['moa-staircase', 'moa-staircase'], ['moa-single', 'moa-single']] as const) {
+    for (const [preset, name] of [
+      ['moa-staircase', 'moa-staircase'],
+      ['moa-single', 'moa-single'],
+    ] as const) {
       await cli(['eval', 'mt-bench', '--preset', preset, '--questions', 'questions-16.jsonl', '--output', `data/mt_bench/model_answer/${name}.jsonl`]);
       await cli(['judge', 'mt-bench', '--answers', `data/mt_bench/model_answer/${name}.jsonl`, '--questions', 'questions-16.jsonl', '--judge', 'fake:gpt-4']);
     }
 
     // FLASK: eight instances, two configurations, reviewed.
     workspace.write('flask-8.jsonl', readFileSync(benchFile('flask', 'flask_evaluation.jsonl'), 'utf8').split('\n').slice(0, 8).join('\n') + '\n');
-    for (const [preset, name] of [['moa-staircase', 'flask-staircase'], ['moa-single', 'flask-single']] as const) {
+    for (const [preset, name] of [
+      ['moa-staircase', 'flask-staircase'],
+      ['moa-single', 'flask-single'],
+    ] as const) {
       await cli(['eval', 'flask', '--preset', preset, '--questions', 'flask-8.jsonl', '--output', `${name}.jsonl`]);
       await cli(['judge', 'flask', '--answers', `${name}.jsonl`, '--questions', 'flask-8.jsonl', '--judge', 'fake:judge']);
     }
@@ -176,12 +204,25 @@ describe.skipIf(!haveData)('moa report', () => {
     expect(model.alpacaEval.find((row) => row.name === 'Together-MoA')?.lengthControlled).toBeCloseTo(officialLc('Together-MoA'), 6);
     // The generator is the preset's name; the staircase's answers always win (the judge's rule).
     expect(model.alpacaEval.find((row) => row.name === 'moa-staircase')?.winRate).toBe(100);
-    expect(model.mtBench.models.map((entry) => [entry.name, entry.turn1, entry.turn2]).sort()).toEqual([['moa-single', 5, 6], ['moa-staircase', 8, 9]]);
+    expect(model.mtBench.models.map((entry) => [entry.name, entry.turn1, entry.turn2]).sort()).toEqual([
+      ['moa-single', 5, 6],
+      ['moa-staircase', 8, 9],
+    ]);
     expect(model.mtBench.categories).toHaveLength(8);
     expect(model.flask.map((entry) => entry.name).sort()).toEqual(['flask-single', 'flask-staircase']);
     // Every configuration is linked to its score and has a cost (prices are set): the Pareto points.
-    const linked = model.configurations.filter((entry) => entry.costPerItemUsd !== null && entry.quality !== null).map((entry) => `${entry.benchmark}:${entry.name}`).sort();
-    expect(linked).toEqual(['alpaca-eval:moa-single', 'alpaca-eval:moa-staircase', 'flask:flask-single', 'flask:flask-staircase', 'mt-bench:moa-single', 'mt-bench:moa-staircase']);
+    const linked = model.configurations
+      .filter((entry) => entry.costPerItemUsd !== null && entry.quality !== null)
+      .map((entry) => `${entry.benchmark}:${entry.name}`)
+      .sort();
+    expect(linked).toEqual([
+      'alpaca-eval:moa-single',
+      'alpaca-eval:moa-staircase',
+      'flask:flask-single',
+      'flask:flask-staircase',
+      'mt-bench:moa-single',
+      'mt-bench:moa-staircase',
+    ]);
     const byName = new Map(model.reliability.map((entry) => [entry.model, entry]));
     expect(byName.get('fake:broken')).toMatchObject({ retries: 1, failures: 1, cuts: 0 });
     expect(byName.get('fake:stuck')).toMatchObject({ cuts: 1, failures: 0 });
@@ -194,7 +235,19 @@ describe.skipIf(!haveData)('moa report', () => {
     expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//i);
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
 
-    const plots = ['alpaca-eval-win-rates', 'comparison-1', 'mt-bench-categories', 'mt-bench-turns', 'flask-skills', 'pareto-alpaca-eval', 'pareto-mt-bench', 'pareto-flask', 'latency', 'ttft', 'model-failures'];
+    const plots = [
+      'alpaca-eval-win-rates',
+      'comparison-1',
+      'mt-bench-categories',
+      'mt-bench-turns',
+      'flask-skills',
+      'pareto-alpaca-eval',
+      'pareto-mt-bench',
+      'pareto-flask',
+      'latency',
+      'ttft',
+      'model-failures',
+    ];
     mkdirSync(ARTIFACTS, { recursive: true });
     const views: Array<[string, BrowserContextOptions, 'light' | 'dark']> = [
       ['laptop-light', LAPTOP, 'light'],
@@ -242,7 +295,10 @@ describe.skipIf(!haveData)('moa report', () => {
 
   it('without streamed traces or ttftMs it says "no TTFT data" instead of drawing an empty plot', async () => {
     const { workspace } = suite;
-    writeFileSync(workspace.path('bare.json.progress.jsonl'), `${JSON.stringify({ id: 'x', instruction: 'Q', output: 'A', usage: { inputTokens: 1, outputTokens: 1 }, latencyMs: 120 })}\n`);
+    writeFileSync(
+      workspace.path('bare.json.progress.jsonl'),
+      `${JSON.stringify({ id: 'x', instruction: 'Q', output: 'A', usage: { inputTokens: 1, outputTokens: 1 }, latencyMs: 120 })}\n`,
+    );
     await cli(['report', 'bare.json.progress.jsonl', '-o', 'bare.html']);
     const html = workspace.read('bare.html');
     expect(html).toContain('data-plot="latency"');

@@ -57,7 +57,7 @@ describe('limits and cancellation over HTTP', () => {
     lab: { type: 'openai-compatible' as const, baseURL: server.url, apiKeyEnv: 'LAB_KEY', ...(maxConcurrency ? { maxConcurrency } : {}) },
   });
 
-  it("keeps at most maxConcurrency calls in flight to one provider", async () => {
+  it('keeps at most maxConcurrency calls in flight to one provider', async () => {
     server.setDefaultBehavior({ delayMs: 60, tokens: 3 });
     await runMoA({ layers: 2, proposers: ['lab:a', 'lab:b', 'lab:c', 'lab:d'], aggregator: 'lab:agg' }, 'Hi', {
       providers: providers(2),

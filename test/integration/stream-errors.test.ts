@@ -46,7 +46,9 @@ describe.each(['openai-compatible', 'openai'] as const)('a "%s" provider', (type
       streamError: { afterTokens: 0, body: { error: { message: 'This model does not support that parameter', type: 'invalid_request_error', code: 400 } } },
     });
     const run = streamMoA({ layers: 1, aggregator: 'lab:agg' }, 'Q', { ...fast, providers: providers(), env, stream: 'final' });
-    const error = (await run.result.catch((caught: unknown) => caught)) as { result: { layers: Array<{ agents: Array<{ attempts: number; error?: { message: string; status?: number } }> }> } };
+    const error = (await run.result.catch((caught: unknown) => caught)) as {
+      result: { layers: Array<{ agents: Array<{ attempts: number; error?: { message: string; status?: number } }> }> };
+    };
     expect(server.log).toHaveLength(1);
     const agent = error.result.layers[0]!.agents[0]!;
     expect(agent.attempts).toBe(1);

@@ -210,9 +210,7 @@ describe.each([
     // Answers and usage as the vendors reported them, summed over every agent.
     expect(result!.text).toBe(final.answer);
     const agents = result!.layers.flatMap((layer) => layer.agents);
-    expect(agents.map((agent) => [agent.model, agent.text, agent.usage])).toEqual(
-      [claude, flash, final].map((call) => [call.model, call.answer, call.usage]),
-    );
+    expect(agents.map((agent) => [agent.model, agent.text, agent.usage])).toEqual([claude, flash, final].map((call) => [call.model, call.answer, call.usage]));
     expect(agents.every((agent) => agent.finishReason === 'stop')).toBe(true);
     expect(result!.usage).toEqual({
       inputTokens: claude.usage!.inputTokens + flash.usage!.inputTokens + final.usage!.inputTokens,
@@ -274,7 +272,7 @@ describe('vendor errors', () => {
     expectNoKeys(events, result);
   });
 
-  it("a Gemini 429 is retried after its RetryInfo delay (Google sends no Retry-After header)", async () => {
+  it('a Gemini 429 is retried after its RetryInfo delay (Google sends no Retry-After header)', async () => {
     google.setBehavior(FLASH, {
       failures: [{ code: 429, retryDelay: '1s', message: 'You exceeded your current quota, please check your plan and billing details.' }],
     });
@@ -395,7 +393,7 @@ describe('base URLs', () => {
   });
 
   it('a key from GEMINI_API_KEY reaches Google the same way', async () => {
-    const keys = { ...env(), GOOGLE_GENERATIVE_AI_API_KEY: '' , GEMINI_API_KEY: GOOGLE_KEY };
+    const keys = { ...env(), GOOGLE_GENERATIVE_AI_API_KEY: '', GEMINI_API_KEY: GOOGLE_KEY };
     const result = await runMoA({ aggregator: `google:${FLASH}`, maxTokens: 50 }, 'Hi', options({ env: keys }));
     expect(result.status).toBe('done');
     expect(google.log.map((entry) => entry.apiKey)).toEqual([GOOGLE_KEY]);

@@ -66,11 +66,14 @@ describe('moa ask with local models', () => {
   });
 
   it('streams the answer for a bare model name from MOA_MODELS_DIR, noting the missing chat template once', async () => {
-    const result = await runCli(['ask', '--proposers', 'local:stories,local:stories.gguf', '--aggregator', 'local:stories', '--layers', '2', '--max-tokens', '16', 'A little dog'], {
-      cwd: workspace,
-      env: env(),
-      timeoutMs: 60_000,
-    });
+    const result = await runCli(
+      ['ask', '--proposers', 'local:stories,local:stories.gguf', '--aggregator', 'local:stories', '--layers', '2', '--max-tokens', '16', 'A little dog'],
+      {
+        cwd: workspace,
+        env: env(),
+        timeoutMs: 60_000,
+      },
+    );
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.stdout.trim().length).toBeGreaterThan(0);
     expect(result.stderr.match(/has no chat template/g)).toHaveLength(1);

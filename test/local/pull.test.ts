@@ -182,22 +182,28 @@ describe('pullModel: a failed download says why (not just "fetch failed")', () =
     const failure = (await pullModel(`http://127.0.0.1:${port}/model.gguf`, { dir, env: {}, retries: 0 }).catch((error: unknown) => error)) as PullError;
     expect(failure).toBeInstanceOf(PullError);
     expect(failure.code).toBe('pull_network_error');
-    expect(failure.message).toContain(`Cannot download http://127.0.0.1:${port}/model.gguf: the connection to 127.0.0.1:${port} was refused (ECONNREFUSED): nothing is listening there`);
+    expect(failure.message).toContain(
+      `Cannot download http://127.0.0.1:${port}/model.gguf: the connection to 127.0.0.1:${port} was refused (ECONNREFUSED): nothing is listening there`,
+    );
     expect(failure.message).not.toContain('fetch failed');
     expect(failure.message).not.toContain('HF_ENDPOINT'); // not an hf: ref
   });
 
   it('an hf: ref whose HF_ENDPOINT cannot be reached names HF_ENDPOINT', async () => {
     const port = await closedPort();
-    const failure = (await pullModel('hf:acme/tiny-GGUF/tiny.gguf', { dir, env: { HF_ENDPOINT: `http://127.0.0.1:${port}` }, retries: 0 }).catch((error: unknown) => error)) as Error;
+    const failure = (await pullModel('hf:acme/tiny-GGUF/tiny.gguf', { dir, env: { HF_ENDPOINT: `http://127.0.0.1:${port}` }, retries: 0 }).catch(
+      (error: unknown) => error,
+    )) as Error;
     expect(failure.message).toContain('refused (ECONNREFUSED)');
     expect(failure.message).toContain(`hf: refs are fetched from HF_ENDPOINT=http://127.0.0.1:${port}: check it`);
   });
 
-  it('a TLS failure says so, with OpenSSL\'s reason (here: https to a plain-http server)', async () => {
+  it("a TLS failure says so, with OpenSSL's reason (here: https to a plain-http server)", async () => {
     const httpsUrl = `${server.url.replace(/^http:/, 'https:')}/files/model.gguf`;
     const failure = (await pullModel(httpsUrl, { dir, env: {}, retries: 0 }).catch((error: unknown) => error)) as Error;
-    expect(failure.message).toMatch(/the TLS \(https\) connection to 127\.0\.0\.1:\d+ failed: wrong version number \(ERR_SSL_WRONG_VERSION_NUMBER\): the server does not speak https on that port/);
+    expect(failure.message).toMatch(
+      /the TLS \(https\) connection to 127\.0\.0\.1:\d+ failed: wrong version number \(ERR_SSL_WRONG_VERSION_NUMBER\): the server does not speak https on that port/,
+    );
   });
 
   it('an HTTP error gives the status, its text and the URL', async () => {

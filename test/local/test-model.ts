@@ -7,9 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
-export const TEST_GGUF = process.env.MOA_TEST_GGUF
-  ? resolve(process.env.MOA_TEST_GGUF)
-  : resolve(REPOSITORY, '..', 'shared', 'models', 'stories260K.gguf');
+export const TEST_GGUF = process.env.MOA_TEST_GGUF ? resolve(process.env.MOA_TEST_GGUF) : resolve(REPOSITORY, '..', 'shared', 'models', 'stories260K.gguf');
 
 /** The test model's path; throws a clear error (failing the test) when the file is not there. */
 export function requireTestModel(): string {

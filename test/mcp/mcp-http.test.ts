@@ -134,7 +134,12 @@ describe('MCP over Streamable HTTP (/mcp)', () => {
   });
 
   it('needs the API key, and refuses other origins and GET, before anything runs', async () => {
-    const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    const initialize = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     const noKey = await fetch(`${suite.url}/mcp`, { method: 'POST', headers, body: initialize });
     expect(noKey.status).toBe(401);

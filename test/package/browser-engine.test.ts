@@ -83,7 +83,10 @@ describe("import … from 'moa-engine' outside Node", () => {
         });
         type Model = Parameters<typeof engine.streamMoA>[0] extends infer P ? (P extends { aggregator?: infer A } ? Extract<A, { doStream: unknown }> : never) : never;
         const as = (value: unknown) => value as Model;
-        const run = engine.streamMoA({ layers: 2, proposers: [as(model('a', 'alpha')), as(model('b', 'beta'))], aggregator: as(model('agg', 'merged')) }, 'Why is the sky blue?');
+        const run = engine.streamMoA(
+          { layers: 2, proposers: [as(model('a', 'alpha')), as(model('b', 'beta'))], aggregator: as(model('agg', 'merged')) },
+          'Why is the sky blue?',
+        );
         const deltas: string[] = [];
         for await (const event of run) if (event.type === 'agent-delta' && event.layer === 1) deltas.push(event.delta);
         const result = await run.result;

@@ -19,7 +19,10 @@ const LOCK_MS = '1500';
 
 /** Every model answers from the item's question, so a line can be checked against its id. */
 function answer(request: FakeRequest): string {
-  const user = request.messages.filter((message) => message.role === 'user').map((message) => contentText(message.content)).join(' ');
+  const user = request.messages
+    .filter((message) => message.role === 'user')
+    .map((message) => contentText(message.content))
+    .join(' ');
   const number = /question number (\d+)/.exec(user)?.[1] ?? '?';
   return `${request.model} answers ${number}`;
 }
@@ -96,7 +99,10 @@ function idsOf(name: string): string[] {
 }
 
 function itemOf(entry: FakeLogEntry): string | undefined {
-  const user = entry.messages.filter((message) => message.role === 'user').map((message) => contentText(message.content)).join(' ');
+  const user = entry.messages
+    .filter((message) => message.role === 'user')
+    .map((message) => contentText(message.content))
+    .join(' ');
   const match = /question number (\d+)/.exec(user);
   return match ? `q${match[1]}` : undefined;
 }
@@ -147,7 +153,10 @@ describe('moa batch --queue with moa worker', () => {
     // The same command without --queue (a fresh output, no cache) writes the same lines.
     const local = await runCli(['batch', '-i', 'drain-in.jsonl', '-o', 'local-out.jsonl', '--no-cache'], { cwd: workspace.dir, env: env() });
     expect(local.code, describeRun(local)).toBe(0);
-    const texts = (name: string): string[] => lines(name).map((line) => `${line.id}=${line.text}`).sort();
+    const texts = (name: string): string[] =>
+      lines(name)
+        .map((line) => `${line.id}=${line.text}`)
+        .sort();
     expect(texts('drain-out.jsonl')).toEqual(texts('local-out.jsonl'));
   }, 120_000);
 
@@ -161,7 +170,10 @@ describe('moa batch --queue with moa worker', () => {
     let killedAt = 0;
     let doneAtKill = new Set<string>();
     const queued = runCli(['batch', '-i', 'kill-in.jsonl', '-o', 'kill-out.jsonl', '--queue', redis.url], { cwd: workspace.dir, env: env(), timeoutMs: 90_000 });
-    await until(() => idsOf('kill-out.jsonl').length >= 6 && server.log.some((entry) => isVictim(entry) && entry.outcome === 'pending'), 'six results and a call of the victim in flight');
+    await until(
+      () => idsOf('kill-out.jsonl').length >= 6 && server.log.some((entry) => isVictim(entry) && entry.outcome === 'pending'),
+      'six results and a call of the victim in flight',
+    );
     victim.child.kill('SIGKILL');
     killedAt = performance.now();
     doneAtKill = new Set(idsOf('kill-out.jsonl'));
@@ -178,7 +190,10 @@ describe('moa batch --queue with moa worker', () => {
     const orphaned = new Set(victimInFlight.map(itemOf));
     expect(orphaned.size).toBeGreaterThan(0);
     for (const id of orphaned) {
-      expect(server.log.some((entry) => !isVictim(entry) && entry.startedAt > killedAt && itemOf(entry) === id), `item ${id} taken over`).toBe(true);
+      expect(
+        server.log.some((entry) => !isVictim(entry) && entry.startedAt > killedAt && itemOf(entry) === id),
+        `item ${id} taken over`,
+      ).toBe(true);
     }
     // Finished items are never asked about again.
     const after = server.log.filter((entry) => entry.startedAt > killedAt);
@@ -234,7 +249,11 @@ describe('moa batch --queue with moa worker', () => {
     // Meanwhile the worker goes on; the input grows by five items.
     await until(() => server.log.filter((entry) => entry.model === 'agg' && entry.outcome === 'ok').length >= kept + 2, 'two more items finished while nobody collects');
     writeInput('rerun-in.jsonl', 21, 25, true);
-    const rerun = await runCli(['batch', '-i', 'rerun-in.jsonl', '-o', 'rerun-out.jsonl', '--queue', redis.url, '--json'], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
+    const rerun = await runCli(['batch', '-i', 'rerun-in.jsonl', '-o', 'rerun-out.jsonl', '--queue', redis.url, '--json'], {
+      cwd: workspace.dir,
+      env: env(),
+      timeoutMs: 60_000,
+    });
     expect(rerun.code, describeRun(rerun)).toBe(0);
     const summary = JSON.parse(rerun.stdout) as { enqueued: number; alreadyQueued: number; alreadyDone: number; collectedFromEarlier: number; succeeded: number };
     expect(summary.alreadyDone).toBe(kept);
@@ -263,7 +282,11 @@ describe('moa batch --queue with moa worker', () => {
     await lacking.stop();
 
     const able = await startWorker(['--queue', redis.url], { cwd: workspace.dir, env: env() });
-    const retried = await runCli(['batch', '-i', 'fail-in.jsonl', '-o', 'fail-out.jsonl', '--queue', redis.url, '--json'], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
+    const retried = await runCli(['batch', '-i', 'fail-in.jsonl', '-o', 'fail-out.jsonl', '--queue', redis.url, '--json'], {
+      cwd: workspace.dir,
+      env: env(),
+      timeoutMs: 60_000,
+    });
     expect(retried.code, describeRun(retried)).toBe(0);
     expect(JSON.parse(retried.stdout)).toMatchObject({ retrying: 6, enqueued: 6, succeeded: 6, failed: 0 });
     const out = lines('fail-out.jsonl');
@@ -277,11 +300,21 @@ describe('moa batch --queue with moa worker', () => {
     try {
       priced.write(
         'moa.config.yaml',
-        readFileSync(workspace.path('moa.config.yaml'), 'utf8') + 'prices:\n  "fake:p1": { input: 1000, output: 1000 }\n  "fake:p2": { input: 1000, output: 1000 }\n  "fake:agg": { input: 1000, output: 1000 }\n',
+        readFileSync(workspace.path('moa.config.yaml'), 'utf8') +
+          'prices:\n  "fake:p1": { input: 1000, output: 1000 }\n  "fake:p2": { input: 1000, output: 1000 }\n  "fake:agg": { input: 1000, output: 1000 }\n',
       );
-      writeFileSync(priced.path('in.jsonl'), ids(1, 30).map((id) => JSON.stringify({ id, prompt: `question number ${id.slice(1)}` })).join('\n') + '\n');
+      writeFileSync(
+        priced.path('in.jsonl'),
+        ids(1, 30)
+          .map((id) => JSON.stringify({ id, prompt: `question number ${id.slice(1)}` }))
+          .join('\n') + '\n',
+      );
       const worker = await startWorker(['--queue', redis.url, '--concurrency', '1'], { cwd: priced.dir, env: env() });
-      const stopped = await runCli(['batch', '-i', 'in.jsonl', '-o', 'out.jsonl', '--queue', redis.url, '--budget-usd', '0.05', '--json'], { cwd: priced.dir, env: env(), timeoutMs: 60_000 });
+      const stopped = await runCli(['batch', '-i', 'in.jsonl', '-o', 'out.jsonl', '--queue', redis.url, '--budget-usd', '0.05', '--json'], {
+        cwd: priced.dir,
+        env: env(),
+        timeoutMs: 60_000,
+      });
       expect(stopped.code, describeRun(stopped)).toBe(1);
       const summary = JSON.parse(stopped.stdout) as { stoppedBy: string; notStarted: number; succeeded: number; costUsd: number };
       expect(summary.stoppedBy).toBe('budget');
@@ -293,7 +326,10 @@ describe('moa batch --queue with moa worker', () => {
       const resumed = await runCli(['batch', '-i', 'in.jsonl', '-o', 'out.jsonl', '--queue', redis.url, '--json'], { cwd: priced.dir, env: env(), timeoutMs: 60_000 });
       expect(resumed.code, describeRun(resumed)).toBe(0);
       expect(JSON.parse(resumed.stdout)).toMatchObject({ enqueued: summary.notStarted, succeeded: summary.notStarted });
-      const priced_ids = readFileSync(priced.path('out.jsonl'), 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as Line).id);
+      const priced_ids = readFileSync(priced.path('out.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as Line).id);
       expect(priced_ids.sort()).toEqual(ids(1, 30).sort());
       await worker.stop();
     } finally {
@@ -306,15 +342,29 @@ describe('moa batch --queue with moa worker', () => {
     const cacheUrl = `${redis.url}/1`;
     // Two "machines": separate local cache folders, one shared cache in Redis.
     const [first, second] = await Promise.all([
-      startWorker(['--queue', redis.url, '--cache', cacheUrl, '--concurrency', '2'], { cwd: workspace.dir, env: env({ MOA_CACHE_DIR: workspace.path(`machine-a-${testNumber}`) }) }),
-      startWorker(['--queue', redis.url, '--cache', cacheUrl, '--concurrency', '2'], { cwd: workspace.dir, env: env({ MOA_CACHE_DIR: workspace.path(`machine-b-${testNumber}`) }) }),
+      startWorker(['--queue', redis.url, '--cache', cacheUrl, '--concurrency', '2'], {
+        cwd: workspace.dir,
+        env: env({ MOA_CACHE_DIR: workspace.path(`machine-a-${testNumber}`) }),
+      }),
+      startWorker(['--queue', redis.url, '--cache', cacheUrl, '--concurrency', '2'], {
+        cwd: workspace.dir,
+        env: env({ MOA_CACHE_DIR: workspace.path(`machine-b-${testNumber}`) }),
+      }),
     ]);
     expect(first.stderr()).toContain(`cache redis://127.0.0.1:${redis.port}/1`);
-    const queued = await runCli(['batch', '-i', 'shared-in.jsonl', '-o', 'shared-out.jsonl', '--queue', redis.url], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
+    const queued = await runCli(['batch', '-i', 'shared-in.jsonl', '-o', 'shared-out.jsonl', '--queue', redis.url], {
+      cwd: workspace.dir,
+      env: env(),
+      timeoutMs: 60_000,
+    });
     expect(queued.code, describeRun(queued)).toBe(0);
     const calls = server.log.length;
     expect(calls).toBe(24);
-    const again = await runCli(['batch', '-i', 'shared-in.jsonl', '-o', 'shared-again.jsonl', '--queue', redis.url, '--json'], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
+    const again = await runCli(['batch', '-i', 'shared-in.jsonl', '-o', 'shared-again.jsonl', '--queue', redis.url, '--json'], {
+      cwd: workspace.dir,
+      env: env(),
+      timeoutMs: 60_000,
+    });
     expect(again.code, describeRun(again)).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ succeeded: 8, calls: 0, cacheHits: 24 });
     expect(server.log.length).toBe(calls);
@@ -341,10 +391,14 @@ describe('moa batch --queue with moa worker', () => {
     await taker.stop();
   }, 120_000);
 
-  it('moa queue status shows each batch\'s counts and the workers alive; moa queue clean removes finished batches', async () => {
+  it("moa queue status shows each batch's counts and the workers alive; moa queue clean removes finished batches", async () => {
     writeInput('status-in.jsonl', 1, 5);
     const worker = await startWorker(['--queue', redis.url], { cwd: workspace.dir, env: env() });
-    const queued = await runCli(['batch', '-i', 'status-in.jsonl', '-o', 'status-out.jsonl', '--queue', redis.url], { cwd: workspace.dir, env: env(), timeoutMs: 60_000 });
+    const queued = await runCli(['batch', '-i', 'status-in.jsonl', '-o', 'status-out.jsonl', '--queue', redis.url], {
+      cwd: workspace.dir,
+      env: env(),
+      timeoutMs: 60_000,
+    });
     expect(queued.code, describeRun(queued)).toBe(0);
     // A second batch whose results nobody collected: enqueued, then the enqueuer dies.
     writeInput('orphan-in.jsonl', 101, 103);
@@ -362,13 +416,26 @@ describe('moa batch --queue with moa worker', () => {
       },
     });
     expect(orphan.signal).toBe('SIGKILL');
-    await until(() => server.log.filter((entry) => entry.model === 'agg' && /^q10[123]$/.test(itemOf(entry) ?? '') && entry.outcome === 'ok').length === 3, 'the orphaned batch to finish');
+    await until(
+      () => server.log.filter((entry) => entry.model === 'agg' && /^q10[123]$/.test(itemOf(entry) ?? '') && entry.outcome === 'ok').length === 3,
+      'the orphaned batch to finish',
+    );
 
     const status = await runCli(['queue', 'status', redis.url, '--json'], { cwd: workspace.dir, env: env() });
     expect(status.code, describeRun(status)).toBe(0);
-    const parsed = JSON.parse(status.stdout) as { batches: Array<{ label: string; outputPath: string; queued: number; running: number; done: number; failed: number; collected: boolean }>; workers: Array<{ done: number }> };
+    const parsed = JSON.parse(status.stdout) as {
+      batches: Array<{ label: string; outputPath: string; queued: number; running: number; done: number; failed: number; collected: boolean }>;
+      workers: Array<{ done: number }>;
+    };
     expect(parsed.batches).toHaveLength(2);
-    expect(parsed.batches.find((batch) => batch.outputPath.endsWith('status-out.jsonl'))).toMatchObject({ label: 'moa batch', queued: 0, running: 0, done: 5, failed: 0, collected: true });
+    expect(parsed.batches.find((batch) => batch.outputPath.endsWith('status-out.jsonl'))).toMatchObject({
+      label: 'moa batch',
+      queued: 0,
+      running: 0,
+      done: 5,
+      failed: 0,
+      collected: true,
+    });
     expect(parsed.batches.find((batch) => batch.outputPath.endsWith('orphan-out.jsonl'))).toMatchObject({ queued: 0, running: 0, done: 3, collected: false });
     expect(parsed.workers).toHaveLength(1);
     const text = await runCli(['queue', 'status', redis.url], { cwd: workspace.dir, env: env() });
@@ -381,7 +448,11 @@ describe('moa batch --queue with moa worker', () => {
     expect(clean.stdout).toMatch(/kept .*its results are not all in .*orphan-out\.jsonl yet/);
     // The orphan's results are still there: a rerun collects them without a single call.
     const callsBefore = server.log.length;
-    const collected = await runCli(['batch', '-i', 'orphan-in.jsonl', '-o', 'orphan-out.jsonl', '--queue', redis.url, '--json'], { cwd: workspace.dir, env: env(), timeoutMs: 30_000 });
+    const collected = await runCli(['batch', '-i', 'orphan-in.jsonl', '-o', 'orphan-out.jsonl', '--queue', redis.url, '--json'], {
+      cwd: workspace.dir,
+      env: env(),
+      timeoutMs: 30_000,
+    });
     expect(collected.code, describeRun(collected)).toBe(0);
     expect(JSON.parse(collected.stdout)).toMatchObject({ collectedFromEarlier: 3, enqueued: 0 });
     expect(server.log.length).toBe(callsBefore);

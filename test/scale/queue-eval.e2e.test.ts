@@ -59,13 +59,17 @@ function readLines<T>(name: string): T[] {
 }
 
 describe.skipIf(!haveData)('moa eval / judge mt-bench --queue', () => {
-  it('two workers answer the questions; the enqueuer writes FastChat\'s answer file, the same as a local run; the judge runs on the queue too', async () => {
+  it("two workers answer the questions; the enqueuer writes FastChat's answer file, the same as a local run; the judge runs on the queue too", async () => {
     const questions = readFileSync(questionFile, 'utf8').trim().split('\n').slice(0, 10);
     workspace.write('questions.jsonl', `${questions.join('\n')}\n`);
     const env = cliEnv({ MOA_CACHE_DIR: workspace.path('cache'), MOA_QUEUE_LOCK_MS: '1500' });
     const workers = await Promise.all([0, 1].map(() => startWorker(['--queue', redis.url, '--concurrency', '2'], { cwd: workspace.dir, env })));
 
-    const queued = await runCli(['eval', 'mt-bench', '--questions', 'questions.jsonl', '--output', 'queued-answers.jsonl', '--queue', redis.url], { cwd: workspace.dir, env, timeoutMs: 90_000 });
+    const queued = await runCli(['eval', 'mt-bench', '--questions', 'questions.jsonl', '--output', 'queued-answers.jsonl', '--queue', redis.url], {
+      cwd: workspace.dir,
+      env,
+      timeoutMs: 90_000,
+    });
     expect(queued.code, describeRun(queued)).toBe(0);
     expect(queued.stderr).toMatch(/wrote 10 of 10/);
     const answers = readLines<AnswerLine>('queued-answers.jsonl');
@@ -83,14 +87,35 @@ describe.skipIf(!haveData)('moa eval / judge mt-bench --queue', () => {
     expect(secondTurns).toHaveLength(10);
 
     // The same command without --queue writes the same answers (ids and timestamps aside).
-    const local = await runCli(['eval', 'mt-bench', '--questions', 'questions.jsonl', '--output', 'local-answers.jsonl', '--no-cache'], { cwd: workspace.dir, env, timeoutMs: 90_000 });
+    const local = await runCli(['eval', 'mt-bench', '--questions', 'questions.jsonl', '--output', 'local-answers.jsonl', '--no-cache'], {
+      cwd: workspace.dir,
+      env,
+      timeoutMs: 90_000,
+    });
     expect(local.code, describeRun(local)).toBe(0);
     const turnsOf = (lines: AnswerLine[]): Array<[number, string[]]> => lines.map((line) => [line.question_id, line.choices[0]!.turns]);
     expect(turnsOf(readLines<AnswerLine>('local-answers.jsonl'))).toEqual(turnsOf(answers));
 
     // Judged on the queue: FastChat's judgment records.
     const judged = await runCli(
-      ['judge', 'mt-bench', '--answers', 'queued-answers.jsonl', '--questions', 'questions.jsonl', '--judge-prompts', judgePromptsFile, '--reference-answers', referenceFile, '--judge', 'fake:judge', '--judgments-output', 'judgments.jsonl', '--queue', redis.url],
+      [
+        'judge',
+        'mt-bench',
+        '--answers',
+        'queued-answers.jsonl',
+        '--questions',
+        'questions.jsonl',
+        '--judge-prompts',
+        judgePromptsFile,
+        '--reference-answers',
+        referenceFile,
+        '--judge',
+        'fake:judge',
+        '--judgments-output',
+        'judgments.jsonl',
+        '--queue',
+        redis.url,
+      ],
       { cwd: workspace.dir, env, timeoutMs: 90_000 },
     );
     expect(judged.code, describeRun(judged)).toBe(0);

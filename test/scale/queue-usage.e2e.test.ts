@@ -35,10 +35,10 @@ function startOldRedis(): Promise<{ server: Server; port: number }> {
     });
   });
   const close = fake.close.bind(fake);
-  fake.close = ((callback?: (error?: Error) => void) => {
+  fake.close = (callback?: (error?: Error) => void) => {
     for (const socket of sockets) socket.destroy();
     return close(callback);
-  });
+  };
   return new Promise((resolve) => fake.listen(0, '127.0.0.1', () => resolve({ server: fake, port: (fake.address() as { port: number }).port })));
 }
 
@@ -100,7 +100,9 @@ describe('queue commands: bad input', () => {
   it('a server that is not Redis: exit 2', async () => {
     const result = await batch(`redis://127.0.0.1:${server.port}`);
     expect(result.code, describeRun(result)).toBe(2);
-    expect(result.stderr).toMatch(new RegExp(`--queue redis://127.0.0.1:${server.port}/0 (closed the connection without a Redis reply|did not answer like a Redis server)`));
+    expect(result.stderr).toMatch(
+      new RegExp(`--queue redis://127.0.0.1:${server.port}/0 (closed the connection without a Redis reply|did not answer like a Redis server)`),
+    );
     expect(existsSync(workspace.path('out.jsonl'))).toBe(false);
   }, 60_000);
 

@@ -38,7 +38,10 @@ describe('the app without the Node adapter', () => {
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const text = await response.text();
     expect(text.startsWith(': keep-alive\n\n')).toBe(true); // headers and a comment before any token
-    const payloads = text.split('\n\n').filter((frame) => frame !== '' && !frame.startsWith(':')).map((line) => line.replace(/^data: /, ''));
+    const payloads = text
+      .split('\n\n')
+      .filter((frame) => frame !== '' && !frame.startsWith(':'))
+      .map((line) => line.replace(/^data: /, ''));
     expect(payloads[payloads.length - 1]).toBe('[DONE]');
     const chunks = payloads.slice(0, -1).map((payload) => JSON.parse(payload) as { choices: Array<{ delta: { content?: string }; finish_reason: string | null }> });
     const content = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
@@ -50,7 +53,10 @@ describe('the app without the Node adapter', () => {
     const runId = response.headers.get('x-moa-run-id')!;
     const trace = await moa.app.request(`/api/runs/${runId}`);
     expect(trace.status).toBe(200);
-    const events = (await trace.text()).trim().split('\n').map((line) => JSON.parse(line) as { type: string; seq: number; runId: string });
+    const events = (await trace.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; seq: number; runId: string });
     expect(events[0]?.type).toBe('run-start');
     expect(events[events.length - 1]?.type).toBe('run-end');
     expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index));

@@ -39,7 +39,9 @@ describe('POST /v1/chat/completions, raw', () => {
     expect(response.headers.get('x-moa-run-id')).toMatch(/^run_/);
     const payloads = ssePayloads(await response.text());
     expect(payloads[payloads.length - 1]).toBe('[DONE]');
-    const chunks = payloads.slice(0, -1).map((payload) => JSON.parse(payload) as { id: string; choices: Array<{ delta: { content?: string; role?: string }; finish_reason: string | null }> });
+    const chunks = payloads
+      .slice(0, -1)
+      .map((payload) => JSON.parse(payload) as { id: string; choices: Array<{ delta: { content?: string; role?: string }; finish_reason: string | null }> });
     expect(chunks.map((chunk) => [chunk.choices[0]!.delta, chunk.choices[0]!.finish_reason])).toEqual([
       [{ role: 'assistant', content: '' }, null],
       [{ content: 'a ' }, null],
@@ -68,15 +70,35 @@ describe('POST /v1/chat/completions, raw', () => {
     ['messages not an array', { model: 'duo', messages: 'hi' }, 400, { param: 'messages', code: 'invalid_value' }],
     ['empty messages', { model: 'duo', messages: [] }, 400, { param: 'messages', code: 'invalid_value' }],
     ['a bad role', { model: 'duo', messages: [{ role: 'function', content: 'x' }] }, 400, { param: 'messages[0].role', code: 'invalid_value' }],
-    ['a tool message without tool_call_id', { model: 'duo', messages: [{ role: 'tool', content: 'x' }] }, 400, { param: 'messages[0].tool_call_id', code: 'missing_required_parameter' }],
+    [
+      'a tool message without tool_call_id',
+      { model: 'duo', messages: [{ role: 'tool', content: 'x' }] },
+      400,
+      { param: 'messages[0].tool_call_id', code: 'missing_required_parameter' },
+    ],
     ['content of the wrong type', { model: 'duo', messages: [{ role: 'user', content: 5 }] }, 400, { param: 'messages[0].content', code: 'invalid_value' }],
-    ['an image part', { model: 'duo', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }, 400, { param: 'messages[0].content[0].type', code: 'unsupported_parameter' }],
+    [
+      'an image part',
+      { model: 'duo', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] },
+      400,
+      { param: 'messages[0].content[0].type', code: 'unsupported_parameter' },
+    ],
     ['temperature as a string', { model: 'duo', messages: question, temperature: 'hot' }, 400, { param: 'temperature', code: 'invalid_value' }],
     ['max_tokens not whole', { model: 'duo', messages: question, max_tokens: 2.5 }, 400, { param: 'max_tokens', code: 'invalid_value' }],
     ['stream not boolean', { model: 'duo', messages: question, stream: 'yes' }, 400, { param: 'stream', code: 'invalid_value' }],
     ['n over the limit', { model: 'duo', messages: question, n: 50 }, 400, { param: 'n', code: 'invalid_value' }],
-    ['a tool that is not a function', { model: 'duo', messages: question, tools: [{ type: 'custom', custom: { name: 'x' } }] }, 400, { param: 'tools[0].type', code: 'invalid_value' }],
-    ['the last turn not the user', { model: 'duo', messages: [...question, { role: 'assistant', content: 'ok' }] }, 400, { param: 'messages[1].role', code: 'invalid_input' }],
+    [
+      'a tool that is not a function',
+      { model: 'duo', messages: question, tools: [{ type: 'custom', custom: { name: 'x' } }] },
+      400,
+      { param: 'tools[0].type', code: 'invalid_value' },
+    ],
+    [
+      'the last turn not the user',
+      { model: 'duo', messages: [...question, { role: 'assistant', content: 'ok' }] },
+      400,
+      { param: 'messages[1].role', code: 'invalid_input' },
+    ],
     ['an empty prompt', { model: 'duo', messages: [{ role: 'user', content: '  ' }] }, 400, { param: 'messages[0].content', code: 'invalid_input' }],
     ['too many messages', { model: 'duo', messages: Array.from({ length: 6 }, () => question[0]) }, 400, { param: 'messages', code: 'too_many_messages' }],
     ['an unknown preset', { model: 'gpt-17', messages: question }, 404, { param: 'model', code: 'model_not_found' }],

@@ -115,7 +115,11 @@ describe('the openai client against moa serve', () => {
     const models = [];
     for await (const model of client().models.list()) models.push(model);
     expect(models.map((model) => model.id)).toEqual(['duo', 'solo']);
-    expect(models[0]).toMatchObject({ object: 'model', owned_by: 'moa', moa: { default: true, layers: [{ models: ['fake:proposer-a', 'fake:proposer-b'] }, { models: ['fake:aggregator'] }] } });
+    expect(models[0]).toMatchObject({
+      object: 'model',
+      owned_by: 'moa',
+      moa: { default: true, layers: [{ models: ['fake:proposer-a', 'fake:proposer-b'] }, { models: ['fake:aggregator'] }] },
+    });
     expect((models[1] as unknown as { moa: { default?: boolean } }).moa.default).toBeUndefined();
   });
 
@@ -125,7 +129,9 @@ describe('the openai client against moa serve', () => {
       messages: question,
       // @ts-expect-error the moa extension is not part of OpenAI's request type
       moa: { details: true },
-    })) as unknown as OpenAI.Chat.Completions.ChatCompletion & { moa: { preset: string; run_id: string; layers: Array<{ agents: Array<{ model: string; status: string; usage: { completion_tokens: number } }> }> } };
+    })) as unknown as OpenAI.Chat.Completions.ChatCompletion & {
+      moa: { preset: string; run_id: string; layers: Array<{ agents: Array<{ model: string; status: string; usage: { completion_tokens: number } }> }> };
+    };
     expect(completion.moa.preset).toBe('duo');
     expect(completion.moa.layers.map((layer) => layer.agents.map((agent) => [agent.model, agent.status, agent.usage.completion_tokens]))).toEqual([
       [
@@ -137,7 +143,7 @@ describe('the openai client against moa serve', () => {
     expect((completion.moa as unknown as { degraded: unknown[] }).degraded).toEqual([]);
   });
 
-  it("names what was degraded in the moa extension: a proposer that failed", async () => {
+  it('names what was degraded in the moa extension: a proposer that failed', async () => {
     suite.fake.setBehavior('proposer-a', { alwaysFail: { status: 400, message: 'proposer a refused' } });
     const completion = (await client().chat.completions.create({
       model: 'duo',
@@ -149,7 +155,9 @@ describe('the openai client against moa serve', () => {
   });
 
   it('raises OpenAI errors for an unknown model, a bad field and a wrong key', async () => {
-    const unknown = await client().chat.completions.create({ model: 'gpt-17', messages: question }).catch((error: unknown) => error);
+    const unknown = await client()
+      .chat.completions.create({ model: 'gpt-17', messages: question })
+      .catch((error: unknown) => error);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
     expect(unknown).toMatchObject({ status: 404, code: 'model_not_found', param: 'model' });
 
@@ -159,7 +167,9 @@ describe('the openai client against moa serve', () => {
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
     expect(bad).toMatchObject({ status: 400, param: 'temperature', type: 'invalid_request_error' });
 
-    const wrongKey = await client('not-the-key').models.list().catch((error: unknown) => error);
+    const wrongKey = await client('not-the-key')
+      .models.list()
+      .catch((error: unknown) => error);
     expect(wrongKey).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(wrongKey).toMatchObject({ status: 401, code: 'invalid_api_key' });
     expect(suite.fake.log).toHaveLength(0);
@@ -167,7 +177,9 @@ describe('the openai client against moa serve', () => {
 
   it('maps an upstream failure to 502 with the provider message, and never echoes the upstream key', async () => {
     suite.fake.setBehavior('aggregator', { alwaysFail: { status: 400, message: `model overloaded; key ${UPSTREAM_SECRET} rejected` } });
-    const error = await client().chat.completions.create({ model: 'duo', messages: question }).catch((failure: unknown) => failure);
+    const error = await client()
+      .chat.completions.create({ model: 'duo', messages: question })
+      .catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(error).toMatchObject({ status: 502 });
     const message = (error as Error).message;

@@ -32,7 +32,11 @@ const chatRefusals: Array<[string, Record<string, unknown>, string]> = [
   ['web_search_options', { web_search_options: {} }, 'web_search_options'],
   ['a participant name', { messages: [{ role: 'user', content: 'Hi', name: 'sam' }] }, 'messages[0].name'],
   ['tool_choice without tools', { tool_choice: 'required' }, 'tool_choice'],
-  ['a tool_choice naming no tool', { tools: [{ type: 'function', function: { name: 'a' } }], tool_choice: { type: 'function', function: { name: 'b' } } }, 'tool_choice.function.name'],
+  [
+    'a tool_choice naming no tool',
+    { tools: [{ type: 'function', function: { name: 'a' } }], tool_choice: { type: 'function', function: { name: 'b' } } },
+    'tool_choice.function.name',
+  ],
   ['an unknown field', { temperature_boost: 2 }, 'temperature_boost'],
   ['an unknown message field', { messages: [{ role: 'user', content: 'Hi', mood: 'happy' }] }, 'messages[0].mood'],
 ];
@@ -76,11 +80,38 @@ describe('Responses and Messages fields that are not applied are refused by name
     ['/v1/responses', 'an item_reference', { ...responses, input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].type'],
     ['/v1/responses', 'an orphan function_call_output', { ...responses, input: [{ type: 'function_call_output', call_id: 'c1', output: 'x' }] }, 'input[0].call_id'],
     ['/v1/responses', 'empty input', { ...responses, input: [] }, "'input'"],
-    ['/v1/responses', 'input ending with the assistant', { ...responses, input: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }] }, 'input[1]'],
-    ['/v1/messages', 'an assistant prefill', { ...messages, messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Sure,' }] }, 'messages[1].role'],
+    [
+      '/v1/responses',
+      'input ending with the assistant',
+      {
+        ...responses,
+        input: [
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: 'Hello' },
+        ],
+      },
+      'input[1]',
+    ],
+    [
+      '/v1/messages',
+      'an assistant prefill',
+      {
+        ...messages,
+        messages: [
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: 'Sure,' },
+        ],
+      },
+      'messages[1].role',
+    ],
     ['/v1/messages', 'inference_geo', { ...messages, inference_geo: 'eu' }, 'inference_geo'],
     ['/v1/messages', 'context_management', { ...messages, context_management: {} }, 'context_management'],
-    ['/v1/messages', 'an orphan tool_result', { ...messages, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'x' }] }] }, 'messages[0].content[0].tool_use_id'],
+    [
+      '/v1/messages',
+      'an orphan tool_result',
+      { ...messages, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'x' }] }] },
+      'messages[0].content[0].tool_use_id',
+    ],
   ];
   for (const [path, name, body, param] of cases) {
     it(`${path}: ${name} → 400 naming ${param}`, async () => {

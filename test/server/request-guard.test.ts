@@ -26,7 +26,13 @@ describe('the default server (loopback, no key)', () => {
   const port = (): string => new URL(suite.url).port;
 
   describe('request bodies must be JSON', () => {
-    const notJson = ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/jsonx'];
+    const notJson = [
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json; charset=latin1',
+      'application/jsonx',
+    ];
     for (const type of notJson) {
       it(`refuses Content-Type ${type} with 415 and calls no model`, async () => {
         for (const path of ['/v1/chat/completions', '/api/runs']) {

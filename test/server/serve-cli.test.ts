@@ -174,7 +174,11 @@ describe('moa serve', () => {
 
   it('exits 2 with one line for a --host that is not an address of this machine, or not a host at all', async () => {
     // A documentation address (TEST-NET-2) this machine does not have: binding fails locally, nothing is sent.
-    const own = new Set(Object.values(networkInterfaces()).flatMap((entries) => entries ?? []).map((entry) => entry.address));
+    const own = new Set(
+      Object.values(networkInterfaces())
+        .flatMap((entries) => entries ?? [])
+        .map((entry) => entry.address),
+    );
     const foreign = ['198.51.100.77', '198.51.100.78'].find((address) => !own.has(address))!;
     const notMine = await serveFails(['--port', '0', '--host', foreign]);
     expect(notMine.code, notMine.stderr).toBe(2);
@@ -184,7 +188,9 @@ describe('moa serve', () => {
     for (const host of ['http://localhost', '127.0.0.1:8787']) {
       const bad = await serveFails(['--port', '0', '--host', host]);
       expect(bad.code, bad.stderr).toBe(2);
-      expect(bad.stderr).toBe(`moa: --host "${host}" is not an IP address or a host name: give just the address to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)\n`);
+      expect(bad.stderr).toBe(
+        `moa: --host "${host}" is not an IP address or a host name: give just the address to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)\n`,
+      );
     }
   });
 
@@ -219,7 +225,11 @@ describe('moa serve', () => {
     it('with an API key, lists the default built from it first and says so', async () => {
       const bare = makeWorkspace(null);
       try {
-        const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0'], { cwd: bare.dir, env: cliEnv({ GROQ_API_KEY: SECRET }), stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0'], {
+          cwd: bare.dir,
+          env: cliEnv({ GROQ_API_KEY: SECRET }),
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
         children.add(child);
         let stderr = '';
         child.stderr.setEncoding('utf8');
@@ -232,7 +242,9 @@ describe('moa serve', () => {
           child.on('close', (code) => reject(new Error(`moa serve exited (${String(code)}):\n${stderr}`)));
         });
         expect(stderr).toMatch(/default preset for the API keys found \(groq\)/);
-        const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string; moa: { default?: boolean; layers: Array<{ models: string[] }> } }> };
+        const models = (await (await fetch(`${url}/v1/models`)).json()) as {
+          data: Array<{ id: string; moa: { default?: boolean; layers: Array<{ models: string[] }> } }>;
+        };
         expect(models.data[0]).toMatchObject({ id: 'default', moa: { default: true } });
         expect(models.data[0]!.moa.layers[0]!.models.every((model) => model.startsWith('groq:'))).toBe(true);
         expect(stderr).not.toContain(SECRET);

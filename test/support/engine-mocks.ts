@@ -3,13 +3,7 @@
  * both `doGenerate` and `doStream` from one responder, and records every call
  * (prompt, abort signal, mode) so tests can assert on what the engine sent.
  */
-import {
-  APICallError,
-  type LanguageModelV3,
-  type LanguageModelV3CallOptions,
-  type LanguageModelV3StreamPart,
-  type LanguageModelV3Usage,
-} from '@ai-sdk/provider';
+import { APICallError, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3StreamPart, type LanguageModelV3Usage } from '@ai-sdk/provider';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import { CallScheduler, type Lane } from '../../src/models/call-scheduler.js';
 import { providerCapabilities } from '../../src/models/provider-capabilities.js';

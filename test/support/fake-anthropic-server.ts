@@ -156,7 +156,11 @@ export async function startFakeAnthropic(): Promise<FakeAnthropicServer> {
         response,
         failure.status,
         { type: 'error', error: { type, message: failure.message ?? `${type} (fake)` } },
-        { 'request-id': requestId, ...(failure.retryAfter !== undefined ? { 'retry-after': failure.retryAfter } : {}), ...(failure.status === 529 || failure.status >= 500 ? { 'x-should-retry': 'true' } : {}) },
+        {
+          'request-id': requestId,
+          ...(failure.retryAfter !== undefined ? { 'retry-after': failure.retryAfter } : {}),
+          ...(failure.status === 529 || failure.status >= 500 ? { 'x-should-retry': 'true' } : {}),
+        },
       );
       return;
     }
@@ -189,7 +193,16 @@ export async function startFakeAnthropic(): Promise<FakeAnthropicServer> {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': requestId });
     sse(response, 'message_start', {
       type: 'message_start',
-      message: { id: messageId, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 1 } },
+      message: {
+        id: messageId,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: inputTokens, output_tokens: 1 },
+      },
     });
     sse(response, 'content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     sse(response, 'ping', { type: 'ping' });

@@ -117,9 +117,7 @@ export async function startFakeGoogle(): Promise<FakeGoogleServer> {
       stream,
       systemInstruction: body.systemInstruction,
       systemText: partsText(body.systemInstruction),
-      contents: Array.isArray(body.contents)
-        ? (body.contents as Array<{ role: string }>).map((content) => ({ role: content.role, text: partsText(content) }))
-        : [],
+      contents: Array.isArray(body.contents) ? (body.contents as Array<{ role: string }>).map((content) => ({ role: content.role, text: partsText(content) })) : [],
       generationConfig: body.generationConfig as Record<string, unknown> | undefined,
       body,
     };
@@ -128,7 +126,14 @@ export async function startFakeGoogle(): Promise<FakeGoogleServer> {
 
     if (!entry.apiKey) {
       entry.status = 403;
-      sendJson(response, 403, googleError(403, 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.'));
+      sendJson(
+        response,
+        403,
+        googleError(
+          403,
+          "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+        ),
+      );
       return;
     }
     if (stream && query !== 'alt=sse') {
@@ -153,7 +158,8 @@ export async function startFakeGoogle(): Promise<FakeGoogleServer> {
       return;
     }
 
-    let text = typeof behavior.text === 'function' ? behavior.text(entry) : (behavior.text ?? `${model} answer ${entry.id}: Rayleigh scattering favours short wavelengths.`);
+    let text =
+      typeof behavior.text === 'function' ? behavior.text(entry) : (behavior.text ?? `${model} answer ${entry.id}: Rayleigh scattering favours short wavelengths.`);
     let tokens = words(text);
     let finishReason = 'STOP';
     const maxOutputTokens = entry.generationConfig?.maxOutputTokens;

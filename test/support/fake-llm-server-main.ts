@@ -3,7 +3,11 @@
 // Prints exactly one line `FAKE_LLM_URL=<url>` on stdout once listening; exits cleanly on SIGTERM/SIGINT.
 import { startFakeLLMServer, type FakeBehavior } from './fake-llm-server.js';
 
-interface FakeServerConfig { port?: number; behaviors?: Record<string, FakeBehavior>; defaultBehavior?: FakeBehavior }
+interface FakeServerConfig {
+  port?: number;
+  behaviors?: Record<string, FakeBehavior>;
+  defaultBehavior?: FakeBehavior;
+}
 
 function readConfig(): FakeServerConfig {
   const raw = process.env['FAKE_LLM_CONFIG'];

@@ -3,11 +3,24 @@ import { startFakeLLMServer, type FakeLLMServer } from './fake-llm-server.js';
 
 let server: FakeLLMServer;
 
-beforeAll(async () => { server = await startFakeLLMServer(); });
-afterAll(async () => { await server.close(); });
-beforeEach(() => { server.reset(); });
+beforeAll(async () => {
+  server = await startFakeLLMServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.reset();
+});
 
-interface CompletionBody { model: string; messages: Array<{ role: string; content: unknown }>; stream?: boolean; max_tokens?: number; temperature?: number; stream_options?: { include_usage: boolean } }
+interface CompletionBody {
+  model: string;
+  messages: Array<{ role: string; content: unknown }>;
+  stream?: boolean;
+  max_tokens?: number;
+  temperature?: number;
+  stream_options?: { include_usage: boolean };
+}
 
 function post(body: CompletionBody | string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${server.url}/chat/completions`, {
@@ -18,14 +31,20 @@ function post(body: CompletionBody | string, init: RequestInit = {}): Promise<Re
   });
 }
 
-const userMessages = [{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hello there friend' }] }];
+const userMessages = [
+  { role: 'system', content: 'be brief' },
+  { role: 'user', content: [{ type: 'text', text: 'hello there friend' }] },
+];
 
 /** Parses an SSE body into its data payloads. */
 function sseEvents(text: string): string[] {
-  return text.split('\n\n').filter((event) => event.length > 0).map((event) => {
-    expect(event.startsWith('data: ')).toBe(true);
-    return event.slice('data: '.length);
-  });
+  return text
+    .split('\n\n')
+    .filter((event) => event.length > 0)
+    .map((event) => {
+      expect(event.startsWith('data: ')).toBe(true);
+      return event.slice('data: '.length);
+    });
 }
 
 describe('fake LLM server', () => {
@@ -33,7 +52,7 @@ describe('fake LLM server', () => {
     server.setBehavior('alpha', { tokens: 5 });
     const response = await post({ model: 'alpha', messages: userMessages, temperature: 0.3 });
     expect(response.status).toBe(200);
-    const json = await response.json() as Record<string, unknown>;
+    const json = (await response.json()) as Record<string, unknown>;
     expect(json).toMatchObject({
       object: 'chat.completion',
       model: 'alpha',
@@ -47,7 +66,7 @@ describe('fake LLM server', () => {
   it('uses text functions, default behaviour and truncates at max_tokens', async () => {
     server.setDefaultBehavior({ text: (request) => `echo ${request.model} one two three` });
     const response = await post({ model: 'anything', messages: userMessages, max_tokens: 3 });
-    const json = await response.json() as { choices: Array<{ message: { content: string }; finish_reason: string }>; usage: { completion_tokens: number } };
+    const json = (await response.json()) as { choices: Array<{ message: { content: string }; finish_reason: string }>; usage: { completion_tokens: number } };
     expect(json.choices[0]?.message.content).toBe('echo anything one');
     expect(json.choices[0]?.finish_reason).toBe('length');
     expect(json.usage.completion_tokens).toBe(3);
@@ -56,12 +75,19 @@ describe('fake LLM server', () => {
 
   it('streams SSE chunks that reassemble to the same text, then usage and [DONE]', async () => {
     server.setBehavior('beta', { tokens: 7, chunkTokens: 2, tokenDelayMs: 2 });
-    const plain = await (await post({ model: 'beta', messages: userMessages })).json() as { choices: Array<{ message: { content: string } }> };
+    const plain = (await (await post({ model: 'beta', messages: userMessages })).json()) as { choices: Array<{ message: { content: string } }> };
     const response = await post({ model: 'beta', messages: userMessages, stream: true, stream_options: { include_usage: true } });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const events = sseEvents(await response.text());
     expect(events.at(-1)).toBe('[DONE]');
-    const chunks = events.slice(0, -1).map((event) => JSON.parse(event) as { object: string; choices: Array<{ delta: { role?: string; content?: string }; finish_reason: string | null }>; usage?: Record<string, number> });
+    const chunks = events.slice(0, -1).map(
+      (event) =>
+        JSON.parse(event) as {
+          object: string;
+          choices: Array<{ delta: { role?: string; content?: string }; finish_reason: string | null }>;
+          usage?: Record<string, number>;
+        },
+    );
     expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
     expect(chunks[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: '' });
     const contentChunks = chunks.filter((chunk) => (chunk.choices[0]?.delta.content ?? '') !== '');
@@ -84,7 +110,12 @@ describe('fake LLM server', () => {
   });
 
   it('consumes failures in order with Retry-After, then succeeds', async () => {
-    server.setBehavior('flaky', { failures: [{ status: 429, retryAfter: 2 }, { status: 503, message: 'overloaded' }] });
+    server.setBehavior('flaky', {
+      failures: [
+        { status: 429, retryAfter: 2 },
+        { status: 503, message: 'overloaded' },
+      ],
+    });
     const first = await post({ model: 'flaky', messages: userMessages });
     expect(first.status).toBe(429);
     expect(first.headers.get('retry-after')).toBe('2');
@@ -96,7 +127,11 @@ describe('fake LLM server', () => {
     const third = await post({ model: 'flaky', messages: userMessages });
     expect(third.status).toBe(200);
     await third.json();
-    expect(server.log.map((entry) => [entry.outcome, entry.status])).toEqual([['failed', 429], ['failed', 503], ['ok', 200]]);
+    expect(server.log.map((entry) => [entry.outcome, entry.status])).toEqual([
+      ['failed', 429],
+      ['failed', 503],
+      ['ok', 200],
+    ]);
   });
 
   it('fails every request with alwaysFail', async () => {
@@ -148,7 +183,7 @@ describe('fake LLM server', () => {
   it('lists models that have behaviours', async () => {
     server.setBehavior('one', {});
     server.setBehavior('two', {});
-    const json = await (await fetch(`${server.url}/models`)).json() as { data: Array<{ id: string }> };
+    const json = (await (await fetch(`${server.url}/models`)).json()) as { data: Array<{ id: string }> };
     expect(json.data.map((model) => model.id)).toEqual(['one', 'two']);
   });
 
@@ -195,7 +230,7 @@ describe('fake LLM server', () => {
     expect(server.log.every((entry) => entry.outcome === 'aborted')).toBe(true);
   });
 
-  it('answers hundreds of concurrent requests, JSON and SSE mixed, each with its own model\'s text and usage', async () => {
+  it("answers hundreds of concurrent requests, JSON and SSE mixed, each with its own model's text and usage", async () => {
     server.setDefaultBehavior({ tokens: 10 });
     const count = 500;
     const texts = await Promise.all(
@@ -210,7 +245,9 @@ describe('fake LLM server', () => {
           }
           const events = sseEvents(await response.text());
           expect(events.at(-1)).toBe('[DONE]');
-          const chunks = events.slice(0, -1).map((event) => JSON.parse(event) as { choices: Array<{ delta: { content?: string } }>; usage?: { completion_tokens: number } });
+          const chunks = events
+            .slice(0, -1)
+            .map((event) => JSON.parse(event) as { choices: Array<{ delta: { content?: string } }>; usage?: { completion_tokens: number } });
           expect(chunks.at(-1)?.usage?.completion_tokens).toBe(10);
           return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
         }),
@@ -224,13 +261,15 @@ describe('fake LLM server', () => {
   });
 
   describe('tool calls', () => {
-    const tools = [{ type: 'function', function: { name: 'get_weather', description: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const tools = [
+      { type: 'function', function: { name: 'get_weather', description: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
     const call = { id: 'call_1', name: 'get_weather', arguments: { city: 'Paris' } };
 
     it('answers with message.tool_calls and finish_reason tool_calls, and logs tools, tool_choice and response_format', async () => {
       server.setBehavior('agg', { toolCalls: [call] });
       const body = { model: 'agg', messages: userMessages, tools, tool_choice: 'auto', response_format: { type: 'json_object' }, seed: 7 };
-      const json = await (await post(body)).json() as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }> };
+      const json = (await (await post(body)).json()) as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }> };
       expect(json.choices[0]).toEqual({
         index: 0,
         message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
@@ -240,7 +279,9 @@ describe('fake LLM server', () => {
       expect(server.log[0]!.body['seed']).toBe(7);
 
       server.setBehavior('agg', { toolCalls: [call], toolCallText: 'Let me check.' });
-      const withText = await (await post({ model: 'agg', messages: userMessages })).json() as { choices: Array<{ message: { content: unknown; tool_calls: unknown[] } }> };
+      const withText = (await (await post({ model: 'agg', messages: userMessages })).json()) as {
+        choices: Array<{ message: { content: unknown; tool_calls: unknown[] } }>;
+      };
       expect(withText.choices[0]!.message.content).toBe('Let me check.');
       expect(withText.choices[0]!.message.tool_calls).toHaveLength(1);
     });
@@ -250,7 +291,16 @@ describe('fake LLM server', () => {
       const text = await (await post({ model: 'agg', messages: userMessages, stream: true, stream_options: { include_usage: true } })).text();
       const payloads = sseEvents(text);
       expect(payloads[payloads.length - 1]).toBe('[DONE]');
-      const chunks = payloads.slice(0, -1).map((payload) => JSON.parse(payload) as { choices: Array<{ delta: { tool_calls?: Array<{ index: number; id?: string; function: { name?: string; arguments: string } }> }; finish_reason: string | null }>; usage?: unknown });
+      const chunks = payloads.slice(0, -1).map(
+        (payload) =>
+          JSON.parse(payload) as {
+            choices: Array<{
+              delta: { tool_calls?: Array<{ index: number; id?: string; function: { name?: string; arguments: string } }> };
+              finish_reason: string | null;
+            }>;
+            usage?: unknown;
+          },
+      );
       const calls = new Map<number, { id?: string; name?: string; arguments: string }>();
       for (const chunk of chunks) {
         for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
@@ -276,10 +326,18 @@ describe('fake LLM server', () => {
         toolCalls: (request) => (request.messages[request.messages.length - 1]?.role === 'tool' ? undefined : [call]),
         text: (request) => `result was ${String(request.messages[request.messages.length - 1]?.content)}`,
       });
-      const first = await (await post({ model: 'agg', messages: userMessages })).json() as { choices: Array<{ message: { content: unknown; tool_calls?: unknown[] } }> };
+      const first = (await (await post({ model: 'agg', messages: userMessages })).json()) as {
+        choices: Array<{ message: { content: unknown; tool_calls?: unknown[] } }>;
+      };
       expect(first.choices[0]!.message.tool_calls).toHaveLength(1);
-      const followUp = [...userMessages, { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'call_1', content: 'sunny' }];
-      const second = await (await post({ model: 'agg', messages: followUp })).json() as { choices: Array<{ message: { content: unknown; tool_calls?: unknown[] }; finish_reason: string }> };
+      const followUp = [
+        ...userMessages,
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+      ];
+      const second = (await (await post({ model: 'agg', messages: followUp })).json()) as {
+        choices: Array<{ message: { content: unknown; tool_calls?: unknown[] }; finish_reason: string }>;
+      };
       expect(second.choices[0]).toMatchObject({ message: { content: 'result was sunny' }, finish_reason: 'stop' });
       expect(second.choices[0]!.message.tool_calls).toBeUndefined();
     });

@@ -4,21 +4,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
-export interface FakeFailure { status: number; retryAfter?: number /* seconds, sent as Retry-After header */; message?: string }
+export interface FakeFailure {
+  status: number;
+  retryAfter?: number /* seconds, sent as Retry-After header */;
+  message?: string;
+}
 export interface FakeBehavior {
-  delayMs?: number;        // wait before the response starts (headers/first byte); default 0
-  tokenDelayMs?: number;   // for streams: wait between content chunks; default 0 (chunks are still separate events)
-  tokens?: number;         // number of output tokens (words) in the answer; default 20
+  delayMs?: number; // wait before the response starts (headers/first byte); default 0
+  tokenDelayMs?: number; // for streams: wait between content chunks; default 0 (chunks are still separate events)
+  tokens?: number; // number of output tokens (words) in the answer; default 20
   text?: string | ((request: FakeRequest) => string); // full answer text; overrides tokens-based filler
   failures?: FakeFailure[]; // consumed one per request to this model, in order, before answering normally
   alwaysFail?: FakeFailure; // every request fails with this
-  hang?: boolean;          // accept the request and never answer (until the client aborts/closes)
-  hangTimes?: number;      // hang only for the first N requests to this model, then answer normally
-  chunkTokens?: number;    // tokens per SSE chunk (default 1)
+  hang?: boolean; // accept the request and never answer (until the client aborts/closes)
+  hangTimes?: number; // hang only for the first N requests to this model, then answer normally
+  chunkTokens?: number; // tokens per SSE chunk (default 1)
   paceNonStreamed?: boolean; // a JSON answer waits as long as streaming it would (tokenDelayMs per chunk after the first), like a model generating it
   randomFailures?: { rate: number; failure: FakeFailure }; // each request fails with this probability (after hangs, instead of answering)
   randomHangRate?: number; // each request hangs with this probability
-  seed?: number;           // seed of the per-model random choices above (default 1): runs are reproducible
+  seed?: number; // seed of the per-model random choices above (default 1): runs are reproducible
   /**
    * The first token's top log-probabilities, returned (OpenAI-shaped, `choices[0].logprobs.content`,
    * cut to the request's `top_logprobs`) when a request asks with `logprobs: true`. Unset: the
@@ -39,26 +43,47 @@ export interface FakeBehavior {
    * tool result); an empty list or undefined answers with text as usual. The content is null unless `toolCallText` is set.
    */
   toolCalls?: FakeToolCall[] | ((request: FakeRequest) => FakeToolCall[] | undefined);
-  toolCallText?: string;   // text content sent along with the tool calls (default: none, content null)
+  toolCallText?: string; // text content sent along with the tool calls (default: none, content null)
   argumentChunks?: number; // pieces a streamed tool call's arguments are split into (default 3)
 }
 /** One tool call the fake answers with; `arguments` as JSON text, or a value to JSON-encode. */
-export interface FakeToolCall { id?: string; name: string; arguments: string | Record<string, unknown> }
+export interface FakeToolCall {
+  id?: string;
+  name: string;
+  arguments: string | Record<string, unknown>;
+}
 export type FakeTopLogprobs = Array<{ token: string; logprob: number }>;
-export interface FakeRequest { model: string; messages: Array<{ role: string; content: unknown }>; stream: boolean; temperature?: number; max_tokens?: number; body: Record<string, unknown>; headers: Record<string, string | string[] | undefined> }
+export interface FakeRequest {
+  model: string;
+  messages: Array<{ role: string; content: unknown }>;
+  stream: boolean;
+  temperature?: number;
+  max_tokens?: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+}
 export interface FakeLogEntry {
-  id: number; model: string; stream: boolean; messages: FakeRequest['messages']; temperature?: number; maxTokens?: number;
-  logprobs?: boolean; topLogprobs?: number; // the request's `logprobs` and `top_logprobs`, when sent
-  tools?: unknown[]; toolChoice?: unknown; responseFormat?: unknown; // the request's `tools`, `tool_choice`, `response_format`, when sent
+  id: number;
+  model: string;
+  stream: boolean;
+  messages: FakeRequest['messages'];
+  temperature?: number;
+  maxTokens?: number;
+  logprobs?: boolean;
+  topLogprobs?: number; // the request's `logprobs` and `top_logprobs`, when sent
+  tools?: unknown[];
+  toolChoice?: unknown;
+  responseFormat?: unknown; // the request's `tools`, `tool_choice`, `response_format`, when sent
   body: Record<string, unknown>; // the whole request body as received (stop, seed, top_p, parallel_tool_calls, …)
-  authorization?: string;  // the Authorization header as received
-  startedAt: number;       // performance.now() when the request arrived
-  firstByteAt?: number; endedAt?: number;
-  outcome: 'pending' | 'ok' | 'failed' | 'aborted';  // aborted = client closed before we finished
+  authorization?: string; // the Authorization header as received
+  startedAt: number; // performance.now() when the request arrived
+  firstByteAt?: number;
+  endedAt?: number;
+  outcome: 'pending' | 'ok' | 'failed' | 'aborted'; // aborted = client closed before we finished
   status?: number;
 }
 export interface FakeLLMServer {
-  url: string;                 // base URL ending in /v1, e.g. http://127.0.0.1:PORT/v1
+  url: string; // base URL ending in /v1, e.g. http://127.0.0.1:PORT/v1
   port: number;
   log: FakeLogEntry[];
   /** Every /v1/embeddings request: its model and inputs. */
@@ -67,16 +92,25 @@ export interface FakeLLMServer {
   readonly maxInFlight: number;
   setBehavior(model: string, behavior: FakeBehavior): void;
   setDefaultBehavior(behavior: FakeBehavior): void;
-  reset(): void;               // clears log, behaviours, failure counters
+  reset(): void; // clears log, behaviours, failure counters
   waitForIdle(timeoutMs?: number): Promise<void>; // resolves when no request is pending
-  close(): Promise<void>;      // closes server and destroys open sockets
+  close(): Promise<void>; // closes server and destroys open sockets
 }
 
 /** One in-flight chat completion: its log entry and the timer currently scheduled for it. */
-interface Exchange { entry: FakeLogEntry; res: ServerResponse; timer?: NodeJS.Timeout; done: boolean }
+interface Exchange {
+  entry: FakeLogEntry;
+  res: ServerResponse;
+  timer?: NodeJS.Timeout;
+  done: boolean;
+}
 
 const errorTypes: Record<number, string> = {
-  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error', 429: 'rate_limit_error',
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  429: 'rate_limit_error',
 };
 
 function errorBody(status: number, message: string): string {
@@ -120,7 +154,9 @@ function fillerText(model: string, tokens: number): string {
   return words.join(' ');
 }
 
-export async function startFakeLLMServer(options: { port?: number; host?: string; behaviors?: Record<string, FakeBehavior>; defaultBehavior?: FakeBehavior } = {}): Promise<FakeLLMServer> {
+export async function startFakeLLMServer(
+  options: { port?: number; host?: string; behaviors?: Record<string, FakeBehavior>; defaultBehavior?: FakeBehavior } = {},
+): Promise<FakeLLMServer> {
   const behaviors = new Map<string, FakeBehavior>(Object.entries(options.behaviors ?? {}));
   let defaultBehavior: FakeBehavior = options.defaultBehavior ?? {};
   const requestCounts = new Map<string, number>(); // requests per model since its behaviour was set (for hangTimes)
@@ -158,8 +194,14 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
   }
 
   function later(exchange: Exchange, delayMs: number, action: () => void): void {
-    if (delayMs <= 0) { action(); return; }
-    exchange.timer = setTimeout(() => { exchange.timer = undefined; if (!exchange.done) action(); }, delayMs);
+    if (delayMs <= 0) {
+      action();
+      return;
+    }
+    exchange.timer = setTimeout(() => {
+      exchange.timer = undefined;
+      if (!exchange.done) action();
+    }, delayMs);
   }
 
   function fail(exchange: Exchange, failure: FakeFailure): void {
@@ -175,7 +217,7 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     const { entry, res } = exchange;
     let text: string;
     try {
-      text = typeof behavior.text === 'function' ? behavior.text(request) : behavior.text ?? fillerText(request.model, behavior.tokens ?? 20);
+      text = typeof behavior.text === 'function' ? behavior.text(request) : (behavior.text ?? fillerText(request.model, behavior.tokens ?? 20));
     } catch (error) {
       fail(exchange, { status: 500, message: `fake text function threw: ${error instanceof Error ? error.message : String(error)}` });
       return;
@@ -230,11 +272,18 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     if (!request.stream) {
       const send = (): void => {
         entry.firstByteAt = performance.now();
-        sendJson(res, 200, JSON.stringify({
-          id, object: 'chat.completion', created, model: request.model,
-          choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, ...(logprobs ? { logprobs } : {}), finish_reason: finishReason }],
-          usage,
-        }));
+        sendJson(
+          res,
+          200,
+          JSON.stringify({
+            id,
+            object: 'chat.completion',
+            created,
+            model: request.model,
+            choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, ...(logprobs ? { logprobs } : {}), finish_reason: finishReason }],
+            usage,
+          }),
+        );
         finish(exchange, 'ok');
       };
       const chunkCount = Math.ceil(tokens.length / Math.max(1, behavior.chunkTokens ?? 1));
@@ -247,7 +296,13 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     const chunkTokens = Math.max(1, behavior.chunkTokens ?? 1);
     const contentChunks: string[] = [];
     for (let index = 0; index < tokens.length; index += chunkTokens) {
-      contentChunks.push(chunk({ content: tokens.slice(index, index + chunkTokens).join('') }, null, logprobs ? { content: logprobs.content.slice(index, index + chunkTokens) } : undefined));
+      contentChunks.push(
+        chunk(
+          { content: tokens.slice(index, index + chunkTokens).join('') },
+          null,
+          logprobs ? { content: logprobs.content.slice(index, index + chunkTokens) } : undefined,
+        ),
+      );
     }
     const streamOptions = request.body['stream_options'] as { include_usage?: unknown } | undefined;
     let tail = chunk({}, finishReason);
@@ -274,7 +329,11 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     let next = 1;
     const writeNext = (): void => {
       if (exchange.done) return;
-      if (next >= contentChunks.length) { res.end(tail); finish(exchange, 'ok'); return; }
+      if (next >= contentChunks.length) {
+        res.end(tail);
+        finish(exchange, 'ok');
+        return;
+      }
       res.write(contentChunks[next++] ?? '');
       later(exchange, tokenDelayMs, writeNext);
     };
@@ -296,14 +355,24 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
       type: 'function' as const,
       function: { name: call.name, arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments) },
     }));
-    const completionTokens = toolCalls.reduce((sum, call) => sum + Math.max(1, Math.ceil(call.function.arguments.length / 4)), content === null ? 0 : countWords(content));
+    const completionTokens = toolCalls.reduce(
+      (sum, call) => sum + Math.max(1, Math.ceil(call.function.arguments.length / 4)),
+      content === null ? 0 : countWords(content),
+    );
     const usage = { prompt_tokens: meta.promptTokens, completion_tokens: completionTokens, total_tokens: meta.promptTokens + completionTokens };
     if (!request.stream) {
-      sendJson(res, 200, JSON.stringify({
-        id: meta.id, object: 'chat.completion', created: meta.created, model: request.model,
-        choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: toolCalls.map(({ index: _index, ...call }) => call) }, finish_reason: 'tool_calls' }],
-        usage,
-      }));
+      sendJson(
+        res,
+        200,
+        JSON.stringify({
+          id: meta.id,
+          object: 'chat.completion',
+          created: meta.created,
+          model: request.model,
+          choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: toolCalls.map(({ index: _index, ...call }) => call) }, finish_reason: 'tool_calls' }],
+          usage,
+        }),
+      );
       finish(exchange, 'ok');
       return;
     }
@@ -335,7 +404,11 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     let next = 0;
     const writeNext = (): void => {
       if (exchange.done) return;
-      if (next >= chunks.length) { res.end(tail); finish(exchange, 'ok'); return; }
+      if (next >= chunks.length) {
+        res.end(tail);
+        finish(exchange, 'ok');
+        return;
+      }
       res.write(chunks[next++] ?? '');
       later(exchange, tokenDelayMs, writeNext);
     };
@@ -344,21 +417,48 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
 
   function handleCompletion(req: IncomingMessage, res: ServerResponse, rawBody: string, startedAt: number): void {
     let body: unknown;
-    try { body = JSON.parse(rawBody); } catch {
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
       sendJson(res, 400, errorBody(400, 'fake server: request body is not valid JSON'));
       return;
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) { sendJson(res, 400, errorBody(400, 'fake server: request body must be a JSON object')); return; }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      sendJson(res, 400, errorBody(400, 'fake server: request body must be a JSON object'));
+      return;
+    }
     const record = body as Record<string, unknown>;
     const model = record['model'];
     const messages = record['messages'];
-    if (typeof model !== 'string' || !Array.isArray(messages)) { sendJson(res, 400, errorBody(400, 'fake server: "model" (string) and "messages" (array) are required')); return; }
+    if (typeof model !== 'string' || !Array.isArray(messages)) {
+      sendJson(res, 400, errorBody(400, 'fake server: "model" (string) and "messages" (array) are required'));
+      return;
+    }
     const temperature = typeof record['temperature'] === 'number' ? record['temperature'] : undefined;
     const maxTokensValue = record['max_tokens'] ?? record['max_completion_tokens'];
     const maxTokens = typeof maxTokensValue === 'number' ? maxTokensValue : undefined;
-    const request: FakeRequest = { model, messages: messages as FakeRequest['messages'], stream: record['stream'] === true, temperature, max_tokens: maxTokens, body: record, headers: req.headers };
+    const request: FakeRequest = {
+      model,
+      messages: messages as FakeRequest['messages'],
+      stream: record['stream'] === true,
+      temperature,
+      max_tokens: maxTokens,
+      body: record,
+      headers: req.headers,
+    };
     const authorization = req.headers.authorization;
-    const entry: FakeLogEntry = { id: nextId++, model, stream: request.stream, messages: request.messages, temperature, maxTokens, body: record, authorization, startedAt, outcome: 'pending' };
+    const entry: FakeLogEntry = {
+      id: nextId++,
+      model,
+      stream: request.stream,
+      messages: request.messages,
+      temperature,
+      maxTokens,
+      body: record,
+      authorization,
+      startedAt,
+      outcome: 'pending',
+    };
     if (typeof record['logprobs'] === 'boolean') entry.logprobs = record['logprobs'];
     if (typeof record['top_logprobs'] === 'number') entry.topLogprobs = record['top_logprobs'];
     if (Array.isArray(record['tools'])) entry.tools = record['tools'];
@@ -401,9 +501,17 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
    */
   function handleEmbeddings(res: ServerResponse, rawBody: string): void {
     let body: { model?: unknown; input?: unknown };
-    try { body = JSON.parse(rawBody) as typeof body; } catch { sendJson(res, 400, errorBody(400, 'fake server: request body is not valid JSON')); return; }
+    try {
+      body = JSON.parse(rawBody) as typeof body;
+    } catch {
+      sendJson(res, 400, errorBody(400, 'fake server: request body is not valid JSON'));
+      return;
+    }
     const inputs = typeof body.input === 'string' ? [body.input] : Array.isArray(body.input) ? body.input.map(String) : undefined;
-    if (!inputs || typeof body.model !== 'string') { sendJson(res, 400, errorBody(400, 'fake server: "model" and "input" are required')); return; }
+    if (!inputs || typeof body.model !== 'string') {
+      sendJson(res, 400, errorBody(400, 'fake server: "model" and "input" are required'));
+      return;
+    }
     embeddingRequests.push({ model: body.model, inputs });
     const data = inputs.map((text, index) => {
       const vector = new Array<number>(64).fill(0);
@@ -458,7 +566,9 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
     port: address.port,
     log,
     embeddingRequests,
-    get maxInFlight() { return maxInFlight; },
+    get maxInFlight() {
+      return maxInFlight;
+    },
     setBehavior(model, behavior) {
       behaviors.set(model, behavior);
       requestCounts.delete(model);
@@ -466,7 +576,9 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
       streamedCounts.delete(model);
       randomStates.delete(model);
     },
-    setDefaultBehavior(behavior) { defaultBehavior = behavior; },
+    setDefaultBehavior(behavior) {
+      defaultBehavior = behavior;
+    },
     reset() {
       log.length = 0;
       embeddingRequests.length = 0;
@@ -486,7 +598,10 @@ export async function startFakeLLMServer(options: { port?: number; host?: string
           const pending = [...inFlight].map((exchange) => `#${exchange.entry.id} ${exchange.entry.model}`).join(', ');
           reject(new Error(`fake LLM server not idle after ${timeoutMs} ms; pending: ${pending}`));
         }, timeoutMs);
-        const done = (): void => { clearTimeout(timer); resolve(); };
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
         idleWaiters.push(done);
       });
     },

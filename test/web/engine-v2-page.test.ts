@@ -147,7 +147,10 @@ async function askAndWait(page: Page, preset: string, question: string, status =
   await page.locator('#preset').selectOption(preset);
   const previous = await page.locator('#current-turn').getAttribute('data-run-id');
   await page.locator('#prompt').fill(question);
-  const [request] = await Promise.all([page.waitForRequest((candidate) => candidate.url().endsWith('/api/runs') && candidate.method() === 'POST'), page.locator('#ask').click()]);
+  const [request] = await Promise.all([
+    page.waitForRequest((candidate) => candidate.url().endsWith('/api/runs') && candidate.method() === 'POST'),
+    page.locator('#ask').click(),
+  ]);
   await expect
     .poll(async () => {
       const current = await page.locator('#current-turn').getAttribute('data-run-id');
@@ -230,7 +233,13 @@ type Snapshot = Awaited<ReturnType<typeof pageSnapshot>>;
 async function traceOf(session: Session): Promise<{ text: string; events: MoAEvent[] }> {
   const runId = await session.page.locator('#current-turn').getAttribute('data-run-id');
   const text = await (await fetch(`${session.server.url}/api/runs/${runId}`)).text();
-  return { text, events: text.trim().split('\n').map((line) => JSON.parse(line) as MoAEvent) };
+  return {
+    text,
+    events: text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as MoAEvent),
+  };
 }
 
 /** Replay `traceText` (instantly, or in real time) from a file, and wait until it is done. */
@@ -353,7 +362,10 @@ describe('the web page with engine v2 runs', () => {
     // …while the run drafted (the engine names its draft when it streams the final layer only).
     const runId = completion.headers.get('x-moa-run-id')!;
     const traceText = await (await fetch(`${server.url}/api/runs/${runId}`)).text();
-    const events = traceText.trim().split('\n').map((line) => JSON.parse(line) as MoAEvent);
+    const events = traceText
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as MoAEvent);
     expect(events.filter((event) => event.type === 'draft-start')).toEqual([expect.objectContaining({ layer: 0, agent: 0, model: 'fake:alpha' })]);
 
     // Its replay shows the named draft even with the toggle off.

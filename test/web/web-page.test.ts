@@ -103,8 +103,7 @@ async function closeSession(session: Session | undefined): Promise<void> {
   await session?.server.close();
 }
 
-const cardCount = (page: Page, status?: string) =>
-  page.locator(status ? `#layers .agent-card[data-status="${status}"]` : '#layers .agent-card').count();
+const cardCount = (page: Page, status?: string) => page.locator(status ? `#layers .agent-card[data-status="${status}"]` : '#layers .agent-card').count();
 
 async function ask(page: Page, question: string): Promise<void> {
   await page.locator('#prompt').fill(question);
@@ -202,12 +201,7 @@ describe('the web page', () => {
     const { page, server } = session;
 
     // The preset picker lists the server's presets, the default first and selected.
-    await expect.poll(() => page.locator('#preset option').allTextContents(), WAIT).toEqual([
-      'lite (default) · 1 → 1',
-      'web · 2 → 2 → 1',
-      'broken · 1',
-      'slow · 2 → 1',
-    ]);
+    await expect.poll(() => page.locator('#preset option').allTextContents(), WAIT).toEqual(['lite (default) · 1 → 1', 'web · 2 → 2 → 1', 'broken · 1', 'slow · 2 → 1']);
     expect(await page.locator('#preset').inputValue()).toBe('lite');
     await page.locator('#preset').selectOption('web');
     await screenshot(page, 'laptop-empty');
@@ -237,9 +231,13 @@ describe('the web page', () => {
 
     // "Save trace" downloads exactly the events the server recorded for the run.
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#save-trace').click()]);
-    const downloaded = readFileSync((await download.path()), 'utf8');
+    const downloaded = readFileSync(await download.path(), 'utf8');
     const serverTrace = await (await fetch(`${server.url}/api/runs/${firstRunId}`)).text();
-    const parse = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as MoAEvent);
+    const parse = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as MoAEvent);
     expect(parse(downloaded)).toEqual(parse(serverTrace));
 
     // A follow-up continues the conversation: every agent of the second run sees the first turn.
@@ -340,10 +338,12 @@ describe('the web page', () => {
     writeFileSync(tornPath, `${lines.slice(0, keep).join('\n')}\n${lines[keep]!.slice(0, 25)}`);
     await page.locator('#replay-speed').selectOption('0');
     await page.locator('#trace-file').setInputFiles(tornPath);
-    await expect.poll(() => page.locator('.notice.warning').allTextContents(), WAIT).toEqual([
-      'torn.jsonl:' + String(keep + 1) + ': the last line is incomplete (the run was interrupted?); ignored×',
-      'torn.jsonl: the run did not finish (no run-end or run-error); showing what was recorded×',
-    ]);
+    await expect
+      .poll(() => page.locator('.notice.warning').allTextContents(), WAIT)
+      .toEqual([
+        'torn.jsonl:' + String(keep + 1) + ': the last line is incomplete (the run was interrupted?); ignored×',
+        'torn.jsonl: the run did not finish (no run-end or run-error); showing what was recorded×',
+      ]);
     expect(await page.locator('#run-status').textContent()).toBe('replaying');
     expect(await cardCount(page, 'done')).toBe(2);
     expect(await cardCount(page, 'waiting')).toBe(3);
@@ -447,7 +447,10 @@ describe('the web page', () => {
     const config = serverConfig(fake.url);
     const six = ['fake:a', 'fake:b', 'fake:c', 'fake:d', 'fake:e', 'fake:f'];
     const wide = { ...config, presets: { 'moa-gpt4o': { layers: 4, proposers: six, aggregator: 'fake:judge' }, ...config.presets }, defaultPreset: 'moa-gpt4o' };
-    for (const [device, options] of [['laptop', LAPTOP], ['phone', PHONE]] as const) {
+    for (const [device, options] of [
+      ['laptop', LAPTOP],
+      ['phone', PHONE],
+    ] as const) {
       session = await openPage({ device: options, config: wide });
       const { page } = session;
       await expect.poll(() => page.locator('#preset option').count(), WAIT).toBe(5);

@@ -31,7 +31,9 @@ describe('web routes', () => {
     const inlineScripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)].filter((match) => (match[2] ?? '').trim() !== '');
     expect(inlineScripts).toHaveLength(1);
     expect(inlineScripts[0]?.[1]).toContain('type="importmap"');
-    const hash = createHash('sha256').update(inlineScripts[0]?.[2] ?? '').digest('base64');
+    const hash = createHash('sha256')
+      .update(inlineScripts[0]?.[2] ?? '')
+      .digest('base64');
     expect(inlineScripts[0]?.[2]).toBe(IMPORT_MAP);
     expect(policy).toContain(`'sha256-${hash}'`);
     expect(html).not.toMatch(/\sstyle=|\son[a-z]+=/i);
@@ -60,7 +62,15 @@ describe('web routes', () => {
       }
     }
     expect([...seen].sort()).toEqual(
-      expect.arrayContaining(['/core/events.js', '/core/reducer.js', '/vendor/dompurify.js', '/vendor/marked.js', '/web/main.js', '/web/run-view.js', '/web/sse-decoder.js']),
+      expect.arrayContaining([
+        '/core/events.js',
+        '/core/reducer.js',
+        '/vendor/dompurify.js',
+        '/vendor/marked.js',
+        '/web/main.js',
+        '/web/run-view.js',
+        '/web/sse-decoder.js',
+      ]),
     );
   });
 

@@ -246,7 +246,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
             } catch {
               continue;
             }
-            run = { descriptor, queue: new Queue<JobData, JobOutcome>(queueNameFor(batchId), { connection: client, prefix: QUEUE_PREFIX }), runner: runnerFor(descriptor), idlePolls: 0 };
+            run = {
+              descriptor,
+              queue: new Queue<JobData, JobOutcome>(queueNameFor(batchId), { connection: client, prefix: QUEUE_PREFIX }),
+              runner: runnerFor(descriptor),
+              idlePolls: 0,
+            };
             runs.set(batchId, run);
           }
           let left: number;

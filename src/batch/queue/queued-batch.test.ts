@@ -20,7 +20,7 @@ describe('queued batches: names and results', () => {
     expect(batchIdFor('mt-bench-answer', { preset: 'a' }, extra, '/tmp/out.jsonl')).not.toBe(id);
   });
 
-  it('a failed job carries the item\'s error line; a reason of BullMQ\'s own becomes one', () => {
+  it("a failed job carries the item's error line; a reason of BullMQ's own becomes one", () => {
     const failure = {
       line: { id: 'q1', error: { code: 'unknown_provider', message: 'Unknown provider "fake"' }, usage: { inputTokens: 0, outputTokens: 0 }, latencyMs: 3 },
       account: { usage: { inputTokens: 0, outputTokens: 0 }, costUsd: 0, calls: 0, cacheHits: 0, latencyMs: 3, unpricedModels: [] },

@@ -39,7 +39,14 @@ beforeEach(async () => {
 const LANE = '["fake","openai-compatible","http://127.0.0.1:1/v1","key","null"]';
 
 function ask(target: RedisLaneCoordinator, settings: LaneSettings, extra: { model?: string; tokens?: number; maxWaitMs?: number; signal?: AbortSignal } = {}) {
-  return target.acquire({ lane: LANE, model: extra.model ?? 'fake:m', tokens: extra.tokens ?? 0, settings, ...(extra.maxWaitMs !== undefined ? { maxWaitMs: extra.maxWaitMs } : {}), ...(extra.signal ? { signal: extra.signal } : {}) });
+  return target.acquire({
+    lane: LANE,
+    model: extra.model ?? 'fake:m',
+    tokens: extra.tokens ?? 0,
+    settings,
+    ...(extra.maxWaitMs !== undefined ? { maxWaitMs: extra.maxWaitMs } : {}),
+    ...(extra.signal ? { signal: extra.signal } : {}),
+  });
 }
 
 /** Settles a promise into 'pending' when it has not settled by the time Redis answered a round trip twice. */
@@ -75,7 +82,7 @@ describe('RedisLaneCoordinator', () => {
     await expect.poll(() => admin.zcard(laneLeasesKey(LANE))).toBe(0);
   });
 
-  it('a dead process\'s slots come back when its leases expire; a live one keeps renewing them', async () => {
+  it("a dead process's slots come back when its leases expire; a live one keeps renewing them", async () => {
     const dying = coordinator({ leaseMs: 600 });
     const living = coordinator({ leaseMs: 600, pollMs: 50 });
     await ask(dying, { maxConcurrency: 1 });
@@ -90,7 +97,7 @@ describe('RedisLaneCoordinator', () => {
     (await blocked).release(OK);
   });
 
-  it('a 429\'s Retry-After pauses the model for every process; too long a pause is refused at once; account-wide pauses every model', async () => {
+  it("a 429's Retry-After pauses the model for every process; too long a pause is refused at once; account-wide pauses every model", async () => {
     const first = coordinator();
     const second = coordinator();
     const call = await ask(first, {});

@@ -142,10 +142,13 @@ function pause(ms: number, signal: AbortSignal | undefined, register?: (wake: ()
       signal?.removeEventListener('abort', onAbort);
       unregister?.();
     };
-    const timer = setTimeout(() => {
-      done();
-      resolve();
-    }, Math.max(1, ms));
+    const timer = setTimeout(
+      () => {
+        done();
+        resolve();
+      },
+      Math.max(1, ms),
+    );
     const onAbort = (): void => {
       done();
       reject(signal?.reason);
@@ -264,7 +267,10 @@ export class RedisLaneCoordinator implements LaneCoordinator {
     const call = this.client.moaLane(...keys, ...args);
     if (!signal) return call;
     if (signal.aborted) {
-      call.then(([status]) => status === 0 && leased(), () => undefined);
+      call.then(
+        ([status]) => status === 0 && leased(),
+        () => undefined,
+      );
       return Promise.reject(signal.reason);
     }
     return new Promise<[number, number]>((resolve, reject) => {
@@ -313,7 +319,15 @@ export class RedisLaneCoordinator implements LaneCoordinator {
     set.add(leaseId);
   }
 
-  private grant(laneHash: string, keys: string[], channel: string, leaseId: string, leased: boolean, tpm: number, tokens: number): { release(outcome: CallOutcome): void } {
+  private grant(
+    laneHash: string,
+    keys: string[],
+    channel: string,
+    leaseId: string,
+    leased: boolean,
+    tpm: number,
+    tokens: number,
+  ): { release(outcome: CallOutcome): void } {
     let released = false;
     return {
       release: (outcome) => {

@@ -32,7 +32,14 @@ import {
 import { computeLengthControlledWinRate } from '../alpaca-eval-metrics.js';
 import { estimateSingleCall } from '../call-estimate.js';
 import { besides, defaultJudgmentsPath, FASTCHAT_JUDGMENT_FOLDER, fastChatJudgeName, fastChatModelName, progressPathFor } from '../fastchat-layout.js';
-import { loadMtBenchAnswers, loadMtBenchJudgePrompts, loadMtBenchQuestions, MT_BENCH_REFERENCE_CATEGORIES, type MtBenchAnswer, type MtBenchQuestion } from '../mt-bench-data.js';
+import {
+  loadMtBenchAnswers,
+  loadMtBenchJudgePrompts,
+  loadMtBenchQuestions,
+  MT_BENCH_REFERENCE_CATEGORIES,
+  type MtBenchAnswer,
+  type MtBenchQuestion,
+} from '../mt-bench-data.js';
 import { MT_BENCH_JUDGE_SETTINGS } from '../mt-bench-judge.js';
 import {
   buildMtBenchPairwiseRequest,
@@ -42,7 +49,17 @@ import {
   type MtBenchPairwiseJudgment,
   type MtBenchPairwiseRequest,
 } from '../mt-bench-pairwise.js';
-import { summarizePairwise, winRateWithInterval, type BootstrapOptions, type PairwiseOutcome, type PairwiseSummary, type WinRateInterval, DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_BOOTSTRAP_SEED, randomFromSeed } from '../pairwise-statistics.js';
+import {
+  summarizePairwise,
+  winRateWithInterval,
+  type BootstrapOptions,
+  type PairwiseOutcome,
+  type PairwiseSummary,
+  type WinRateInterval,
+  DEFAULT_BOOTSTRAP_RESAMPLES,
+  DEFAULT_BOOTSTRAP_SEED,
+  randomFromSeed,
+} from '../pairwise-statistics.js';
 import { alpacaEvalEvaluationOrder } from './judge-alpaca-eval.js';
 import { checkDistinct, resolveLazyPath, runEvalJob, type EvalJob, type EvalJobOutcome, type EvalRunnerOptions, type LazyPath } from './eval-job.js';
 import { contentId, readProgressRecords, replaceOwnLines, writeFileAtomically } from './progress-file.js';
@@ -144,7 +161,13 @@ export function comparisonSide(name: string, file: string, itemIds: readonly str
     const record = records.get(id);
     return record ? [record] : [];
   });
-  const usage = lines.length === 0 ? null : lines.reduce((sum, line) => ({ inputTokens: sum.inputTokens + (line.usage?.inputTokens ?? 0), outputTokens: sum.outputTokens + (line.usage?.outputTokens ?? 0) }), { inputTokens: 0, outputTokens: 0 });
+  const usage =
+    lines.length === 0
+      ? null
+      : lines.reduce(
+          (sum, line) => ({ inputTokens: sum.inputTokens + (line.usage?.inputTokens ?? 0), outputTokens: sum.outputTokens + (line.usage?.outputTokens ?? 0) }),
+          { inputTokens: 0, outputTokens: 0 },
+        );
   const costs = lines.map((line) => line.costUsd).filter((cost): cost is number => typeof cost === 'number');
   const costUsd = lines.length > 0 && costs.length === lines.length ? costs.reduce((sum, cost) => sum + cost, 0) : null;
   return {
@@ -177,14 +200,21 @@ function sideNames(a: string, b: string, nameOf: (file: string) => string): [str
 }
 
 function mismatch(what: string, onlyA: readonly string[], onlyB: readonly string[], a: string, b: string): ConfigError {
-  const describe = (list: readonly string[]): string => `${list.slice(0, 3).map((entry) => JSON.stringify(entry.slice(0, 50))).join(', ')}${list.length > 3 ? ', …' : ''}`;
+  const describe = (list: readonly string[]): string =>
+    `${list
+      .slice(0, 3)
+      .map((entry) => JSON.stringify(entry.slice(0, 50)))
+      .join(', ')}${list.length > 3 ? ', …' : ''}`;
   const parts: string[] = [];
   if (onlyA.length > 0) parts.push(`${onlyA.length} only in A (${a}: ${describe(onlyA)})`);
   if (onlyB.length > 0) parts.push(`${onlyB.length} only in B (${b}: ${describe(onlyB)})`);
-  return new ConfigError(`A and B must answer the same ${what}: ${parts.join('; ')}. Finish the shorter run (rerun its moa eval command) or compare outputs of the same set`, {
-    code: 'eval_data_invalid',
-    path: '--b',
-  });
+  return new ConfigError(
+    `A and B must answer the same ${what}: ${parts.join('; ')}. Finish the shorter run (rerun its moa eval command) or compare outputs of the same set`,
+    {
+      code: 'eval_data_invalid',
+      path: '--b',
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,7 +266,8 @@ export function prepareAlpacaEvalComparison(options: AlpacaEvalComparisonOptions
     const order = alpacaEvalEvaluationOrder(options.evalSet, bOutputs, aOutputs, data.instructionDifficulty.length);
     const positions = new Map(order.map((instruction, index) => [instruction, index]));
     const unplaced = aOutputs.filter((output) => (positions.get(output.instruction) ?? Number.POSITIVE_INFINITY) >= data.instructionDifficulty.length).length;
-    if (unplaced > 0) lengthControlledNote = `${unplaced} instruction(s) have no instruction difficulty (not AlpacaEval's evaluation set, or pass --eval-set): no length-controlled win rate`;
+    if (unplaced > 0)
+      lengthControlledNote = `${unplaced} instruction(s) have no instruction difficulty (not AlpacaEval's evaluation set, or pass --eval-set): no length-controlled win rate`;
     else lengthControl = { data, order };
   }
 
@@ -244,8 +275,16 @@ export function prepareAlpacaEvalComparison(options: AlpacaEvalComparisonOptions
     const b = byInstructionB.get(a.instruction) as AlpacaEvalOutput;
     const pair = { instruction: a.instruction, baselineOutput: b.output, modelOutput: a.output };
     const coin = isSwitchedOutputs(a.instruction);
-    const orders = [coin, !coin].map((switched) => ({ isSwitchedOutputs: switched, messages: buildAlpacaEvalJudgeRequest(pair, template, { isSwitchedOutputs: switched }).messages }));
-    return { id: contentId(judge, ...orders.flatMap((order) => order.messages.map((message) => message.content))), a: { ...a, generator: nameA }, b: { ...b, generator: nameB }, orders };
+    const orders = [coin, !coin].map((switched) => ({
+      isSwitchedOutputs: switched,
+      messages: buildAlpacaEvalJudgeRequest(pair, template, { isSwitchedOutputs: switched }).messages,
+    }));
+    return {
+      id: contentId(judge, ...orders.flatMap((order) => order.messages.map((message) => message.content))),
+      a: { ...a, generator: nameA },
+      b: { ...b, generator: nameB },
+      orders,
+    };
   });
   const progressPath = progressPathFor(outputPath);
   const { resamples, seed, statistics } = bootstrapOptions(options);
@@ -266,7 +305,11 @@ export function prepareAlpacaEvalComparison(options: AlpacaEvalComparisonOptions
           });
           const judgeReply = { text: reply.text, ...(reply.topLogprobs ? { topLogprobs: reply.topLogprobs } : {}) };
           const judgment = parseAlpacaEvalJudgment(judgeReply, order.isSwitchedOutputs);
-          return { order, judgment, raw: { is_switched_outputs: order.isSwitchedOutputs, preference: judgment.preference, ...makeAlpacaEvalRawCompletion(judgeReply, judgment) } };
+          return {
+            order,
+            judgment,
+            raw: { is_switched_outputs: order.isSwitchedOutputs, preference: judgment.preference, ...makeAlpacaEvalRawCompletion(judgeReply, judgment) },
+          };
         }),
       );
       const preferences = replies.map((reply) => reply.judgment.preference);
@@ -278,7 +321,7 @@ export function prepareAlpacaEvalComparison(options: AlpacaEvalComparisonOptions
         model: item.a,
         reference: item.b,
         annotator: `alpaca_eval_clf[${judge}, both orders, ${method === 'logprobs' ? 'logprobs' : method === 'token' ? 'generated token' : String(method)}]`,
-        judgment: { preference: mean, method: mean === null ? 'unparsed' : replies[0]?.judgment.method ?? 'token' },
+        judgment: { preference: mean, method: mean === null ? 'unparsed' : (replies[0]?.judgment.method ?? 'token') },
         isSwitchedOutputs: item.orders[0]?.isSwitchedOutputs ?? false,
         rawCompletion: { orders: replies.map((reply) => reply.raw) },
         pricePerExample: context.costUsd ?? null,
@@ -295,7 +338,11 @@ export function prepareAlpacaEvalComparison(options: AlpacaEvalComparisonOptions
       const annotations = done.map(({ record }) => record.annotation);
       writeFileAtomically(outputPath, toAlpacaEvalJson(annotations));
       const parsed = done.filter(({ record }) => record.preference !== null);
-      const outcomes: PairwiseOutcome[] = parsed.map(({ item, record }) => ({ id: item.a.instruction, category: item.a.dataset || 'all', preference: record.preference as number }));
+      const outcomes: PairwiseOutcome[] = parsed.map(({ item, record }) => ({
+        id: item.a.instruction,
+        category: item.a.dataset || 'all',
+        preference: record.preference as number,
+      }));
       const consistent = parsed.filter(({ record }) => {
         const orders = (record.annotation.raw_completion as { orders?: Array<{ preference: number | null }> } | null)?.orders ?? [];
         const sides = orders.map((order) => (order.preference === null ? null : Math.sign(order.preference - 1.5)));
@@ -358,9 +405,16 @@ export function prepareMtBenchComparison(options: MtBenchComparisonOptions): Eva
   const answersA = loadMtBenchAnswers(aPath);
   const answersB = loadMtBenchAnswers(bPath);
   const byId = new Map(questions.map((question) => [question.question_id, question]));
-  for (const [file, answers] of [[aPath, answersA], [bPath, answersB]] as const) {
+  for (const [file, answers] of [
+    [aPath, answersA],
+    [bPath, answersB],
+  ] as const) {
     const unknown = [...answers.keys()].filter((id) => !byId.has(id));
-    if (unknown.length > 0) throw new ConfigError(`${file}: answers for question_id ${unknown.slice(0, 5).join(', ')} which ${questionsPath} does not have`, { code: 'eval_data_invalid', path: file });
+    if (unknown.length > 0)
+      throw new ConfigError(`${file}: answers for question_id ${unknown.slice(0, 5).join(', ')} which ${questionsPath} does not have`, {
+        code: 'eval_data_invalid',
+        path: file,
+      });
   }
   const onlyA = [...answersA.keys()].filter((id) => !answersB.has(id)).map(String);
   const onlyB = [...answersB.keys()].filter((id) => !answersA.has(id)).map(String);
@@ -371,7 +425,10 @@ export function prepareMtBenchComparison(options: MtBenchComparisonOptions): Eva
   if (needsReference) {
     const referencePath = resolveLazyPath(options.referenceAnswers);
     if (referencePath === undefined) {
-      throw new ConfigError('the reference answers are needed (FastChat judges math, reasoning and coding against GPT-4\'s, reference_answer/gpt-4.jsonl)', { code: 'usage', path: '--reference-answers' });
+      throw new ConfigError("the reference answers are needed (FastChat judges math, reasoning and coding against GPT-4's, reference_answer/gpt-4.jsonl)", {
+        code: 'usage',
+        path: '--reference-answers',
+      });
     }
     references = loadMtBenchAnswers(resolvePath(referencePath));
   }
@@ -406,7 +463,9 @@ export function prepareMtBenchComparison(options: MtBenchComparisonOptions): Eva
     estimateCalls: (item) => item.games.map((game) => estimateSingleCall(judge, game.messages, MT_BENCH_JUDGE_SETTINGS.maxTokens)),
     work: async (item, context) => {
       const [first, second] = await Promise.all(
-        item.games.map((game) => context.callModel(judge, game.messages, { temperature: MT_BENCH_JUDGE_SETTINGS.temperature, maxTokens: MT_BENCH_JUDGE_SETTINGS.maxTokens })),
+        item.games.map((game) =>
+          context.callModel(judge, game.messages, { temperature: MT_BENCH_JUDGE_SETTINGS.temperature, maxTokens: MT_BENCH_JUDGE_SETTINGS.maxTokens }),
+        ),
       );
       const [gameOne, gameTwo] = item.games;
       return {
@@ -441,11 +500,18 @@ export function prepareMtBenchComparison(options: MtBenchComparisonOptions): Eva
         const preference = pairwisePreference(record);
         return preference === null ? [] : [{ item, record, preference }];
       });
-      const outcomes: PairwiseOutcome[] = scored.map(({ item, preference }) => ({ id: `${item.question.question_id}-${item.turn}`, category: item.question.category, preference }));
+      const outcomes: PairwiseOutcome[] = scored.map(({ item, preference }) => ({
+        id: `${item.question.question_id}-${item.turn}`,
+        category: item.question.category,
+        preference,
+      }));
       const random = randomFromSeed(seed);
       const summary = summarizePairwise(outcomes, { ...statistics, random });
       const perTurn = (turn: 1 | 2): WinRateInterval =>
-        winRateWithInterval(scored.filter(({ item }) => item.turn === turn).map(({ preference }) => preference), { ...statistics, random });
+        winRateWithInterval(
+          scored.filter(({ item }) => item.turn === turn).map(({ preference }) => preference),
+          { ...statistics, random },
+        );
       const itemIds = [...new Set(items.map((item) => String(item.question.question_id)))];
       return {
         benchmark: 'mt-bench',
@@ -469,7 +535,6 @@ export function prepareMtBenchComparison(options: MtBenchComparisonOptions): Eva
     },
   };
 }
-
 
 /** A win rate with its interval, as `moa eval compare --json` prints it (NaN becomes null in JSON). */
 export interface ComparisonIntervalJson {

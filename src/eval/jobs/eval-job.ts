@@ -107,7 +107,10 @@ export function estimateJob<Item extends BatchItem>(
     const cost = callCost(prices, entry.model, { inputTokens: entry.inputTokens, outputTokens: entry.outputTokens });
     entry.costUsd = cost === undefined ? null : roundUsd(cost);
   }
-  const unpriced = unpricedModels(prices, models.map((entry) => entry.model));
+  const unpriced = unpricedModels(
+    prices,
+    models.map((entry) => entry.model),
+  );
   const sum = (pick: (entry: ModelCallsEstimate) => number): number => models.reduce((total, entry) => total + pick(entry), 0);
   return {
     items: job.items.length,
@@ -141,7 +144,11 @@ export async function runEvalJob<Item extends BatchItem, Output extends object, 
   const registry = runner.registry ?? createModelRegistry({ providers: runner.providers, env: runner.env, fetch: ownFetch });
   try {
     for (const { model, path } of job.models) registry.resolve(model, path);
-    const priced = unpricedModels(runner.prices ?? {}, job.models.map((model) => model.label)).length === 0;
+    const priced =
+      unpricedModels(
+        runner.prices ?? {},
+        job.models.map((model) => model.label),
+      ).length === 0;
     const summary = await runBatch<Item, Output>({
       ...runner,
       registry,

@@ -167,7 +167,12 @@ export const alpacaEvalAnswerJob: JobKind<AlpacaEvalItem, GenerationJobSettings,
   name: 'alpaca-eval-answer',
   async work(item, context, { preset, generator, priced }) {
     const result = await context.runMoA(preset, item.messages);
-    return { instruction: item.instruction, output: result.text, generator: generator ?? presetName(preset), ...generationAccounting(context, priced, preset, ttftOf(result)) };
+    return {
+      instruction: item.instruction,
+      output: result.text,
+      generator: generator ?? presetName(preset),
+      ...generationAccounting(context, priced, preset, ttftOf(result)),
+    };
   },
 };
 
@@ -345,7 +350,15 @@ export function prepareFlaskGeneration(options: GenerationOptions): EvalJob<Flas
     settings: { preset },
     write: (records) => {
       const done = items.filter((item) => records.has(item.id));
-      writeFileAtomically(outputPath, toFlaskAnswerLines(formatFlaskAnswers(done, done.map((item) => records.get(item.id)?.text ?? ''))));
+      writeFileAtomically(
+        outputPath,
+        toFlaskAnswerLines(
+          formatFlaskAnswers(
+            done,
+            done.map((item) => records.get(item.id)?.text ?? ''),
+          ),
+        ),
+      );
       return done.length;
     },
   });

@@ -11,7 +11,15 @@ import type { BatchItem } from '../../batch/run-batch.js';
 import type { ChatMessage } from '../../core/events.js';
 import { ConfigError } from '../../util/errors.js';
 import { estimateSingleCall } from '../call-estimate.js';
-import { loadAlpacaEvalOutputs, loadAlpacaEvalSet, loadLengthControlData, toAlpacaEvalJson, type AlpacaEvalAnnotation, type AlpacaEvalOutput, type LengthControlData } from '../alpaca-eval-data.js';
+import {
+  loadAlpacaEvalOutputs,
+  loadAlpacaEvalSet,
+  loadLengthControlData,
+  toAlpacaEvalJson,
+  type AlpacaEvalAnnotation,
+  type AlpacaEvalOutput,
+  type LengthControlData,
+} from '../alpaca-eval-data.js';
 import {
   ALPACA_EVAL_JUDGE_SETTINGS,
   alpacaEvalJudgmentMethod,
@@ -85,20 +93,30 @@ export function countJudgmentMethods(annotations: readonly AlpacaEvalAnnotation[
  * set when given; else the reference outputs when they are the whole set (as many as the
  * difficulty file); else the model outputs' own order (right for a prefix of the set).
  */
-export function alpacaEvalEvaluationOrder(evalSet: string | undefined, references: readonly AlpacaEvalOutput[], outputs: readonly AlpacaEvalOutput[], difficultyCount: number): string[] {
+export function alpacaEvalEvaluationOrder(
+  evalSet: string | undefined,
+  references: readonly AlpacaEvalOutput[],
+  outputs: readonly AlpacaEvalOutput[],
+  difficultyCount: number,
+): string[] {
   if (evalSet) return loadAlpacaEvalSet(evalSet).map((item) => item.instruction);
   if (references.length === difficultyCount) return references.map((output) => output.instruction);
   return outputs.map((output) => output.instruction);
 }
 
 /** Every instruction needs a difficulty for the length-controlled win rate: checked before any call. */
-export function checkInstructionDifficulties(outputs: readonly { instruction: string }[], evaluationInstructions: readonly string[], data: LengthControlData, file: string): void {
+export function checkInstructionDifficulties(
+  outputs: readonly { instruction: string }[],
+  evaluationInstructions: readonly string[],
+  data: LengthControlData,
+  file: string,
+): void {
   const positions = new Map(evaluationInstructions.map((instruction, index) => [instruction, index]));
   const unplaced = outputs.filter((output) => (positions.get(output.instruction) ?? Number.POSITIVE_INFINITY) >= data.instructionDifficulty.length);
   if (unplaced.length > 0) {
     throw new ConfigError(
       `${unplaced.length} output(s) have no instruction difficulty for the length-controlled win rate (first: "${(unplaced[0]?.instruction ?? '').slice(0, 60)}"): ` +
-        'pass --eval-set with AlpacaEval\'s evaluation set, or judge outputs of that set',
+        "pass --eval-set with AlpacaEval's evaluation set, or judge outputs of that set",
       { code: 'eval_data_invalid', path: file },
     );
   }
@@ -158,13 +176,23 @@ export function prepareAlpacaEvalJudging(options: AlpacaEvalJudgingOptions): Eva
     asConfigError(outputsPath, error);
   }
   const generators = new Set(modelOutputs.map((output) => output.generator));
-  if (generators.size > 1) throw new ConfigError(`${outputsPath}: outputs of ${generators.size} generators (${[...generators].join(', ')}); judge one model at a time`, { code: 'eval_data_invalid', path: outputsPath });
+  if (generators.size > 1)
+    throw new ConfigError(`${outputsPath}: outputs of ${generators.size} generators (${[...generators].join(', ')}); judge one model at a time`, {
+      code: 'eval_data_invalid',
+      path: outputsPath,
+    });
   const evaluationInstructions = alpacaEvalEvaluationOrder(options.evalSet, referenceOutputs, modelOutputs, lengthControlData.instructionDifficulty.length);
   checkInstructionDifficulties(modelOutputs, evaluationInstructions, lengthControlData, outputsPath);
 
   const items: AlpacaEvalJudgeItem[] = pairs.map(({ model, reference }) => {
     const request = buildAlpacaEvalJudgeRequest({ instruction: model.instruction, baselineOutput: reference.output, modelOutput: model.output }, template);
-    return { id: contentId(judge, ...request.messages.map((message) => message.content)), model, reference, messages: request.messages, isSwitchedOutputs: request.isSwitchedOutputs };
+    return {
+      id: contentId(judge, ...request.messages.map((message) => message.content)),
+      model,
+      reference,
+      messages: request.messages,
+      isSwitchedOutputs: request.isSwitchedOutputs,
+    };
   });
   const progressPath = progressPathFor(annotationsPath);
 
@@ -188,7 +216,9 @@ export function prepareAlpacaEvalJudging(options: AlpacaEvalJudgingOptions): Eva
       const unparsed = annotations.filter((annotation) => annotation.preference === null).length;
       const annotatorNames = new Set(annotations.filter((annotation) => annotation.preference !== null).map((annotation) => annotation.annotator));
       const annotator =
-        annotatorNames.size === 1 ? ([...annotatorNames][0] as string) : `alpaca_eval_clf[${judge}, ${annotatorNames.size === 0 ? 'generated token' : 'logprobs or generated token'}]`;
+        annotatorNames.size === 1
+          ? ([...annotatorNames][0] as string)
+          : `alpaca_eval_clf[${judge}, ${annotatorNames.size === 0 ? 'generated token' : 'logprobs or generated token'}]`;
       let fit: LengthControlledFit | undefined;
       if (annotations.length > unparsed) {
         try {

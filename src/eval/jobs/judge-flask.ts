@@ -127,10 +127,13 @@ export function prepareFlaskJudging(options: FlaskJudgingOptions): EvalJob<Flask
   const known = new Set(instances.map((instance) => instance.idx));
   const unknown = [...answers.keys()].filter((id) => !known.has(id));
   if (unknown.length > 0) {
-    throw new ConfigError(`${answersPath}: answers for question_id ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''} which ${setPath} has no instance for (question_id is the instance's idx)`, {
-      code: 'eval_data_invalid',
-      path: answersPath,
-    });
+    throw new ConfigError(
+      `${answersPath}: answers for question_id ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''} which ${setPath} has no instance for (question_id is the instance's idx)`,
+      {
+        code: 'eval_data_invalid',
+        path: answersPath,
+      },
+    );
   }
   const items: FlaskJudgeItem[] = [];
   for (const instance of instances) {
@@ -142,7 +145,12 @@ export function prepareFlaskJudging(options: FlaskJudgingOptions): EvalJob<Flask
     } catch (error) {
       throw new ConfigError(`${options.prompts}: ${(error as Error).message}`, { code: 'eval_data_invalid', path: options.prompts, cause: error });
     }
-    items.push({ id: `i${instance.idx}-${contentId(judge, ...request.messages.map((message) => message.content))}`, instance, answer: answer.text, messages: request.messages });
+    items.push({
+      id: `i${instance.idx}-${contentId(judge, ...request.messages.map((message) => message.content))}`,
+      instance,
+      answer: answer.text,
+      messages: request.messages,
+    });
   }
   if (items.length === 0) throw new ConfigError(`${answersPath}: no answer to judge`, { code: 'eval_data_invalid', path: answersPath });
   const progressPath = progressPathFor(reviewsPath);

@@ -12,7 +12,14 @@ import type { BatchItem } from '../../batch/run-batch.js';
 import { ConfigError } from '../../util/errors.js';
 import { estimateSingleCall } from '../call-estimate.js';
 import { defaultJudgmentsPath, FASTCHAT_JUDGMENT_FOLDER, fastChatJudgeName, fastChatModelName, progressPathFor } from '../fastchat-layout.js';
-import { loadMtBenchAnswers, loadMtBenchJudgePrompts, loadMtBenchQuestions, MT_BENCH_REFERENCE_CATEGORIES, type MtBenchAnswer, type MtBenchQuestion } from '../mt-bench-data.js';
+import {
+  loadMtBenchAnswers,
+  loadMtBenchJudgePrompts,
+  loadMtBenchQuestions,
+  MT_BENCH_REFERENCE_CATEGORIES,
+  type MtBenchAnswer,
+  type MtBenchQuestion,
+} from '../mt-bench-data.js';
 import {
   buildMtBenchJudgeRequest,
   makeMtBenchJudgment,
@@ -22,7 +29,17 @@ import {
   type MtBenchJudgment,
   type MtBenchModelScores,
 } from '../mt-bench-judge.js';
-import { asConfigError, checkDistinct, resolveLazyPath, runEvalJob, type EvalJob, type EvalJobOutcome, type EvalRunnerOptions, type LazyPath, type RunAccounting } from './eval-job.js';
+import {
+  asConfigError,
+  checkDistinct,
+  resolveLazyPath,
+  runEvalJob,
+  type EvalJob,
+  type EvalJobOutcome,
+  type EvalRunnerOptions,
+  type LazyPath,
+  type RunAccounting,
+} from './eval-job.js';
 import { contentId, readProgressRecords, replaceOwnLines } from './progress-file.js';
 
 export interface MtBenchJudgingOptions {
@@ -105,13 +122,20 @@ export function prepareMtBenchJudging(options: MtBenchJudgingOptions): EvalJob<M
   const byId = new Map(questions.map((question) => [question.question_id, question]));
   const unknown = [...answers.keys()].filter((id) => !byId.has(id));
   if (unknown.length > 0) {
-    throw new ConfigError(`${answersPath}: answers for question_id ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''} which ${questionsPath} does not have`, {
+    throw new ConfigError(
+      `${answersPath}: answers for question_id ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''} which ${questionsPath} does not have`,
+      {
+        code: 'eval_data_invalid',
+        path: answersPath,
+      },
+    );
+  }
+  const modelIds = new Set([...answers.values()].map((answer) => answer.model_id));
+  if (modelIds.size > 1)
+    throw new ConfigError(`${answersPath}: answers of ${modelIds.size} models (${[...modelIds].join(', ')}); judge one model's answers at a time`, {
       code: 'eval_data_invalid',
       path: answersPath,
     });
-  }
-  const modelIds = new Set([...answers.values()].map((answer) => answer.model_id));
-  if (modelIds.size > 1) throw new ConfigError(`${answersPath}: answers of ${modelIds.size} models (${[...modelIds].join(', ')}); judge one model's answers at a time`, { code: 'eval_data_invalid', path: answersPath });
   // FastChat names a model by its answer file (model_answer/<model>.jsonl), and so do the judgments.
   const model = fastChatModelName(answersPath);
   const judgeName = fastChatJudgeName(judge);
@@ -121,7 +145,10 @@ export function prepareMtBenchJudging(options: MtBenchJudgingOptions): EvalJob<M
   if (needsReference) {
     const referencePath = resolveLazyPath(options.referenceAnswers);
     if (referencePath === undefined) {
-      throw new ConfigError('the reference answers are needed (FastChat judges math, reasoning and coding against GPT-4\'s, reference_answer/gpt-4.jsonl)', { code: 'usage', path: '--reference-answers' });
+      throw new ConfigError("the reference answers are needed (FastChat judges math, reasoning and coding against GPT-4's, reference_answer/gpt-4.jsonl)", {
+        code: 'usage',
+        path: '--reference-answers',
+      });
     }
     references = loadMtBenchAnswers(resolvePath(referencePath));
   }

@@ -121,7 +121,10 @@ function emptyFigure(plot: string, message: string): string {
 function table(headers: readonly string[], rows: ReadonlyArray<{ cells: readonly string[]; className?: string; pathColumns?: readonly number[] }>): string {
   const head = `<tr>${headers.map((header) => `<th>${html(header)}</th>`).join('')}</tr>`;
   const body = rows
-    .map((row) => `<tr${row.className ? ` class="${row.className}"` : ''}>${row.cells.map((cell, index) => `<td${row.pathColumns?.includes(index) ? ' class="path"' : ''}>${html(cell)}</td>`).join('')}</tr>`)
+    .map(
+      (row) =>
+        `<tr${row.className ? ` class="${row.className}"` : ''}>${row.cells.map((cell, index) => `<td${row.pathColumns?.includes(index) ? ' class="path"' : ''}>${html(cell)}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<div class="table-wrap"><table><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
 }
@@ -139,7 +142,11 @@ function alpacaEvalSection(model: ReportModel): string | undefined {
     label: row.reference ? `${row.name} (leaderboard)` : row.name,
     reference: row.reference,
     bars: [
-      { series: 0, value: row.lengthControlled, ...(row.lengthControlledInterval ? { low: row.lengthControlledInterval[0], high: row.lengthControlledInterval[1] } : {}) },
+      {
+        series: 0,
+        value: row.lengthControlled,
+        ...(row.lengthControlledInterval ? { low: row.lengthControlledInterval[0], high: row.lengthControlledInterval[1] } : {}),
+      },
       { series: 1, value: row.winRate, ...(row.winRateInterval ? { low: row.winRateInterval[0], high: row.winRateInterval[1] } : {}) },
     ],
   }));
@@ -158,11 +165,19 @@ function alpacaEvalSection(model: ReportModel): string | undefined {
         referenceLine: { value: 50, label: '50%: as good as the baseline' },
         axisLabel: 'win rate against gpt4_1106_preview (%)',
       }),
-    'Bars: length-controlled (LC) and raw win rate; whiskers: 95% intervals (±1.96 standard errors). Dashed bars are the leaderboard\'s published rows.',
+    "Bars: length-controlled (LC) and raw win rate; whiskers: 95% intervals (±1.96 standard errors). Dashed bars are the leaderboard's published rows.",
   );
   const tableRows = rows.map((row) => ({
     className: row.reference ? 'reference' : '',
-    cells: [row.reference ? `${row.name} (leaderboard)` : row.name, percent(row.lengthControlled), range(row.lengthControlledInterval), percent(row.winRate), range(row.winRateInterval), row.n === null ? '–' : String(row.n), row.baseline],
+    cells: [
+      row.reference ? `${row.name} (leaderboard)` : row.name,
+      percent(row.lengthControlled),
+      range(row.lengthControlledInterval),
+      percent(row.winRate),
+      range(row.winRateInterval),
+      row.n === null ? '–' : String(row.n),
+      row.baseline,
+    ],
   }));
   return `<section id="alpaca-eval"><h2>AlpacaEval 2.0</h2>${chart}${table(['model', 'LC win rate', '95% interval', 'win rate', '95% interval', 'n', 'baseline'], tableRows)}${notes(model.alpacaEvalNotes)}</section>`;
 }
@@ -172,7 +187,10 @@ function comparisonsSection(model: ReportModel): string | undefined {
   const parts = model.comparisons.map((comparison, index) => {
     const rows: BarRow[] = [
       { label: 'overall', bars: [{ series: 0, value: comparison.overall.winRate, low: comparison.overall.interval[0], high: comparison.overall.interval[1] }] },
-      ...[...comparison.categories, ...comparison.turns].map((entry) => ({ label: `${entry.name} (n ${entry.n})`, bars: [{ series: 0, value: entry.winRate, low: entry.interval[0], high: entry.interval[1] }] })),
+      ...[...comparison.categories, ...comparison.turns].map((entry) => ({
+        label: `${entry.name} (n ${entry.n})`,
+        bars: [{ series: 0, value: entry.winRate, low: entry.interval[0], high: entry.interval[1] }],
+      })),
     ];
     const chart = figure(
       `comparison-${index + 1}`,
@@ -245,7 +263,14 @@ function mtBenchSection(model: ReportModel): string | undefined {
         id: `mt-bench-turns-${suffix}`,
         title: 'MT-Bench turn 1, turn 2 and overall',
         description: 'Mean judge rating per model for the first turn, the second turn, and both.',
-        rows: models.map((entry) => ({ label: entry.name, bars: [{ series: 0, value: entry.turn1 }, { series: 1, value: entry.turn2 }, { series: 2, value: entry.overall }] })),
+        rows: models.map((entry) => ({
+          label: entry.name,
+          bars: [
+            { series: 0, value: entry.turn1 },
+            { series: 1, value: entry.turn2 },
+            { series: 2, value: entry.overall },
+          ],
+        })),
         series: ['turn 1', 'turn 2', 'overall'],
         width,
         domain: [0, 10],
@@ -254,7 +279,17 @@ function mtBenchSection(model: ReportModel): string | undefined {
       }),
     'FastChat show_result.py: the mean of the valid ratings per turn, and over both turns.',
   );
-  const rows = models.map((entry) => ({ cells: [entry.name, percent(entry.turn1), percent(entry.turn2), percent(entry.overall), String(entry.rated), String(entry.unrated), ...categories.map((category) => percent(entry.categories[category] ?? null))] }));
+  const rows = models.map((entry) => ({
+    cells: [
+      entry.name,
+      percent(entry.turn1),
+      percent(entry.turn2),
+      percent(entry.overall),
+      String(entry.rated),
+      String(entry.unrated),
+      ...categories.map((category) => percent(entry.categories[category] ?? null)),
+    ],
+  }));
   return `<section id="mt-bench"><h2>MT-Bench</h2>${byCategory}${byTurn}${table(['model', 'turn 1', 'turn 2', 'overall', 'rated', 'no rating', ...categories], rows)}${notes(model.mtBench.notes)}</section>`;
 }
 
@@ -267,16 +302,20 @@ function flaskSection(model: ReportModel): string | undefined {
       radarChart({
         id: `flask-${suffix}`,
         title: 'FLASK skill scores',
-        description: 'Mean judge score (1–5) per skill and model, in the order of the MoA paper\'s Figure 3.',
+        description: "Mean judge score (1–5) per skill and model, in the order of the MoA paper's Figure 3.",
         axes: skills,
         series: model.flask.map((entry) => ({ name: entry.name, values: entry.skills.map((skill) => skill.average) })),
         domain: [0, 5],
         width,
       }),
-    'Mean score (1–5) of each skill over the instances that grade it (N/A skipped), as FLASK\'s aggregate_skill.py.',
+    "Mean score (1–5) of each skill over the instances that grade it (N/A skipped), as FLASK's aggregate_skill.py.",
   );
-  const rows = skills.map((skill, index) => ({ cells: [skill, ...model.flask.flatMap((entry) => [percent(entry.skills[index]?.average ?? null), String(entry.skills[index]?.count ?? 0)])] }));
-  const footer = model.flask.map((entry) => `${entry.name}: ${entry.reviews} reviews${entry.unparsed ? `, ${entry.unparsed} without parsable scores (left out)` : ''}; source ${entry.source}`);
+  const rows = skills.map((skill, index) => ({
+    cells: [skill, ...model.flask.flatMap((entry) => [percent(entry.skills[index]?.average ?? null), String(entry.skills[index]?.count ?? 0)])],
+  }));
+  const footer = model.flask.map(
+    (entry) => `${entry.name}: ${entry.reviews} reviews${entry.unparsed ? `, ${entry.unparsed} without parsable scores (left out)` : ''}; source ${entry.source}`,
+  );
   return `<section id="flask"><h2>FLASK</h2>${chart}${table(['skill', ...model.flask.flatMap((entry) => [entry.name, 'n'])], rows)}${notes(footer)}</section>`;
 }
 
@@ -300,7 +339,7 @@ function costQualitySection(model: ReportModel): string | undefined {
           scatterChart({
             id: `pareto-${benchmark}-${suffix}`,
             title: `${name}: quality against cost per instance`,
-            description: 'Each configuration\'s benchmark score against its mean cost per instance; the dashed line joins the Pareto-optimal ones.',
+            description: "Each configuration's benchmark score against its mean cost per instance; the dashed line joins the Pareto-optimal ones.",
             points: sameLabel.map((entry, index) => ({ label: entry.name, x: entry.costPerItemUsd as number, y: entry.quality?.value as number, series: index })),
             xLabel: 'cost per instance (USD)',
             yLabel: label,
@@ -323,7 +362,14 @@ function costQualitySection(model: ReportModel): string | undefined {
     );
   }
   const rows = model.configurations.map((entry) => ({
-    cells: [entry.name, entry.benchmark, String(entry.items), usd(entry.costPerItemUsd), entry.quality ? `${formatNumber(entry.quality.value, 2)} (${entry.quality.label})` : '–', entry.source],
+    cells: [
+      entry.name,
+      entry.benchmark,
+      String(entry.items),
+      usd(entry.costPerItemUsd),
+      entry.quality ? `${formatNumber(entry.quality.value, 2)} (${entry.quality.label})` : '–',
+      entry.source,
+    ],
     pathColumns: [5],
   }));
   return `<section id="cost-quality"><h2>Cost against quality</h2>${figures.join('')}${table(['configuration', 'benchmark', 'instances', 'cost / instance', 'score', 'progress file'], rows)}</section>`;
@@ -331,25 +377,47 @@ function costQualitySection(model: ReportModel): string | undefined {
 
 function latencySection(model: ReportModel): string | undefined {
   const latencyRows = [
-    ...model.configurations.filter((entry) => entry.latenciesMs.length > 0).map((entry) => ({ label: `${entry.name} · ${BENCHMARK_NAMES[entry.benchmark]}`, values: entry.latenciesMs })),
+    ...model.configurations
+      .filter((entry) => entry.latenciesMs.length > 0)
+      .map((entry) => ({ label: `${entry.name} · ${BENCHMARK_NAMES[entry.benchmark]}`, values: entry.latenciesMs })),
     ...model.traceGroups.filter((group) => group.latenciesMs.length > 0).map((group) => ({ label: `${group.name}/ · traces`, values: group.latenciesMs })),
   ];
   if (latencyRows.length === 0) return undefined;
   const ttftRows = [
-    ...model.configurations.filter((entry) => entry.ttftsMs.length > 0).map((entry) => ({ label: `${entry.name} · ${BENCHMARK_NAMES[entry.benchmark]}`, values: entry.ttftsMs })),
+    ...model.configurations
+      .filter((entry) => entry.ttftsMs.length > 0)
+      .map((entry) => ({ label: `${entry.name} · ${BENCHMARK_NAMES[entry.benchmark]}`, values: entry.ttftsMs })),
     ...model.traceGroups.filter((group) => group.ttftsMs.length > 0).map((group) => ({ label: `${group.name}/ · traces`, values: group.ttftsMs })),
   ];
   const latency = figure(
     'latency',
-    (width, suffix) => boxPlots({ id: `latency-${suffix}`, title: 'Latency', description: 'Distribution of the time from start to the complete answer.', rows: latencyRows, width, format: duration, axisLabel: 'time to the complete answer' }),
+    (width, suffix) =>
+      boxPlots({
+        id: `latency-${suffix}`,
+        title: 'Latency',
+        description: 'Distribution of the time from start to the complete answer.',
+        rows: latencyRows,
+        width,
+        format: duration,
+        axisLabel: 'time to the complete answer',
+      }),
     'Boxes: quartiles; line: median; dot: mean; whiskers: fastest and slowest. One value per instance from moa eval progress files (an MT-Bench instance is both turns), one per run from trace folders.',
   );
   const ttft =
     ttftRows.length > 0
       ? figure(
           'ttft',
-          (width, suffix) => boxPlots({ id: `ttft-${suffix}`, title: 'Time to first token', description: 'Distribution of the time from the run\'s start to the first token of the final answer.', rows: ttftRows, width, format: duration, axisLabel: 'run start to the first token of the final answer' }),
-          'Run start to the first token of the final answer: the engine\'s ttftMs where it reports one, else the first streamed token of the final layer in a trace.',
+          (width, suffix) =>
+            boxPlots({
+              id: `ttft-${suffix}`,
+              title: 'Time to first token',
+              description: "Distribution of the time from the run's start to the first token of the final answer.",
+              rows: ttftRows,
+              width,
+              format: duration,
+              axisLabel: 'run start to the first token of the final answer',
+            }),
+          "Run start to the first token of the final answer: the engine's ttftMs where it reports one, else the first streamed token of the final layer in a trace.",
         )
       : emptyFigure('ttft', 'No TTFT data: no result reports ttftMs, and no trace streamed its final answer (moa ask --trace streams it; batch runs do not).');
   return `<section id="latency"><h2>Latency and time to first token</h2>${latency}${ttft}</section>`;
@@ -359,24 +427,36 @@ function reliabilitySection(model: ReportModel): string | undefined {
   if (model.reliability.length === 0) return undefined;
   const troubled = model.reliability.filter((entry) => entry.retries + entry.failures + entry.cuts > 0);
   const runs = model.traceGroups.reduce((sum, group) => sum + group.runs, 0);
-  const chart = troubled.length === 0 ? emptyFigure('model-failures', `No retry, failure or cut in the ${runs} traced runs.`) : figure(
-    'model-failures',
-    (width, suffix) =>
-      horizontalBars({
-        id: `failures-${suffix}`,
-        title: 'Retries, failures and cuts per model',
-        description: 'Counts from the traces: retried attempts, calls that failed for good, and stragglers cut by the layer\'s quorum.',
-        rows: troubled.map((entry) => ({ label: entry.model, bars: [{ series: 0, value: entry.failures }, { series: 1, value: entry.retries }, { series: 2, value: entry.cuts }] })),
-        series: ['failures', 'retries', 'cuts'],
-        seriesColours: [7, 1, 4],
-        width,
-        digits: 0,
-        integer: true,
-        axisLabel: 'count',
-      }),
-    'From the traces\' events: agent-retry (a retried attempt), agent-error (the call gave up; "cut" when the straggler policy stopped it).',
-  );
-  const rows = model.reliability.map((entry) => ({ cells: [entry.model, String(entry.calls), String(entry.retries), String(entry.failures), String(entry.cuts), String(entry.cacheHits)] }));
+  const chart =
+    troubled.length === 0
+      ? emptyFigure('model-failures', `No retry, failure or cut in the ${runs} traced runs.`)
+      : figure(
+          'model-failures',
+          (width, suffix) =>
+            horizontalBars({
+              id: `failures-${suffix}`,
+              title: 'Retries, failures and cuts per model',
+              description: "Counts from the traces: retried attempts, calls that failed for good, and stragglers cut by the layer's quorum.",
+              rows: troubled.map((entry) => ({
+                label: entry.model,
+                bars: [
+                  { series: 0, value: entry.failures },
+                  { series: 1, value: entry.retries },
+                  { series: 2, value: entry.cuts },
+                ],
+              })),
+              series: ['failures', 'retries', 'cuts'],
+              seriesColours: [7, 1, 4],
+              width,
+              digits: 0,
+              integer: true,
+              axisLabel: 'count',
+            }),
+          'From the traces\' events: agent-retry (a retried attempt), agent-error (the call gave up; "cut" when the straggler policy stopped it).',
+        );
+  const rows = model.reliability.map((entry) => ({
+    cells: [entry.model, String(entry.calls), String(entry.retries), String(entry.failures), String(entry.cuts), String(entry.cacheHits)],
+  }));
   return `<section id="reliability"><h2>Failures, retries and cuts</h2>${chart}${table(['model', 'calls', 'retries', 'failures', 'cuts', 'cache hits'], rows)}${notes([`${runs} runs in ${model.traceGroups.length} trace folder(s).`])}</section>`;
 }
 
@@ -426,4 +506,3 @@ ${inputsSection(model)}
 </html>
 `;
 }
-

@@ -46,7 +46,11 @@ export type LoadedResult =
   | { kind: 'alpaca-eval-annotations'; file: string; annotations: AlpacaEvalAnnotation[] }
   | { kind: 'comparison'; file: string; comparison: ComparisonJson }
   | { kind: 'mt-bench-judgments'; file: string; judgments: Array<Pick<MtBenchJudgment, 'question_id' | 'model' | 'judge' | 'score' | 'turn'>> }
-  | { kind: 'mt-bench-pairwise'; file: string; judgments: Array<Pick<MtBenchPairwiseJudgment, 'question_id' | 'model_1' | 'model_2' | 'g1_winner' | 'g2_winner' | 'judge' | 'turn'>> }
+  | {
+      kind: 'mt-bench-pairwise';
+      file: string;
+      judgments: Array<Pick<MtBenchPairwiseJudgment, 'question_id' | 'model_1' | 'model_2' | 'g1_winner' | 'g2_winner' | 'judge' | 'turn'>>;
+    }
   | { kind: 'flask-reviews'; file: string; name: string; reviews: FlaskReview[] }
   | { kind: 'generation'; file: string; benchmark: GenerationBenchmark; name: string; records: GenerationRecord[] }
   | { kind: 'trace'; file: string; group: string; events: MoAEvent[] };
@@ -179,7 +183,8 @@ function loadJsonLinesResult(file: string, text: string, first: Record<string, u
   if ('review' in first && 'score' in first && 'idx' in first) {
     return { kind: 'flask-reviews', file, name: generationName(file).replace(/[._-]review$/i, ''), reviews: loadFlaskReviews(file) };
   }
-  if ('choices' in first && 'question_id' in first) throw new NotAResult('FastChat answers without judgments (judge them with moa judge mt-bench, or compare two with moa eval compare)');
+  if ('choices' in first && 'question_id' in first)
+    throw new NotAResult('FastChat answers without judgments (judge them with moa judge mt-bench, or compare two with moa eval compare)');
   if ('question_id' in first && 'text' in first) throw new NotAResult('FLASK answers without reviews (review them with moa judge flask)');
   throw new NotAResult('not a result file moa report reads');
 }
@@ -251,7 +256,11 @@ export function loadReportInputs(paths: readonly string[]): ReportInputs {
         results.push(loadResult(file));
       } catch (error) {
         if (!(error instanceof NotAResult)) throw error;
-        if (!isDirectory) throw new EvalDataError({ file }, `${error.message}; moa report reads AlpacaEval annotations, moa eval compare --json output, FastChat MT-Bench judgments, FLASK reviews, moa eval progress files and traces`);
+        if (!isDirectory)
+          throw new EvalDataError(
+            { file },
+            `${error.message}; moa report reads AlpacaEval annotations, moa eval compare --json output, FastChat MT-Bench judgments, FLASK reviews, moa eval progress files and traces`,
+          );
         skipped.push({ file, reason: error.message });
       }
     }

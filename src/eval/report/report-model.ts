@@ -157,7 +157,14 @@ function finiteOrNull(value: number): number | null {
 }
 
 function intervalView(entry: Pick<WinRateInterval, 'winRate' | 'interval' | 'wins' | 'ties' | 'losses' | 'n'>): IntervalView {
-  return { winRate: entry.winRate, interval: [entry.interval[0] ?? Number.NaN, entry.interval[1] ?? Number.NaN], wins: entry.wins, ties: entry.ties, losses: entry.losses, n: entry.n };
+  return {
+    winRate: entry.winRate,
+    interval: [entry.interval[0] ?? Number.NaN, entry.interval[1] ?? Number.NaN],
+    wins: entry.wins,
+    ties: entry.ties,
+    losses: entry.losses,
+    n: entry.n,
+  };
 }
 
 function mean(values: readonly number[]): number {
@@ -240,7 +247,8 @@ function leaderboardRows(context: ReportContext, notes: string[]): AlpacaEvalRow
       lengthControlledInterval: entry.length_controlled_winrate === null ? null : interval(entry.length_controlled_winrate, entry.lc_standard_error),
       n: entry.n_total,
     });
-    if (entry.lc_standard_error === null) notes.push(`the leaderboard publishes no standard error of ${entry.name}'s length-controlled win rate: drawn without an interval`);
+    if (entry.lc_standard_error === null)
+      notes.push(`the leaderboard publishes no standard error of ${entry.name}'s length-controlled win rate: drawn without an interval`);
   }
   return rows;
 }
@@ -285,9 +293,21 @@ function comparisonViews(results: readonly LoadedResult[], context: ReportContex
         });
         // The same draws as `moa eval compare` makes: overall, the categories, then turn 1 and turn 2.
         const random = randomFromSeed(DEFAULT_BOOTSTRAP_SEED);
-        const outcomes = scored.map(({ judgment, preference }) => ({ id: `${judgment.question_id}-${judgment.turn}`, category: categoryOf.get(judgment.question_id) ?? 'all', preference }));
+        const outcomes = scored.map(({ judgment, preference }) => ({
+          id: `${judgment.question_id}-${judgment.turn}`,
+          category: categoryOf.get(judgment.question_id) ?? 'all',
+          preference,
+        }));
         const summary = summarizePairwise(outcomes, { random });
-        const turns = ([1, 2] as const).map((turn) => ({ name: `turn ${turn}`, ...intervalView(winRateWithInterval(scored.filter(({ judgment }) => judgment.turn === turn).map(({ preference }) => preference), { random })) }));
+        const turns = ([1, 2] as const).map((turn) => ({
+          name: `turn ${turn}`,
+          ...intervalView(
+            winRateWithInterval(
+              scored.filter(({ judgment }) => judgment.turn === turn).map(({ preference }) => preference),
+              { random },
+            ),
+          ),
+        }));
         views.push({
           title: `${first.model_1} vs ${first.model_2}`,
           source: result.file,
@@ -368,7 +388,12 @@ function overlap(records: ReadonlyArray<{ key: string; answer: string }>, answer
 /** Half the answers the same: the judged file is this configuration's. */
 const SAME_ANSWERS = 0.5;
 
-function configurationViews(results: readonly LoadedResult[], alpaca: readonly AlpacaEvalGroup[], mtBench: readonly MtBenchModelView[], flask: readonly FlaskModelView[]): ConfigurationView[] {
+function configurationViews(
+  results: readonly LoadedResult[],
+  alpaca: readonly AlpacaEvalGroup[],
+  mtBench: readonly MtBenchModelView[],
+  flask: readonly FlaskModelView[],
+): ConfigurationView[] {
   const flaskReviews = results.filter((result): result is Extract<LoadedResult, { kind: 'flask-reviews' }> => result.kind === 'flask-reviews');
   return results.flatMap((result) => {
     if (result.kind !== 'generation') return [];
@@ -376,16 +401,23 @@ function configurationViews(results: readonly LoadedResult[], alpaca: readonly A
     const costPerItemUsd = costs.length > 0 && costs.every((cost) => cost !== undefined) ? mean(costs) : null;
     let quality: ConfigurationView['quality'] = null;
     if (result.benchmark === 'alpaca-eval') {
-      const match = alpaca.find((group) => overlap(result.records, new Map(group.annotations.map((annotation) => [annotation.instruction, annotation.output_2]))) >= SAME_ANSWERS);
+      const match = alpaca.find(
+        (group) => overlap(result.records, new Map(group.annotations.map((annotation) => [annotation.instruction, annotation.output_2]))) >= SAME_ANSWERS,
+      );
       if (match) {
         const lc = match.row.lengthControlled;
-        quality = lc !== null ? { value: lc, label: 'AlpacaEval LC win rate (%)', source: match.row.source } : { value: match.row.winRate, label: 'AlpacaEval win rate (%)', source: match.row.source };
+        quality =
+          lc !== null
+            ? { value: lc, label: 'AlpacaEval LC win rate (%)', source: match.row.source }
+            : { value: match.row.winRate, label: 'AlpacaEval win rate (%)', source: match.row.source };
       }
     } else if (result.benchmark === 'mt-bench') {
       const match = mtBench.find((model) => model.name === result.name && model.overall !== null);
       if (match?.overall !== null && match?.overall !== undefined) quality = { value: match.overall, label: 'MT-Bench score', source: match.source };
     } else {
-      const reviews = flaskReviews.find((entry) => overlap(result.records, new Map(entry.reviews.map((review) => [String(review.idx), review.target_txt]))) >= SAME_ANSWERS);
+      const reviews = flaskReviews.find(
+        (entry) => overlap(result.records, new Map(entry.reviews.map((review) => [String(review.idx), review.target_txt]))) >= SAME_ANSWERS,
+      );
       const view = reviews ? flask.find((entry) => entry.source === reviews.file) : undefined;
       if (view?.mean !== null && view?.mean !== undefined) quality = { value: view.mean, label: 'FLASK mean skill score (1–5)', source: view.source };
     }
@@ -466,8 +498,12 @@ export function buildReportModel(inputs: ReportInputs, context: ReportContext = 
   const { results } = inputs;
   const alpacaEvalNotes: string[] = [];
   const groups = alpacaEvalGroups(results, context, alpacaEvalNotes);
-  if (groups.length > 0 && !context.lengthControlData) alpacaEvalNotes.push('no length-control data (instruction_difficulty.csv, df_gamed.csv): win rates only; pass --lc-data DIR or set MOA_BENCH_DATA');
-  const references = groups.length > 0 || results.some((result) => result.kind === 'comparison' && result.comparison.benchmark === 'alpaca-eval') ? leaderboardRows(context, alpacaEvalNotes) : [];
+  if (groups.length > 0 && !context.lengthControlData)
+    alpacaEvalNotes.push('no length-control data (instruction_difficulty.csv, df_gamed.csv): win rates only; pass --lc-data DIR or set MOA_BENCH_DATA');
+  const references =
+    groups.length > 0 || results.some((result) => result.kind === 'comparison' && result.comparison.benchmark === 'alpaca-eval')
+      ? leaderboardRows(context, alpacaEvalNotes)
+      : [];
   if (groups.length > 0 && !context.leaderboard) alpacaEvalNotes.push('no leaderboard file: no reference rows (pass --leaderboard FILE or set MOA_BENCH_DATA)');
   const mtBench = mtBenchViews(results, context);
   const flask = flaskViews(results);
@@ -488,4 +524,3 @@ export function buildReportModel(inputs: ReportInputs, context: ReportContext = 
     reliability: traces.reliability,
   };
 }
-

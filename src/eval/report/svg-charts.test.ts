@@ -21,12 +21,35 @@ describe('niceTicks', () => {
 
 describe('horizontalBars', () => {
   const rows = [
-    { label: 'moa <script>alert(1)</script>', bars: [{ series: 0, value: 57.5, low: 55, high: 60 }, { series: 1, value: 51.3 }] },
-    { label: 'gpt-4o', reference: true, bars: [{ series: 0, value: null }, { series: 1, value: 51.3, low: 48.4, high: 54.2 }] },
+    {
+      label: 'moa <script>alert(1)</script>',
+      bars: [
+        { series: 0, value: 57.5, low: 55, high: 60 },
+        { series: 1, value: 51.3 },
+      ],
+    },
+    {
+      label: 'gpt-4o',
+      reference: true,
+      bars: [
+        { series: 0, value: null },
+        { series: 1, value: 51.3, low: 48.4, high: 54.2 },
+      ],
+    },
   ];
   it('one bar per value, a whisker per interval, "n/a" for a missing value, every text escaped', () => {
     for (const width of [760, 360]) {
-      const svg = horizontalBars({ id: 'x', title: 'T & <b>', description: 'D', rows, series: ['LC', 'win rate'], width, domain: [0, 100], unit: '%', referenceLine: { value: 50, label: 'half' } });
+      const svg = horizontalBars({
+        id: 'x',
+        title: 'T & <b>',
+        description: 'D',
+        rows,
+        series: ['LC', 'win rate'],
+        width,
+        domain: [0, 100],
+        unit: '%',
+        referenceLine: { value: 50, label: 'half' },
+      });
       expect(count(svg, /<rect class="bar /g)).toBe(3);
       expect(count(svg, /<path class="whisker"/g)).toBe(2);
       expect(count(svg, /class="value missing"/g)).toBe(1);
@@ -40,7 +63,18 @@ describe('horizontalBars', () => {
   });
 
   it('bar lengths are proportional to the values on the axis', () => {
-    const svg = horizontalBars({ id: 'p', title: 't', description: 'd', rows: [{ label: 'a', bars: [{ series: 0, value: 25 }] }, { label: 'b', bars: [{ series: 0, value: 100 }] }], series: ['s'], width: 760, domain: [0, 100] });
+    const svg = horizontalBars({
+      id: 'p',
+      title: 't',
+      description: 'd',
+      rows: [
+        { label: 'a', bars: [{ series: 0, value: 25 }] },
+        { label: 'b', bars: [{ series: 0, value: 100 }] },
+      ],
+      series: ['s'],
+      width: 760,
+      domain: [0, 100],
+    });
     const widths = [...svg.matchAll(/<rect class="bar s0" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)].map((match) => Number(match[2]));
     expect(widths).toHaveLength(2);
     expect((widths[0] as number) / (widths[1] as number)).toBeCloseTo(0.25, 2);
@@ -60,7 +94,20 @@ describe('paretoFrontier', () => {
   });
 
   it('the scatter draws every point, marks the frontier and joins it', () => {
-    const svg = scatterChart({ id: 's', title: 't', description: 'd', points: [{ label: 'a', x: 0.001, y: 50 }, { label: 'b', x: 0.002, y: 40 }, { label: 'c', x: 0.004, y: 65 }], xLabel: 'cost', yLabel: 'LC', width: 760, yLimits: [0, 100] });
+    const svg = scatterChart({
+      id: 's',
+      title: 't',
+      description: 'd',
+      points: [
+        { label: 'a', x: 0.001, y: 50 },
+        { label: 'b', x: 0.002, y: 40 },
+        { label: 'c', x: 0.004, y: 65 },
+      ],
+      xLabel: 'cost',
+      yLabel: 'LC',
+      width: 760,
+      yLimits: [0, 100],
+    });
     expect(count(svg, /<circle class="point /g)).toBe(3);
     expect(count(svg, /on-frontier/g)).toBe(2);
     expect(count(svg, /<polyline class="frontier"/g)).toBe(1);
@@ -81,7 +128,19 @@ describe('box plots', () => {
   });
 
   it('one box per row with values; rows without values are left out', () => {
-    const svg = boxPlots({ id: 'b', title: 't', description: 'd', rows: [{ label: 'a', values: [100, 200, 300] }, { label: 'empty', values: [] }, { label: 'c', values: [50] }], width: 360, format: (value) => `${value} ms`, axisLabel: 'ms' });
+    const svg = boxPlots({
+      id: 'b',
+      title: 't',
+      description: 'd',
+      rows: [
+        { label: 'a', values: [100, 200, 300] },
+        { label: 'empty', values: [] },
+        { label: 'c', values: [50] },
+      ],
+      width: 360,
+      format: (value) => `${value} ms`,
+      axisLabel: 'ms',
+    });
     expect(count(svg, /<rect class="box /g)).toBe(2);
     expect(svg).not.toContain('empty');
     expect(svg).toContain('quartiles 150 ms / 200 ms / 250 ms');

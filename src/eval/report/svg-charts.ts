@@ -88,7 +88,13 @@ function svgOpen(id: string, width: number, height: number, title: string, descr
 }
 
 /** The series' swatches and names, wrapped to the width; returns the markup and its height. */
-function legend(series: readonly string[], width: number, top: number, fontSize: number, colour: (series: number) => number = (index) => index): { markup: string; height: number } {
+function legend(
+  series: readonly string[],
+  width: number,
+  top: number,
+  fontSize: number,
+  colour: (series: number) => number = (index) => index,
+): { markup: string; height: number } {
   if (series.length <= 1) return { markup: '', height: 0 };
   const parts: string[] = ['<g class="legend">'];
   let x = 0;
@@ -162,10 +168,16 @@ export function horizontalBars(options: HorizontalBarsOptions): string {
   const rowGap = narrow ? 12 : 14;
   const digits = options.digits ?? 1;
   const unit = options.unit ?? '';
-  const values = rows.flatMap((row) => row.bars.flatMap((bar) => [bar.value, bar.high ?? null].filter((value): value is number => value !== null && Number.isFinite(value))));
-  const lows = rows.flatMap((row) => row.bars.flatMap((bar) => [bar.value, bar.low ?? null].filter((value): value is number => value !== null && Number.isFinite(value))));
+  const values = rows.flatMap((row) =>
+    row.bars.flatMap((bar) => [bar.value, bar.high ?? null].filter((value): value is number => value !== null && Number.isFinite(value))),
+  );
+  const lows = rows.flatMap((row) =>
+    row.bars.flatMap((bar) => [bar.value, bar.low ?? null].filter((value): value is number => value !== null && Number.isFinite(value))),
+  );
   const domain: [number, number] = options.domain ?? [Math.min(0, ...lows), Math.max(1, ...values, options.referenceLine?.value ?? 0)];
-  const ticks = niceTicks(domain[0], domain[1], narrow ? 4 : 6, options.integer ?? false).filter((tick) => options.domain === undefined || (tick >= options.domain[0] && tick <= options.domain[1]));
+  const ticks = niceTicks(domain[0], domain[1], narrow ? 4 : 6, options.integer ?? false).filter(
+    (tick) => options.domain === undefined || (tick >= options.domain[0] && tick <= options.domain[1]),
+  );
   const axisMax = Math.max(domain[1], ticks[ticks.length - 1] ?? domain[1]);
   const axisMin = Math.min(domain[0], ticks[0] ?? domain[0]);
   const labelColumn = narrow ? 0 : Math.min(Math.max(...rows.map((row) => textWidth(row.label, fontSize)), 60) + 12, width * 0.36);
@@ -179,13 +191,17 @@ export function horizontalBars(options: HorizontalBarsOptions): string {
   const marks: string[] = [];
   for (const row of rows) {
     if (narrow) {
-      marks.push(`<text class="label row-label" x="0" y="${px(y + fontSize - 2)}">${escapeXml(fit(row.label, width, fontSize))}<title>${escapeXml(row.label)}</title></text>`);
+      marks.push(
+        `<text class="label row-label" x="0" y="${px(y + fontSize - 2)}">${escapeXml(fit(row.label, width, fontSize))}<title>${escapeXml(row.label)}</title></text>`,
+      );
       y += fontSize + 4;
     }
     const barsTop = y;
     for (const bar of row.bars) {
       const seriesName = options.series[bar.series] ?? '';
-      const tooltip = bar.title ?? `${row.label}${seriesName ? ` — ${seriesName}` : ''}: ${bar.value === null ? 'n/a' : `${formatNumber(bar.value, digits)}${unit}`}${bar.low !== undefined && bar.high !== undefined ? ` (${formatNumber(bar.low, digits)}–${formatNumber(bar.high, digits)})` : ''}`;
+      const tooltip =
+        bar.title ??
+        `${row.label}${seriesName ? ` — ${seriesName}` : ''}: ${bar.value === null ? 'n/a' : `${formatNumber(bar.value, digits)}${unit}`}${bar.low !== undefined && bar.high !== undefined ? ` (${formatNumber(bar.low, digits)}–${formatNumber(bar.high, digits)})` : ''}`;
       const seriesClass = `s${colour(bar.series) % SERIES_CLASSES}`;
       if (bar.value === null || !Number.isFinite(bar.value)) {
         marks.push(`<text class="value missing" x="${px(plotLeft + 4)}" y="${px(y + barHeight - 3)}">n/a<title>${escapeXml(tooltip)}</title></text>`);
@@ -207,13 +223,17 @@ export function horizontalBars(options: HorizontalBarsOptions): string {
           );
           labelX = Math.max(labelX, high + 4);
         }
-        marks.push(`<text class="value" x="${px(Math.min(labelX, width - valueRoom + 4))}" y="${px(y + barHeight - 3)}">${escapeXml(`${formatNumber(bar.value, digits)}${unit}`)}</text>`);
+        marks.push(
+          `<text class="value" x="${px(Math.min(labelX, width - valueRoom + 4))}" y="${px(y + barHeight - 3)}">${escapeXml(`${formatNumber(bar.value, digits)}${unit}`)}</text>`,
+        );
       }
       y += barHeight + barGap;
     }
     if (!narrow) {
       const middle = barsTop + (y - barGap - barsTop) / 2;
-      marks.push(`<text class="label row-label" x="${px(labelColumn - 8)}" y="${px(middle + fontSize / 2 - 2)}" text-anchor="end">${escapeXml(fit(row.label, labelColumn - 8, fontSize))}<title>${escapeXml(row.label)}</title></text>`);
+      marks.push(
+        `<text class="label row-label" x="${px(labelColumn - 8)}" y="${px(middle + fontSize / 2 - 2)}" text-anchor="end">${escapeXml(fit(row.label, labelColumn - 8, fontSize))}<title>${escapeXml(row.label)}</title></text>`,
+      );
     }
     y += rowGap - barGap;
   }
@@ -258,7 +278,12 @@ export function radarChart(options: RadarOptions): string {
   const axes = kept.map((axis) => options.axes[axis] as string);
   const series = options.series.map((entry) => ({ name: entry.name, values: kept.map((axis) => entry.values[axis] ?? null) }));
   const fontSize = 12;
-  const legendBlock = legend(series.map((entry) => entry.name), width, 0, fontSize);
+  const legendBlock = legend(
+    series.map((entry) => entry.name),
+    width,
+    0,
+    fontSize,
+  );
   const labelRoom = width < 520 ? 86 : 110;
   const radius = Math.max(40, Math.min(width / 2 - labelRoom, 230));
   const centerX = width / 2;
@@ -285,12 +310,16 @@ export function radarChart(options: RadarOptions): string {
     // The top label sits a little higher, clear of the ring numbers on the first spoke.
     const labelY = centerY + Math.sin(angle) * (radius + 10) + fontSize / 3 - (axis === 0 ? 8 : 0);
     const anchor = Math.abs(Math.cos(angle)) < 0.2 ? 'middle' : Math.cos(angle) > 0 ? 'start' : 'end';
-    parts.push(`<text class="label axis-name" x="${px(labelX)}" y="${px(labelY)}" text-anchor="${anchor}">${escapeXml(fit(name, anchor === 'middle' ? labelRoom * 2 : labelRoom - 6, fontSize))}<title>${escapeXml(name)}</title></text>`);
+    parts.push(
+      `<text class="label axis-name" x="${px(labelX)}" y="${px(labelY)}" text-anchor="${anchor}">${escapeXml(fit(name, anchor === 'middle' ? labelRoom * 2 : labelRoom - 6, fontSize))}<title>${escapeXml(name)}</title></text>`,
+    );
   });
   series.forEach((entry, index) => {
     const seriesClass = `s${index % SERIES_CLASSES}`;
     const points = axes.map((_, axis) => at(axis, entry.values[axis] ?? minimum));
-    parts.push(`<polygon class="area ${seriesClass}" points="${points.map((point) => point.map(px).join(',')).join(' ')}"><title>${escapeXml(entry.name)}</title></polygon>`);
+    parts.push(
+      `<polygon class="area ${seriesClass}" points="${points.map((point) => point.map(px).join(',')).join(' ')}"><title>${escapeXml(entry.name)}</title></polygon>`,
+    );
     points.forEach(([x, y], axis) => {
       const value = entry.values[axis];
       if (value === null || value === undefined) return;
@@ -360,18 +389,26 @@ export function scatterChart(options: ScatterOptions): string {
   const xTicks = niceTicks(0, Math.max(...xs, 1e-9) * 1.05, narrow ? 4 : 5);
   const [lowest, highest] = options.yLimits ?? [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
   const spread = Math.max(Math.max(...ys) - Math.min(...ys), Math.abs(Math.max(...ys)) * 0.05, 1e-6);
-  const yTicks = niceTicks(Math.max(lowest, Math.min(...ys) - spread * 0.15), Math.min(highest, Math.max(...ys) + spread * 0.15), 5).filter((tick) => tick >= lowest && tick <= highest);
+  const yTicks = niceTicks(Math.max(lowest, Math.min(...ys) - spread * 0.15), Math.min(highest, Math.max(...ys) + spread * 0.15), 5).filter(
+    (tick) => tick >= lowest && tick <= highest,
+  );
   const xScale = linearScale([xTicks[0] ?? 0, xTicks[xTicks.length - 1] ?? 1], [left, right]);
   const yScale = linearScale([yTicks[0] ?? 0, yTicks[yTicks.length - 1] ?? 1], [bottom, top]);
   const parts: string[] = [];
   for (const tick of xTicks) {
     const x = xScale(tick);
     const label = tick === 0 ? '0' : formatNumber(tick, tickDigits(xTicks));
-    parts.push(`<line class="grid" x1="${px(x)}" x2="${px(x)}" y1="${top}" y2="${px(bottom)}"/>`, `<text class="tick" x="${px(x)}" y="${px(bottom + fontSize + 6)}" text-anchor="middle">${escapeXml(`${options.xTickPrefix ?? ''}${label}`)}</text>`);
+    parts.push(
+      `<line class="grid" x1="${px(x)}" x2="${px(x)}" y1="${top}" y2="${px(bottom)}"/>`,
+      `<text class="tick" x="${px(x)}" y="${px(bottom + fontSize + 6)}" text-anchor="middle">${escapeXml(`${options.xTickPrefix ?? ''}${label}`)}</text>`,
+    );
   }
   for (const tick of yTicks) {
     const y = yScale(tick);
-    parts.push(`<line class="grid" x1="${left}" x2="${px(right)}" y1="${px(y)}" y2="${px(y)}"/>`, `<text class="tick" x="${left - 6}" y="${px(y + 4)}" text-anchor="end">${escapeXml(formatNumber(tick, tickDigits(yTicks)))}</text>`);
+    parts.push(
+      `<line class="grid" x1="${left}" x2="${px(right)}" y1="${px(y)}" y2="${px(y)}"/>`,
+      `<text class="tick" x="${left - 6}" y="${px(y + 4)}" text-anchor="end">${escapeXml(formatNumber(tick, tickDigits(yTicks)))}</text>`,
+    );
   }
   parts.push(
     `<text class="axis-label" x="${px((left + right) / 2)}" y="${height - 6}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`,
@@ -379,7 +416,9 @@ export function scatterChart(options: ScatterOptions): string {
   );
   const frontier = paretoFrontier(points);
   if (frontier.length > 1) {
-    parts.push(`<polyline class="frontier" points="${frontier.map((point) => `${px(xScale(point.x))},${px(yScale(point.y))}`).join(' ')}"><title>Pareto frontier: no other configuration is both cheaper and better</title></polyline>`);
+    parts.push(
+      `<polyline class="frontier" points="${frontier.map((point) => `${px(xScale(point.x))},${px(yScale(point.y))}`).join(' ')}"><title>Pareto frontier: no other configuration is both cheaper and better</title></polyline>`,
+    );
   }
   const onFrontier = new Set(frontier);
   points.forEach((point, index) => {
@@ -390,7 +429,9 @@ export function scatterChart(options: ScatterOptions): string {
       `<circle class="point ${seriesClass}${onFrontier.has(point) ? ' on-frontier' : ''}" cx="${px(x)}" cy="${px(y)}" r="6"><title>${escapeXml(`${point.label}: ${formatY(point.y)} at ${formatX(point.x)} per instance${onFrontier.has(point) ? ' (on the Pareto frontier)' : ''}`)}</title></circle>`,
     );
     const anchor = x > (left + right) / 2 ? 'end' : 'start';
-    parts.push(`<text class="label point-label" x="${px(x + (anchor === 'start' ? 9 : -9))}" y="${px(y - 8)}" text-anchor="${anchor}">${escapeXml(fit(point.label, (right - left) / 2, fontSize))}</text>`);
+    parts.push(
+      `<text class="label point-label" x="${px(x + (anchor === 'start' ? 9 : -9))}" y="${px(y - 8)}" text-anchor="${anchor}">${escapeXml(fit(point.label, (right - left) / 2, fontSize))}</text>`,
+    );
   });
   return `${svgOpen(options.id, width, height, options.title, options.description)}<g class="scatter">${parts.join('')}</g></svg>`;
 }
@@ -447,7 +488,9 @@ export function boxPlots(options: BoxPlotOptions): string {
   const fontSize = 12;
   const narrow = width < 520;
   const boxHeight = 16;
-  const rows = options.rows.map((row) => ({ label: row.label, summary: boxSummary(row.values) })).filter((row): row is { label: string; summary: BoxSummary } => row.summary !== undefined);
+  const rows = options.rows
+    .map((row) => ({ label: row.label, summary: boxSummary(row.values) }))
+    .filter((row): row is { label: string; summary: BoxSummary } => row.summary !== undefined);
   const maximum = Math.max(1, ...rows.map((row) => row.summary.max));
   const ticks = niceTicks(0, maximum, narrow ? 4 : 6);
   const labelColumn = narrow ? 0 : Math.min(Math.max(...rows.map((row) => textWidth(row.label, fontSize)), 60) + 12, width * 0.4);
@@ -460,7 +503,9 @@ export function boxPlots(options: BoxPlotOptions): string {
       parts.push(`<text class="label row-label" x="0" y="${px(y + fontSize - 2)}">${escapeXml(fit(`${row.label} (n = ${summary.n})`, width, fontSize))}</text>`);
       y += fontSize + 4;
     } else {
-      parts.push(`<text class="label row-label" x="${px(labelColumn - 8)}" y="${px(y + boxHeight - 3)}" text-anchor="end">${escapeXml(fit(row.label, labelColumn - 8, fontSize))}<title>${escapeXml(`${row.label} (n = ${summary.n})`)}</title></text>`);
+      parts.push(
+        `<text class="label row-label" x="${px(labelColumn - 8)}" y="${px(y + boxHeight - 3)}" text-anchor="end">${escapeXml(fit(row.label, labelColumn - 8, fontSize))}<title>${escapeXml(`${row.label} (n = ${summary.n})`)}</title></text>`,
+      );
     }
     const middle = y + boxHeight / 2;
     const tooltip = `${row.label}: n ${summary.n}, min ${options.format(summary.min)}, quartiles ${options.format(summary.q1)} / ${options.format(summary.median)} / ${options.format(summary.q3)}, max ${options.format(summary.max)}, mean ${options.format(summary.mean)}`;

@@ -69,4 +69,3 @@ export function sharedLlama(settings: RuntimeSettings): Promise<Llama> {
   return llamaPromise;
 }
 let warnedSettings = false;
-

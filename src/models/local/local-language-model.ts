@@ -136,7 +136,11 @@ export class LocalLanguageModel implements LanguageModelV3 {
     return warnings;
   }
 
-  private async generate(options: LanguageModelV3CallOptions, onText: ((delta: string) => void) | undefined, signal: AbortSignal | undefined): Promise<GenerationOutcome> {
+  private async generate(
+    options: LanguageModelV3CallOptions,
+    onText: ((delta: string) => void) | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<GenerationOutcome> {
     if (signal?.aborted) throw abortReason(signal);
     const warnings = this.settingWarnings(options);
     const history = toChatHistory(options.prompt, warnings);
@@ -233,13 +237,17 @@ export class LocalLanguageModel implements LanguageModelV3 {
         };
         // Warnings known before the model is loaded go out first; the rest ride on the finish.
         enqueue({ type: 'stream-start', warnings: this.settingWarnings(options) });
-        this.generate(options, (delta) => {
-          if (!started) {
-            started = true;
-            enqueue({ type: 'text-start', id: textId });
-          }
-          enqueue({ type: 'text-delta', id: textId, delta });
-        }, signal).then(
+        this.generate(
+          options,
+          (delta) => {
+            if (!started) {
+              started = true;
+              enqueue({ type: 'text-start', id: textId });
+            }
+            enqueue({ type: 'text-delta', id: textId, delta });
+          },
+          signal,
+        ).then(
           (outcome) => {
             if (closed) return;
             if (started) enqueue({ type: 'text-end', id: textId });

@@ -10,7 +10,9 @@ export const NODE_LLAMA_CPP_VERSION = '3.21.1';
 
 export const NODE_LLAMA_CPP_MISSING =
   `Local models (local:<file.gguf>) need node-llama-cpp, which is not installed: run "npm install node-llama-cpp@${NODE_LLAMA_CPP_VERSION}" ` +
-  '(for a global moa: "npm install -g node-llama-cpp@' + NODE_LLAMA_CPP_VERSION + '" next to it), or install moa without --omit=optional.';
+  '(for a global moa: "npm install -g node-llama-cpp@' +
+  NODE_LLAMA_CPP_VERSION +
+  '" next to it), or install moa without --omit=optional.';
 
 /** Whether node-llama-cpp can be found (checked when a local model is resolved, before any call). */
 export function isNodeLlamaCppInstalled(): boolean {

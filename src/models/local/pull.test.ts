@@ -72,7 +72,9 @@ describe('describeNetworkFailure', () => {
 
   it('reads the first address of a happy-eyeballs AggregateError', () => {
     const refused = fetchFailed(
-      Object.assign(new AggregateError([systemError('connect ECONNREFUSED ::1:8080', { code: 'ECONNREFUSED', address: '::1', port: 8080 })], ''), { code: 'ECONNREFUSED' }) as never,
+      Object.assign(new AggregateError([systemError('connect ECONNREFUSED ::1:8080', { code: 'ECONNREFUSED', address: '::1', port: 8080 })], ''), {
+        code: 'ECONNREFUSED',
+      }) as never,
     );
     expect(describeNetworkFailure(refused, 'http://localhost:8080/m.gguf')).toBe(
       'the connection to [::1]:8080 (localhost:8080) was refused (ECONNREFUSED): nothing is listening there',
@@ -87,9 +89,15 @@ describe('describeNetworkFailure', () => {
   });
 
   it('names timeouts, unreachable networks and resets', () => {
-    expect(describeNetworkFailure(fetchFailed(systemError('Connect Timeout Error', { code: 'UND_ERR_CONNECT_TIMEOUT' })), url)).toBe('huggingface.co did not answer in time (UND_ERR_CONNECT_TIMEOUT)');
-    expect(describeNetworkFailure(fetchFailed(systemError('connect ENETUNREACH', { code: 'ENETUNREACH' })), url)).toMatch(/^huggingface\.co cannot be reached from this machine \(ENETUNREACH/);
-    expect(describeNetworkFailure(fetchFailed(systemError('read ECONNRESET', { code: 'ECONNRESET' })), url)).toBe('the connection to huggingface.co was closed by the other side (ECONNRESET: read ECONNRESET)');
+    expect(describeNetworkFailure(fetchFailed(systemError('Connect Timeout Error', { code: 'UND_ERR_CONNECT_TIMEOUT' })), url)).toBe(
+      'huggingface.co did not answer in time (UND_ERR_CONNECT_TIMEOUT)',
+    );
+    expect(describeNetworkFailure(fetchFailed(systemError('connect ENETUNREACH', { code: 'ENETUNREACH' })), url)).toMatch(
+      /^huggingface\.co cannot be reached from this machine \(ENETUNREACH/,
+    );
+    expect(describeNetworkFailure(fetchFailed(systemError('read ECONNRESET', { code: 'ECONNRESET' })), url)).toBe(
+      'the connection to huggingface.co was closed by the other side (ECONNRESET: read ECONNRESET)',
+    );
   });
 });
 

@@ -239,7 +239,8 @@ export function describeNetworkFailure(error: unknown, url: string): string {
   }
   if (/^(ECONNRESET|EPIPE|UND_ERR_SOCKET)$/.test(code)) return `the connection to ${host} was closed by the other side (${code}: ${cause.message})`;
   if (/^(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/.test(code)) return `${host} did not answer in time (${code})`;
-  if (/^(ENETUNREACH|EHOSTUNREACH|ENETDOWN|EHOSTDOWN)$/.test(code)) return `${host} cannot be reached from this machine (${code}: no route to it, or the network is down)`;
+  if (/^(ENETUNREACH|EHOSTUNREACH|ENETDOWN|EHOSTDOWN)$/.test(code))
+    return `${host} cannot be reached from this machine (${code}: no route to it, or the network is down)`;
   if (TLS_CODE.test(code)) {
     const reason = /SSL routines:[^:]*:([^:]+)/.exec(cause.message)?.[1] ?? cause.message;
     const hint =
@@ -264,7 +265,13 @@ function mirrorHint(ref: ModelRef, env: Env): string {
 }
 
 /** GET with redirects followed by hand, to read Hugging Face's X-Linked-* headers on the hop that has them. */
-async function fetchFollowing(fetchImpl: FetchFunction, ref: ModelRef, headers: Record<string, string>, auth: string | undefined, signal: AbortSignal | undefined): Promise<Fetched> {
+async function fetchFollowing(
+  fetchImpl: FetchFunction,
+  ref: ModelRef,
+  headers: Record<string, string>,
+  auth: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Fetched> {
   let url = ref.url;
   const authOrigin = new URL(ref.url).origin;
   let linkedSize: number | undefined;
@@ -325,7 +332,14 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return Boolean(signal?.aborted) || (error instanceof Error && error.name === 'AbortError');
 }
 
-async function verifyAndFinish(partPath: string, finalPath: string, hash: Hash, bytes: number, expectedSha256: string | undefined, url: string): Promise<{ sha256: string; verified: boolean }> {
+async function verifyAndFinish(
+  partPath: string,
+  finalPath: string,
+  hash: Hash,
+  bytes: number,
+  expectedSha256: string | undefined,
+  url: string,
+): Promise<{ sha256: string; verified: boolean }> {
   const sha256 = hash.digest('hex');
   if (expectedSha256 && sha256 !== expectedSha256) {
     await rm(partPath, { force: true });
@@ -371,7 +385,10 @@ export async function pullModel(ref: string, options: PullOptions): Promise<Pull
   if (existing !== undefined && !options.force) {
     const sha256 = (await hashFile(finalPath)).digest('hex');
     if (givenSha256 && sha256 !== givenSha256) {
-      throw new PullError('pull_checksum_mismatch', `${finalPath} is already there but its sha256 is ${sha256}, not ${givenSha256}: pull again with --force to replace it.`);
+      throw new PullError(
+        'pull_checksum_mismatch',
+        `${finalPath} is already there but its sha256 is ${sha256}, not ${givenSha256}: pull again with --force to replace it.`,
+      );
     }
     return { path: finalPath, bytes: existing, sha256, verified: givenSha256 !== undefined, alreadyPresent: true };
   }

@@ -58,4 +58,3 @@ export function runtimeSettings(env: Env = process.env): RuntimeSettings {
     maxContextSize: positiveInteger(env, 'MOA_LOCAL_CONTEXT_SIZE', DEFAULT_MAX_CONTEXT_SIZE, 1 << 20),
   };
 }
-

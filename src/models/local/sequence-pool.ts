@@ -79,4 +79,3 @@ export class SequencePool {
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
   }
 }
-
