@@ -59,3 +59,13 @@ export interface BatchItemContext {
   /** Milliseconds since the item started. */
   elapsedMs(): number;
 }
+
+/** A source entry that is not an item (a bad input line): reported and skipped, or fatal with `strict`. */
+export interface InvalidInput {
+  invalid: true;
+  /** 1-based line (or record number) in the input. */
+  line: number;
+  message: string;
+}
+
+export type BatchSource<Item> = Iterable<Item | InvalidInput> | AsyncIterable<Item | InvalidInput>;

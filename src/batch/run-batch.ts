@@ -47,25 +47,16 @@ import { addUsage, ZERO_USAGE, type Usage } from '../core/events.js';
 import type { ResponseCache } from '../core/response-cache.js';
 import { createNodeHttpFetch, type NodeHttpFetch } from '../models/node-http-fetch.js';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.js';
-import { AbortedError, ConfigError, type ErrorInfo } from '../util/errors.js';
+import { AbortedError, type ErrorInfo } from '../util/errors.js';
 import { roundUsd } from '../core/cost.js';
 import { createItemRunner, type ItemRunDefaults } from './item-runner.js';
 import { openResultsAppender, prepareResultsFile } from './results-file.js';
 import '../models/local/register-local-provider.js'; // the local: provider (GGUF through node-llama-cpp) in this Node face's registries
 
 export { traceFileName } from './item-runner.js';
-export type { BatchItem, BatchItemContext, ItemRunOptions, ModelAnswer, ModelCallOptions } from './batch-item.js';
-import type { BatchItem, BatchItemContext } from './batch-item.js';
-
-/** A source entry that is not an item (a bad input line): reported and skipped, or fatal with `strict`. */
-export interface InvalidInput {
-  invalid: true;
-  /** 1-based line (or record number) in the input. */
-  line: number;
-  message: string;
-}
-
-export type BatchSource<Item> = Iterable<Item | InvalidInput> | AsyncIterable<Item | InvalidInput>;
+export type { BatchItem, BatchItemContext, BatchSource, InvalidInput, ItemRunOptions, ModelAnswer, ModelCallOptions } from './batch-item.js';
+import type { BatchItem, BatchItemContext, BatchSource } from './batch-item.js';
+import { itemsToRun, type SourceReading } from './items-to-run.js';
 
 export interface BatchStats {
   /** Items in the source, when known (`total` option). */
@@ -144,15 +135,6 @@ export interface RunBatchOptions<Item extends BatchItem, Output extends object> 
 
 export const DEFAULT_BATCH_CONCURRENCY = 32;
 
-function isAsyncIterable<T>(source: Iterable<T> | AsyncIterable<T>): source is AsyncIterable<T> {
-  return typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
-}
-
-async function* entriesOf<T>(source: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
-  if (isAsyncIterable(source)) yield* source;
-  else yield* source;
-}
-
 /**
  * Run `work` on every item of `items`, writing `{ id, ...output }` per finished item to
  * `outputPath` (JSONL): resumable (ids already there are skipped), cached, with one registry
@@ -219,7 +201,7 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
   else options.signal?.addEventListener('abort', onAbort, { once: true });
 
   let stopReason: BatchStopReason | undefined;
-  let strictError: ConfigError | undefined;
+  const reading: SourceReading = {};
   const inFlight = new Set<Promise<void>>();
 
   const itemRunner = createItemRunner({
@@ -265,29 +247,13 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
 
   emit({ type: 'batch-start', stats });
   try {
-    for await (const entry of entriesOf(options.items)) {
-      if (controller.signal.aborted) {
-        stopReason = 'interrupted';
-        break;
-      }
-      if ('invalid' in entry && entry.invalid === true) {
-        stats.invalid++;
-        emit({ type: 'input-error', line: entry.line, message: entry.message, stats });
-        if (options.strict) {
-          stopReason = 'invalid-input';
-          strictError = new ConfigError(`Invalid input at line ${entry.line}: ${entry.message} (--strict stops the batch at the first bad line)`, {
-            code: 'invalid_input',
-            path: `line ${entry.line}`,
-          });
-          break;
-        }
-        continue;
-      }
-      const item = entry as Item;
-      if (resume.done.has(item.id)) {
-        stats.alreadyDone++;
-        continue;
-      }
+    for await (const item of itemsToRun(options.items, reading, {
+      signal: controller.signal,
+      strict: options.strict,
+      done: resume.done,
+      stats,
+      onInvalid: (entry) => emit({ type: 'input-error', line: entry.line, message: entry.message, stats }),
+    })) {
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
       if (controller.signal.aborted) {
         stopReason = 'interrupted';
@@ -300,6 +266,7 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
       const running: Promise<void> = runItem(item).finally(() => inFlight.delete(running));
       inFlight.add(running);
     }
+    stopReason ??= reading.stoppedBy;
     await Promise.all(inFlight);
   } finally {
     // An error from the source (e.g. an unreadable input) still lets the items in flight finish and be written.
@@ -324,6 +291,6 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
     repairs: resume.repairs,
   };
   emit({ type: 'batch-end', summary });
-  if (strictError) throw strictError;
+  if (reading.strictError) throw reading.strictError;
   return summary;
 }

@@ -20,9 +20,10 @@ import { hostname } from 'node:os';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { addUsage, ZERO_USAGE } from '../../core/events.js';
-import { ConfigError, type ErrorInfo } from '../../util/errors.js';
+import type { ErrorInfo } from '../../util/errors.js';
 import { roundUsd } from '../../core/cost.js';
 import type { ItemRunDefaults } from '../item-runner.js';
+import { itemsToRun, type SourceReading } from '../items-to-run.js';
 import { openResultsAppender, prepareResultsFile } from '../results-file.js';
 import type { BatchEvent, BatchItem, BatchSource, BatchStats, BatchStopReason, BatchSummary } from '../run-batch.js';
 import type { ModelPrice } from '../../core/config-schema.js';
@@ -130,7 +131,7 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
   let collectedFromEarlier = 0;
   let enqueueing = true;
   let stopReason: BatchStopReason | undefined;
-  let strictError: ConfigError | undefined;
+  const reading: SourceReading = {};
   let budgetStopped = false;
   const output = openResultsAppender(options.outputPath);
   /** Ends the collector's current wait: when nothing is pending, or `force`d (a sweep is due now). */
@@ -295,29 +296,13 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
     await client.publish(BATCHES_CHANNEL, batchId);
 
     let chunk: Array<{ jobId: string; item: BatchItem; retry: boolean }> = [];
-    for await (const entry of entriesOf(options.items)) {
-      if (controller.signal.aborted) {
-        stopReason = 'interrupted';
-        break;
-      }
-      if ('invalid' in entry && entry.invalid === true) {
-        stats.invalid++;
-        emit({ type: 'input-error', line: entry.line, message: entry.message, stats });
-        if (options.strict) {
-          stopReason = 'invalid-input';
-          strictError = new ConfigError(`Invalid input at line ${entry.line}: ${entry.message} (--strict stops the batch at the first bad line)`, {
-            code: 'invalid_input',
-            path: `line ${entry.line}`,
-          });
-          break;
-        }
-        continue;
-      }
-      const item = entry as Item;
-      if (resume.done.has(item.id)) {
-        stats.alreadyDone++;
-        continue;
-      }
+    for await (const item of itemsToRun(options.items, reading, {
+      signal: controller.signal,
+      strict: options.strict,
+      done: resume.done,
+      stats,
+      onInvalid: (entry) => emit({ type: 'input-error', line: entry.line, message: entry.message, stats }),
+    })) {
       const carried = jobItem(item);
       const jobId = jobIdFor(carried);
       if (pending.has(jobId)) continue;
@@ -328,6 +313,7 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
         chunk = [];
       }
     }
+    stopReason ??= reading.stoppedBy;
     if (stopReason === undefined) await flush(chunk);
     enqueueing = false;
     // Again now that the jobs are there: a worker that looked when the batch was first announced found none.
@@ -389,7 +375,7 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
     collectedFromEarlier,
   };
   emit({ type: 'batch-end', summary });
-  if (strictError) throw strictError;
+  if (reading.strictError) throw reading.strictError;
   return summary;
 }
 
@@ -401,13 +387,4 @@ async function workersAlive(client: Redis): Promise<number> {
   for (const id of ids) pipeline.exists(workerKey(id));
   const replies = (await pipeline.exec()) ?? [];
   return replies.filter((reply) => reply[1] === 1).length;
-}
-
-function isAsyncIterable<T>(source: Iterable<T> | AsyncIterable<T>): source is AsyncIterable<T> {
-  return typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
-}
-
-async function* entriesOf<T>(source: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
-  if (isAsyncIterable(source)) yield* source;
-  else yield* source;
 }
