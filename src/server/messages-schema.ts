@@ -10,7 +10,7 @@ import type { ToolCall } from '../core/events.js';
 import type { FunctionToolDefinition, ToolChoiceSetting } from '../models/call-settings.js';
 import type { AggregatorSettings, SettingParams, ThinkingSetting } from '../core/aggregator-settings.js';
 import { detailsHeader, moaExtensionSchema } from './openai-schema.js';
-import { checkListLength, isSent, parseJsonObject, rejectUnknownFields, unsupportedParameter, validate, type RequestLimits } from './request-validation.js';
+import { checkListLength, parseJsonObject, refuseFields, rejectUnknownFields, unsupportedParameter, validate, type RequestLimits } from './request-validation.js';
 
 /** `cache_control` is a hint to Anthropic's prompt cache: accepted on any block, with no effect here (documented). */
 const cacheControl = z.looseObject({ type: z.string() }).nullish();
@@ -292,10 +292,7 @@ export function parseMessagesRequest(text: string, limits: RequestLimits, header
   const body = parseJsonObject(text, '{ "model": "...", "max_tokens": 1024, "messages": [...] }');
   checkListLength(body, 'messages', limits);
   const request = validate(messagesRequestSchema, body);
-  for (const [field, reason] of Object.entries(REFUSED_FIELDS)) {
-    if (isSent(body[field])) throw unsupportedParameter(field, reason);
-  }
-  rejectUnknownFields(body, new Set([...APPLIED_FIELDS, ...Object.keys(REFUSED_FIELDS)]));
+  refuseFields(body, APPLIED_FIELDS, REFUSED_FIELDS);
   const messages: ChatMessage[] = [];
   if (request.system != null) {
     const system = typeof request.system === 'string' ? request.system : request.system.map((block) => block.text).join('\n');

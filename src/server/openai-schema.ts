@@ -11,7 +11,7 @@ import { MAX_SAMPLES } from '../core/final-options.js';
 import type { FunctionToolDefinition, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
 import type { AggregatorSettings, SettingParams } from '../core/aggregator-settings.js';
 import { HttpError } from './openai-errors.js';
-import { checkListLength, isSent, parseJsonObject, rejectUnknownFields, unsupportedParameter, validate, type RequestLimits } from './request-validation.js';
+import { checkListLength, isSent, parseJsonObject, refuseFields, rejectUnknownFields, unsupportedParameter, validate, type RequestLimits } from './request-validation.js';
 import type { RunRequest } from './run-request.js';
 
 export type { RequestLimits };
@@ -176,13 +176,6 @@ export interface ChatRequest extends RunRequest {
   includeUsage: boolean;
 }
 
-function refuseFields(body: Record<string, unknown>): void {
-  for (const [field, reason] of Object.entries(REFUSED_FIELDS)) {
-    if (isSent(body[field])) throw unsupportedParameter(field, reason);
-  }
-  rejectUnknownFields(body, new Set([...APPLIED_FIELDS, ...Object.keys(REFUSED_FIELDS)]));
-}
-
 type Parts = z.infer<typeof content>;
 
 function messageText(value: Parts | null | undefined, at: string, role: string): string {
@@ -333,7 +326,7 @@ export function parseChatRequest(text: string, limits: RequestLimits, headers?: 
   const body = parseJsonObject(text, '{ "model": "...", "messages": [...] }');
   checkListLength(body, 'messages', limits);
   const request = validate(chatRequestSchema, body);
-  refuseFields(body);
+  refuseFields(body, APPLIED_FIELDS, REFUSED_FIELDS);
   const messages = conversation(request.messages);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
   const { settings, params } = settingsOf(request);

@@ -97,6 +97,17 @@ export function rejectUnknownFields(object: Record<string, unknown>, known: Read
   }
 }
 
+/**
+ * A request's top-level fields against what its API face knows: a `refused` field that was sent is
+ * a 400 saying why; a field neither `applied` nor refused is refused as unknown.
+ */
+export function refuseFields(body: Record<string, unknown>, applied: Iterable<string>, refused: Readonly<Record<string, string>>): void {
+  for (const [field, reason] of Object.entries(refused)) {
+    if (isSent(body[field])) throw unsupportedParameter(field, reason);
+  }
+  rejectUnknownFields(body, new Set([...applied, ...Object.keys(refused)]));
+}
+
 /** True when a value was sent (null and undefined are "not sent"). */
 export function isSent(value: unknown): boolean {
   return value !== null && value !== undefined;

@@ -9,7 +9,7 @@ import { HttpError } from './openai-errors.js';
 import type { FunctionToolDefinition, ResponseFormatSetting, ToolChoiceSetting } from '../models/call-settings.js';
 import type { AggregatorSettings, SettingParams } from '../core/aggregator-settings.js';
 import { detailsHeader, moaExtensionSchema } from './openai-schema.js';
-import { checkListLength, isSent, parseJsonObject, rejectUnknownFields, unsupportedParameter, validate, type RequestLimits } from './request-validation.js';
+import { checkListLength, isSent, parseJsonObject, refuseFields, rejectUnknownFields, unsupportedParameter, validate, type RequestLimits } from './request-validation.js';
 
 const functionTool = z.strictObject({
   type: z.literal('function', { error: 'only function tools are supported (no hosted tools: web search, file search, code interpreter, MCP …)' }),
@@ -277,10 +277,7 @@ export function parseResponsesRequest(text: string, limits: RequestLimits, heade
   const body = parseJsonObject(text, '{ "model": "...", "input": "..." }');
   checkListLength(body, 'input', limits);
   const request = validate(responsesRequestSchema, body);
-  for (const [field, reason] of Object.entries(REFUSED_FIELDS)) {
-    if (isSent(body[field])) throw unsupportedParameter(field, reason);
-  }
-  rejectUnknownFields(body, new Set([...APPLIED_FIELDS, ...Object.keys(REFUSED_FIELDS)]));
+  refuseFields(body, APPLIED_FIELDS, REFUSED_FIELDS);
   const { turns, paths } = inputTurns(request.input);
   // Named here, in the request's terms: the engine would name its own message list.
   const last = turns[turns.length - 1];
