@@ -80,17 +80,7 @@ export function buildMtBenchJudgeRequest(input: {
   const answerTurns = answer.choices[0]?.turns ?? [];
   if (answerTurns.length < turn) throw new Error(`question ${question.question_id}: the answer has ${answerTurns.length} turn(s), turn ${turn} cannot be judged`);
   if (question.turns.length < turn) throw new Error(`question ${question.question_id} has no turn ${turn}`);
-  const values: Record<string, string> = {};
-  if (MT_BENCH_REFERENCE_CATEGORIES.includes(question.category)) {
-    const referenceTurns = input.referenceAnswer?.choices[0]?.turns;
-    if (!referenceTurns || referenceTurns.length < turn) {
-      throw new Error(
-        `question ${question.question_id} (${question.category}) needs a reference answer for turn ${turn} (pass the reference answers, e.g. reference_answer/gpt-4.jsonl)`,
-      );
-    }
-    values.ref_answer_1 = referenceTurns[0] ?? '';
-    if (turn === 2) values.ref_answer_2 = referenceTurns[1] ?? '';
-  }
+  const values = referenceValues(question, turn, input.referenceAnswer);
   if (turn === 2) {
     values.question_1 = question.turns[0] ?? '';
     values.question_2 = question.turns[1] ?? '';
@@ -214,4 +204,27 @@ export function summarizeMtBenchJudgments(
     });
   }
   return results.sort((left, right) => right.overall.score - left.overall.score);
+}
+
+/**
+ * The reference answer's turns for the categories FastChat judges against one (math, reasoning,
+ * coding): `ref_answer_1`, and `ref_answer_2` for turn 2; none for the others. Shared by the
+ * single-answer and the pairwise prompts, which name them alike.
+ */
+export function referenceValues(
+  question: Pick<MtBenchQuestion, 'category' | 'question_id'>,
+  turn: number,
+  referenceAnswer: Pick<MtBenchAnswer, 'choices'> | undefined,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  if (!MT_BENCH_REFERENCE_CATEGORIES.includes(question.category)) return values;
+  const referenceTurns = referenceAnswer?.choices[0]?.turns;
+  if (!referenceTurns || referenceTurns.length < turn) {
+    throw new Error(
+      `question ${question.question_id} (${question.category}) needs a reference answer for turn ${turn} (pass the reference answers, e.g. reference_answer/gpt-4.jsonl)`,
+    );
+  }
+  values.ref_answer_1 = referenceTurns[0] ?? '';
+  if (turn === 2) values.ref_answer_2 = referenceTurns[1] ?? '';
+  return values;
 }

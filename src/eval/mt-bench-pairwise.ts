@@ -10,7 +10,7 @@
 import type { ChatMessage } from '../core/events.js';
 import type { MtBenchAnswer, MtBenchJudgePrompt, MtBenchQuestion } from './mt-bench-data.js';
 import { MT_BENCH_REFERENCE_CATEGORIES } from './mt-bench-data.js';
-import { formatPythonTemplate } from './mt-bench-judge.js';
+import { formatPythonTemplate, referenceValues } from './mt-bench-judge.js';
 
 /** The pairwise prompt FastChat uses for a category and turn. */
 export function mtBenchPairwisePromptName(category: string, turn: 1 | 2): string {
@@ -50,17 +50,7 @@ export function buildMtBenchPairwiseRequest(input: {
   const a = turnsOf(input.first, 'A');
   const b = turnsOf(input.second, 'B');
   if (question.turns.length < turn) throw new Error(`question ${question.question_id} has no turn ${turn}`);
-  const values: Record<string, string> = {};
-  if (MT_BENCH_REFERENCE_CATEGORIES.includes(question.category)) {
-    const reference = input.referenceAnswer?.choices[0]?.turns;
-    if (!reference || reference.length < turn) {
-      throw new Error(
-        `question ${question.question_id} (${question.category}) needs a reference answer for turn ${turn} (pass the reference answers, e.g. reference_answer/gpt-4.jsonl)`,
-      );
-    }
-    values.ref_answer_1 = reference[0] ?? '';
-    if (turn === 2) values.ref_answer_2 = reference[1] ?? '';
-  }
+  const values = referenceValues(question, turn, input.referenceAnswer);
   if (turn === 2) {
     values.question_1 = question.turns[0] ?? '';
     values.question_2 = question.turns[1] ?? '';
