@@ -32,14 +32,7 @@ import {
 import { computeLengthControlledWinRate } from '../alpaca-eval-metrics.js';
 import { estimateSingleCall } from '../call-estimate.js';
 import { besides, defaultJudgmentsPath, FASTCHAT_JUDGMENT_FOLDER, fastChatJudgeName, fastChatModelName, progressPathFor } from '../fastchat-layout.js';
-import {
-  loadMtBenchAnswers,
-  loadMtBenchJudgePrompts,
-  loadMtBenchQuestions,
-  MT_BENCH_REFERENCE_CATEGORIES,
-  type MtBenchAnswer,
-  type MtBenchQuestion,
-} from '../mt-bench-data.js';
+import { loadMtBenchAnswers, loadMtBenchJudgePrompts, loadMtBenchQuestions, type MtBenchQuestion } from '../mt-bench-data.js';
 import { MT_BENCH_JUDGE_SETTINGS } from '../mt-bench-judge.js';
 import {
   buildMtBenchPairwiseRequest,
@@ -61,7 +54,8 @@ import {
   randomFromSeed,
 } from '../pairwise-statistics.js';
 import { alpacaEvalEvaluationOrder } from './judge-alpaca-eval.js';
-import { checkDistinct, resolveLazyPath, runEvalJob, type EvalJob, type EvalJobOutcome, type EvalRunnerOptions, type LazyPath } from './eval-job.js';
+import { referenceAnswersFor } from './judge-mt-bench.js';
+import { checkDistinct, runEvalJob, type EvalJob, type EvalJobOutcome, type EvalRunnerOptions, type LazyPath } from './eval-job.js';
 import { contentId, readProgressRecords, replaceOwnLines, writeFileAtomically } from './progress-file.js';
 
 export type ComparisonBenchmark = 'alpaca-eval' | 'mt-bench';
@@ -420,18 +414,7 @@ export function prepareMtBenchComparison(options: MtBenchComparisonOptions): Eva
   const onlyB = [...answersB.keys()].filter((id) => !answersA.has(id)).map(String);
   if (onlyA.length > 0 || onlyB.length > 0) throw mismatch('questions (question_id)', onlyA, onlyB, aPath, bPath);
 
-  const needsReference = [...answersA.keys()].some((id) => MT_BENCH_REFERENCE_CATEGORIES.includes(byId.get(id)?.category ?? ''));
-  let references = new Map<number, MtBenchAnswer>();
-  if (needsReference) {
-    const referencePath = resolveLazyPath(options.referenceAnswers);
-    if (referencePath === undefined) {
-      throw new ConfigError("the reference answers are needed (FastChat judges math, reasoning and coding against GPT-4's, reference_answer/gpt-4.jsonl)", {
-        code: 'usage',
-        path: '--reference-answers',
-      });
-    }
-    references = loadMtBenchAnswers(resolvePath(referencePath));
-  }
+  const references = referenceAnswersFor(answersA.keys(), byId, options.referenceAnswers);
   const items: MtBenchPairItem[] = [];
   for (const question of questions) {
     const a = answersA.get(question.question_id);

@@ -140,18 +140,7 @@ export function prepareMtBenchJudging(options: MtBenchJudgingOptions): EvalJob<M
   const model = fastChatModelName(answersPath);
   const judgeName = fastChatJudgeName(judge);
 
-  const needsReference = [...answers.keys()].some((id) => MT_BENCH_REFERENCE_CATEGORIES.includes(byId.get(id)?.category ?? ''));
-  let references = new Map<number, MtBenchAnswer>();
-  if (needsReference) {
-    const referencePath = resolveLazyPath(options.referenceAnswers);
-    if (referencePath === undefined) {
-      throw new ConfigError("the reference answers are needed (FastChat judges math, reasoning and coding against GPT-4's, reference_answer/gpt-4.jsonl)", {
-        code: 'usage',
-        path: '--reference-answers',
-      });
-    }
-    references = loadMtBenchAnswers(resolvePath(referencePath));
-  }
+  const references = referenceAnswersFor(answers.keys(), byId, options.referenceAnswers);
 
   // Every judge request is built now: a missing prompt or reference is a ConfigError before any call.
   const items: MtBenchJudgeItem[] = [];
@@ -215,4 +204,26 @@ export function prepareMtBenchJudging(options: MtBenchJudgingOptions): EvalJob<M
 /** Prepares and runs MT-Bench judging (see `prepareMtBenchJudging` and `runEvalJob`). */
 export function judgeMtBench(options: MtBenchJudgingOptions, runner: EvalRunnerOptions = {}): Promise<EvalJobOutcome<MtBenchJudgingResult>> {
   return runEvalJob(prepareMtBenchJudging(options), runner);
+}
+
+/**
+ * GPT-4's reference answers, loaded only when a question judged is of a category FastChat judges
+ * against them (math, reasoning, coding); a usage error naming --reference-answers when they are
+ * needed and not given.
+ */
+export function referenceAnswersFor(
+  questionIds: Iterable<number>,
+  byId: ReadonlyMap<number, { category: string }>,
+  referenceAnswers: LazyPath | undefined,
+): Map<number, MtBenchAnswer> {
+  const needsReference = [...questionIds].some((id) => MT_BENCH_REFERENCE_CATEGORIES.includes(byId.get(id)?.category ?? ''));
+  if (!needsReference) return new Map();
+  const referencePath = resolveLazyPath(referenceAnswers);
+  if (referencePath === undefined) {
+    throw new ConfigError("the reference answers are needed (FastChat judges math, reasoning and coding against GPT-4's, reference_answer/gpt-4.jsonl)", {
+      code: 'usage',
+      path: '--reference-answers',
+    });
+  }
+  return loadMtBenchAnswers(resolvePath(referencePath));
 }
