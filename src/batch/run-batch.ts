@@ -214,7 +214,7 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
     clock,
     onCall: ({ provider, concurrency }) => {
       stats.calls++;
-      if (concurrency !== undefined) stats.concurrency = { ...stats.concurrency, [provider]: concurrency };
+      if (concurrency !== undefined) (stats.concurrency ??= {})[provider] = concurrency; // stats is one live object, as its counters are
     },
     onAnswer: ({ model, usage, cached, costUsd }) => {
       stats.usage = addUsage(stats.usage, usage);
@@ -285,6 +285,7 @@ export async function runBatch<Item extends BatchItem, Output extends object>(op
     ...stats,
     usage: { ...stats.usage },
     unpricedModels: [...stats.unpricedModels],
+    ...(stats.concurrency ? { concurrency: { ...stats.concurrency } } : {}),
     ...(stopReason ? { stoppedBy: stopReason } : {}),
     ...(options.total !== undefined ? { notStarted: Math.max(0, options.total - attempted) } : {}),
     outputPath: options.outputPath,

@@ -154,7 +154,7 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
     for (const model of account.unpricedModels) unpriced.add(model);
     stats.unpricedModels = [...unpriced].sort();
     // The limit of the worker that ran the latest item (each worker adapts its own unless a global limit is set).
-    if (account.concurrency) stats.concurrency = { ...stats.concurrency, ...account.concurrency };
+    if (account.concurrency) Object.assign((stats.concurrency ??= {}), account.concurrency);
     if (failed) {
       stats.failed++;
       const lineError = line['error'] as { code?: string; message?: string } | undefined;
@@ -364,6 +364,7 @@ export async function runQueuedBatch<Item extends BatchItem>(options: RunQueuedB
     ...stats,
     usage: { ...stats.usage },
     unpricedModels: [...stats.unpricedModels],
+    ...(stats.concurrency ? { concurrency: { ...stats.concurrency } } : {}),
     ...(stopReason ? { stoppedBy: stopReason } : {}),
     ...(options.total !== undefined ? { notStarted: Math.max(0, options.total - attempted) } : {}),
     outputPath: options.outputPath,
